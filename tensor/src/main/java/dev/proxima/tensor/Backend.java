@@ -1,0 +1,90 @@
+package dev.proxima.tensor;
+
+/**
+ * The primitive kernel set: everything an {@link NDArray} op needs from a device. Every other
+ * op (mean, var, clamp, concat, pad, conv2d, pooling, one-hot, ...) is composed in
+ * {@link NDArray} from these, so a new backend implements this interface and nothing else.
+ *
+ * <p>Contract for every kernel:
+ * <ul>
+ *   <li>Inputs are arrays of this backend with any strides and offset (views, stride-0
+ *       broadcasts); shape and dtype checks have already been done by {@link NDArray}, which
+ *       also names the op in its errors.</li>
+ *   <li>Outputs are freshly allocated, contiguous arrays; no kernel writes into an input,
+ *       except {@link #copyInto} and {@link #scatterAdd}, which write into an array the caller
+ *       has just allocated.</li>
+ * </ul>
+ */
+public interface Backend {
+
+    Device device();
+
+    // ---- memory ------------------------------------------------------------------------
+
+    /** A zero-filled storage of {@code size} elements. */
+    Storage allocate(DType dtype, int size);
+
+    /** A storage holding a copy of a {@code float[]}, {@code double[]} or {@code int[]}. */
+    Storage upload(Object javaArray);
+
+    /**
+     * The elements of {@code x} in row-major order, as a new {@code float[]}, {@code double[]}
+     * or {@code int[]} matching its dtype.
+     */
+    Object download(NDArray x);
+
+    /**
+     * Writes {@code src} into {@code dst} element by element ({@code dst += src} when
+     * {@code accumulate}), converting dtypes. Same shape; {@code dst} may be any view of a
+     * storage the caller owns, but its elements must not overlap each other.
+     */
+    void copyInto(NDArray dst, NDArray src, boolean accumulate);
+
+    // ---- compute -----------------------------------------------------------------------
+
+    NDArray unary(UnaryOp op, NDArray x);
+
+    /** {@code a} and {@code b} have the same shape and dtype (broadcasting is done by strides). */
+    NDArray binary(BinaryOp op, NDArray a, NDArray b);
+
+    /** {@code cond != 0 ? a : b}; all three of one shape, {@code a} and {@code b} of one dtype. */
+    NDArray where(NDArray cond, NDArray a, NDArray b);
+
+    /**
+     * Reduces the sorted, distinct {@code axes}; the result keeps them as size-1 dimensions.
+     */
+    NDArray reduce(ReduceOp op, NDArray x, int[] axes);
+
+    /**
+     * Index of the first maximum ({@code op == MAX}) or minimum ({@code op == MIN}) along
+     * {@code axis}, as an INT32 array that keeps {@code axis} with size 1. NaN counts as the
+     * extreme, as in NumPy.
+     */
+    NDArray argReduce(ReduceOp op, NDArray x, int axis);
+
+    /**
+     * Batched matrix product: {@code a} is [..., M, K], {@code b} is [..., K, N] with the same
+     * batch dimensions (already broadcast), any strides; the result is contiguous [..., M, N].
+     * Transposed operands arrive as strided views, without copies.
+     */
+    NDArray matmul(NDArray a, NDArray b);
+
+    /**
+     * Softmax (or log-softmax when {@code log}) along {@code axis}, computed stably by
+     * subtracting the maximum.
+     */
+    NDArray softmax(NDArray x, int axis, boolean log);
+
+    /**
+     * {@code out[i][j][k] = x[index[i][j][k]][j][k]} for {@code axis == 0}, and so on
+     * (torch.gather). {@code index} is INT32 with the shape of the result; every dimension but
+     * {@code axis} is no larger than {@code x}'s. Indices are already bounds-checked.
+     */
+    NDArray gather(NDArray x, int axis, NDArray index);
+
+    /**
+     * The adjoint of {@link #gather}: {@code dst[index[i][j][k]][j][k] += src[i][j][k]} for
+     * {@code axis == 0} (torch.scatter_add_), into a contiguous {@code dst} the caller owns.
+     */
+    void scatterAdd(NDArray dst, int axis, NDArray index, NDArray src);
+}

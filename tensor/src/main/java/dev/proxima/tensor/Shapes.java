@@ -1,0 +1,74 @@
+package dev.proxima.tensor;
+
+import java.util.Arrays;
+
+/** Shape arithmetic shared by every backend: element counts, strides, broadcasting, axes. */
+public final class Shapes {
+    private Shapes() {}
+
+    /** Number of elements; rejects sizes past 2^31-1, the limit of a Java array. */
+    public static int numel(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + str(shape));
+            n *= d;
+            if (n > Integer.MAX_VALUE)
+                throw new IllegalArgumentException("shape " + str(shape) + " has more than 2^31-1 elements");
+        }
+        return (int) n;
+    }
+
+    /** Row-major strides of a contiguous array of this shape. */
+    public static int[] contiguousStrides(int[] shape) {
+        int[] strides = new int[shape.length];
+        int s = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            strides[i] = s;
+            s *= Math.max(shape[i], 1);
+        }
+        return strides;
+    }
+
+    /** NumPy broadcasting of two shapes; {@code op} names the caller in the error. */
+    public static int[] broadcast(String op, int[] a, int[] b) {
+        int n = Math.max(a.length, b.length);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            int da = i < n - a.length ? 1 : a[i - (n - a.length)];
+            int db = i < n - b.length ? 1 : b[i - (n - b.length)];
+            if (da != db && da != 1 && db != 1)
+                throw new IllegalArgumentException(op + ": shapes " + str(a) + " and " + str(b)
+                        + " do not broadcast (dimension " + i + ": " + da + " vs " + db + ")");
+            out[i] = da == 1 ? db : da;
+        }
+        return out;
+    }
+
+    /** Resolves a possibly negative axis against {@code ndim}. */
+    public static int axis(String op, int axis, int ndim) {
+        int a = axis < 0 ? axis + ndim : axis;
+        if (a < 0 || a >= ndim)
+            throw new IllegalArgumentException(op + ": axis " + axis + " is out of range for a " + ndim + "-d array");
+        return a;
+    }
+
+    /** Resolves, sorts and de-duplicates-checks a set of axes; an empty array means all axes. */
+    public static int[] axes(String op, int[] axes, int ndim) {
+        if (axes == null || axes.length == 0) {
+            int[] all = new int[ndim];
+            for (int i = 0; i < ndim; i++) all[i] = i;
+            return all;
+        }
+        int[] r = new int[axes.length];
+        for (int i = 0; i < axes.length; i++) r[i] = axis(op, axes[i], ndim);
+        Arrays.sort(r);
+        for (int i = 1; i < r.length; i++)
+            if (r[i] == r[i - 1]) throw new IllegalArgumentException(op + ": axis " + r[i] + " given twice in " + Arrays.toString(axes));
+        return r;
+    }
+
+    /** {@code [2, 3]}: the form every error message uses. */
+    public static String str(int[] shape) {
+        return Arrays.toString(shape);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.proxima.tensor.cpu;
+
+/**
+ * Walks the elements of several same-shape strided operands row by row. Adjacent dimensions
+ * that are contiguous with each other in every operand are merged first, so a contiguous
+ * array is one long row and a transposed one a set of strided rows; the kernels then see
+ * (offset per operand, inner stride per operand, row length) and can use SIMD when the inner
+ * strides are 1 (or 0, a broadcast).
+ */
+final class Strided {
+    /** The body of a walk: one row of {@code n} elements starting at {@code offsets}. */
+    interface Row {
+        void run(int[] offsets, int n);
+    }
+
+    final int[] shape;      // merged shape; the last dimension is the row
+    final int[][] strides;  // per operand, merged strides
+
+    Strided(int[] shape, int[][] strides) {
+        int nd = shape.length, ops = strides.length;
+        int[] s = new int[Math.max(nd, 1)];
+        int[][] st = new int[ops][Math.max(nd, 1)];
+        int k = 0;
+        if (nd == 0) {
+            s[0] = 1;
+            k = 1;
+        }
+        for (int d = 0; d < nd; d++) {
+            if (shape[d] == 1 && nd > 1) continue; // size-1 dims contribute nothing
+            if (k > 0 && mergeable(s[k - 1], st, k - 1, shape[d], strides, d)) {
+                s[k - 1] *= shape[d];
+                for (int o = 0; o < ops; o++) st[o][k - 1] = strides[o][d];
+                continue;
+            }
+            s[k] = shape[d];
+            for (int o = 0; o < ops; o++) st[o][k] = strides[o][d];
+            k++;
+        }
+        if (k == 0) { // every dim was 1
+            s[0] = 1;
+            k = 1;
+        }
+        this.shape = java.util.Arrays.copyOf(s, k);
+        this.strides = new int[ops][];
+        for (int o = 0; o < ops; o++) this.strides[o] = java.util.Arrays.copyOf(st[o], k);
+    }
+
+    private static boolean mergeable(int outerSize, int[][] merged, int at, int innerSize, int[][] strides, int d) {
+        for (int o = 0; o < strides.length; o++)
+            if (merged[o][at] != strides[o][d] * innerSize) return false;
+        return true;
+    }
+
+    int rowLength() {
+        return shape[shape.length - 1];
+    }
+
+    int rowCount() {
+        int n = 1;
+        for (int i = 0; i < shape.length - 1; i++) n *= shape[i];
+        return n;
+    }
+
+    int innerStride(int operand) {
+        return strides[operand][shape.length - 1];
+    }
+
+    /** Runs rows {@code [from, to)} in order; {@code base} holds each operand's starting offset. */
+    void forRows(int[] base, int from, int to, Row body) {
+        int nd = shape.length, ops = strides.length, n = rowLength();
+        if (n == 0) return;
+        int[] idx = new int[Math.max(nd - 1, 0)];
+        int[] off = new int[ops];
+        // Decompose `from` into an index over the outer dimensions.
+        int r = from;
+        for (int d = nd - 2; d >= 0; d--) {
+            idx[d] = r % shape[d];
+            r /= shape[d];
+        }
+        for (int o = 0; o < ops; o++) {
+            off[o] = base[o];
+            for (int d = 0; d < nd - 1; d++) off[o] += idx[d] * strides[o][d];
+        }
+        int[] view = new int[ops];
+        for (int row = from; row < to; row++) {
+            System.arraycopy(off, 0, view, 0, ops);
+            body.run(view, n);
+            for (int d = nd - 2; d >= 0; d--) { // odometer step
+                idx[d]++;
+                for (int o = 0; o < ops; o++) off[o] += strides[o][d];
+                if (idx[d] < shape[d]) break;
+                for (int o = 0; o < ops; o++) off[o] -= strides[o][d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+    }
+}
