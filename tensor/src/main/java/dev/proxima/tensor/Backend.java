@@ -19,6 +19,12 @@ public interface Backend {
 
     Device device();
 
+    /**
+     * Blocks until every kernel queued so far has finished. Asynchronous devices (OpenCL)
+     * need it for timing; {@link #download} implies it. The CPU runs kernels synchronously.
+     */
+    default void finish() {}
+
     // ---- memory ------------------------------------------------------------------------
 
     /** A zero-filled storage of {@code size} elements. */
