@@ -1,0 +1,126 @@
+package dev.proxima.autograd;
+
+import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.ReduceOp;
+import dev.proxima.tensor.Shapes;
+import dev.proxima.tensor.UnaryOp;
+import java.util.Arrays;
+
+/**
+ * The differentiable primitives: what a graph node records. Each record holds the op's
+ * static arguments (axes, shapes), computes its forward value from the input values, and
+ * prints itself. Its VJP rule is the case of the same name in {@link Rules}, whose switch
+ * is exhaustive over this sealed interface, so a new primitive without a rule does not
+ * compile. Every other {@link Tensor} op is a composition of these.
+ */
+sealed interface Primitive {
+
+    /** The forward value from the input values. */
+    NDArray forward(NDArray[] in);
+
+    /** Elementwise unary op: one of {@link UnaryOp}. */
+    record Unary(UnaryOp op) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].map(op); }
+        public String toString() { return op.opName(); }
+    }
+
+    /** Elementwise binary op with broadcasting: one of {@link BinaryOp}. */
+    record Binary(BinaryOp op) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].zip(op, in[1]); }
+        public String toString() { return op.opName(); }
+    }
+
+    /** {@code cond != 0 ? a : b} with inputs (cond, a, b); cond gets no gradient. */
+    record Where() implements Primitive {
+        public NDArray forward(NDArray[] in) { return NDArray.where(in[0], in[1], in[2]); }
+        public String toString() { return "where"; }
+    }
+
+    /** Reduction over sorted axes. */
+    record Reduce(ReduceOp op, int[] axes, boolean keepdim) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].reduce(op, axes, keepdim); }
+        public String toString() { return op.opName() + Arrays.toString(axes) + (keepdim ? " keepdim" : ""); }
+    }
+
+    /** Fused softmax or log-softmax along one axis (its own rule; tested against the composition). */
+    record Softmax(int axis, boolean log) implements Primitive {
+        public NDArray forward(NDArray[] in) { return log ? in[0].logSoftmax(axis) : in[0].softmax(axis); }
+        public String toString() { return (log ? "logSoftmax" : "softmax") + "(" + axis + ")"; }
+    }
+
+    /** Batched matrix product of operands of rank >= 2 (1-d operands are promoted by {@link Tensor#matmul}). */
+    record Matmul() implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].matmul(in[1]); }
+        public String toString() { return "matmul"; }
+    }
+
+    record Reshape(int[] shape) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].reshape(shape); }
+        public String toString() { return "reshape" + Shapes.str(shape); }
+    }
+
+    record Permute(int[] perm) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].permute(perm); }
+        public String toString() { return "permute" + Arrays.toString(perm); }
+    }
+
+    /** Broadcast to a larger shape (a stride-0 view). */
+    record Expand(int[] shape) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].expand(shape); }
+        public String toString() { return "expand" + Shapes.str(shape); }
+    }
+
+    /** Elements start, start+step, ... below end along axis (bounds already resolved). */
+    record Slice(int axis, int start, int end, int step) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].slice(axis, start, end, step); }
+        public String toString() { return "slice(" + axis + ", " + start + ":" + end + ":" + step + ")"; }
+    }
+
+    /**
+     * The adjoint of {@link Slice}: places the input at start, start+step, ... along axis of
+     * a zero array of {@code shape}. Used by slice's rule (and so by pad).
+     */
+    record Embed(int[] shape, int axis, int start, int step) implements Primitive {
+        public NDArray forward(NDArray[] in) {
+            NDArray x = in[0];
+            NDArray out = NDArray.zeros(x.dtype(), x.device(), shape);
+            int end = start + (x.shape(axis) - 1) * step + 1;
+            x.backend().copyInto(out.slice(axis, start, end, step), x, false);
+            return out;
+        }
+        public String toString() { return "embed" + Shapes.str(shape) + "(" + axis + ", " + start + "::" + step + ")"; }
+    }
+
+    /** Joins inputs along an axis. */
+    record Concat(int axis) implements Primitive {
+        public NDArray forward(NDArray[] in) {
+            int[] shape = in[0].shape();
+            int total = 0;
+            for (NDArray x : in) total += x.shape(axis);
+            shape[axis] = total;
+            NDArray out = NDArray.zeros(in[0].dtype(), in[0].device(), shape);
+            int at = 0;
+            for (NDArray x : in) {
+                int n = x.shape(axis);
+                x.backend().copyInto(out.slice(axis, at, at + n), x, false);
+                at += n;
+            }
+            return out;
+        }
+        public String toString() { return "concat(" + axis + ")"; }
+    }
+
+    /** Dtype conversion between floating types. */
+    record Cast(DType dtype) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].to(dtype); }
+        public String toString() { return "to(" + dtype + ")"; }
+    }
+
+    /** A contiguous copy: the identity for values and gradients, a layout change for kernels. */
+    record Contiguous() implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].contiguous(); }
+        public String toString() { return "contiguous"; }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.proxima.autograd;
+
+import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.ReduceOp;
+import dev.proxima.tensor.UnaryOp;
+
+/**
+ * The VJP table: one rule per primitive, written in {@link Tensor} ops, never raw arrays, so
+ * a backward pass run with {@code createGraph} is itself recorded and can be differentiated
+ * again (grad of grad, meta-gradients through optimizer steps).
+ *
+ * <p>Vocabulary of a rule (as in PyTorch's derivatives.yaml):
+ * <ul>
+ *   <li>{@code g}: the gradient flowing into the node's output (same shape as the output);</li>
+ *   <li>{@code x}, {@code a}, {@code b}, {@code in[i]}: the node's inputs, as graph tensors;</li>
+ *   <li>{@code y}: the node's output, as a graph tensor (so rules such as exp's {@code g * y}
+ *       stay differentiable in x).</li>
+ * </ul>
+ * A rule returns one gradient per input, or {@code null} for "no gradient" (a mask, an index,
+ * an input the rule is constant in). Gradients may have the broadcast shape of the output;
+ * the engine sums them back to each input's shape.
+ *
+ * <p>Conventions at singular points (tested): abs'(0) = 0 (sign); sqrt'(0) = +inf as in
+ * PyTorch, and optimizers guard the root with an epsilon inside it; relu'(0) = 0; maximum,
+ * minimum, max and min split the gradient evenly between tied elements; d(a^b)/db = 0 where
+ * a = 0; prod's gradient is exact with zeros in the reduced group.
+ */
+final class Rules {
+    private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
+    private static final double INV_SQRT_2PI = 0.3989422804014327;
+    private static final double SQRT_HALF = 0.7071067811865476;
+    private static final double GELU_C = 0.7978845608028654; // sqrt(2/pi)
+    private static final double GELU_K = 0.044715;
+
+    private Rules() {}
+
+    static Tensor[] vjp(Primitive p, Tensor g, Tensor[] in, Tensor y) {
+        return switch (p) {
+            case Primitive.Unary u -> new Tensor[] {unary(u.op(), g, in[0], y)};
+            case Primitive.Binary b -> binary(b.op(), g, in[0], in[1], y);
+            case Primitive.Where w -> new Tensor[] {null,
+                    Tensor.where(in[0], g, g.zerosLikeScalar()), Tensor.where(in[0], g.zerosLikeScalar(), g)};
+            case Primitive.Reduce r -> new Tensor[] {reduce(r, g, in[0], y)};
+            case Primitive.Softmax s -> new Tensor[] {s.log()
+                    ? g.sub(y.exp().mul(g.sum(new int[] {s.axis()}, true)))
+                    : y.mul(g.sub(g.mul(y).sum(new int[] {s.axis()}, true)))};
+            case Primitive.Matmul m -> new Tensor[] {g.matmul(in[1].mT()), in[0].mT().matmul(g)};
+            case Primitive.Reshape r -> new Tensor[] {g.reshape(in[0].shape())};
+            case Primitive.Permute pm -> new Tensor[] {g.permute(inverse(pm.perm()))};
+            case Primitive.Expand e -> new Tensor[] {g.sumTo(in[0].shape())};
+            case Primitive.Slice s -> new Tensor[] {g.embed(in[0].shape(), s.axis(), s.start(), s.step())};
+            case Primitive.Embed e -> new Tensor[] {g.slice(e.axis(), e.start(), e.start() + (in[0].shape(e.axis()) - 1) * e.step() + 1, e.step())};
+            case Primitive.Concat c -> concat(c, g, in);
+            case Primitive.Cast c -> new Tensor[] {g.to(in[0].dtype())};
+            case Primitive.Contiguous c -> new Tensor[] {g};
+        };
+    }
+
+    private static Tensor unary(UnaryOp op, Tensor g, Tensor x, Tensor y) {
+        return switch (op) {
+            case NEG -> g.neg();
+            case ABS -> g.mul(x.sign());
+            case EXP -> g.mul(y);
+            case LOG -> g.div(x);
+            case LOG1P -> g.div(x.add(1));
+            case EXPM1 -> g.mul(y.add(1));
+            case SQRT -> g.div(y.mul(2));
+            case RSQRT -> g.mul(y.square().mul(y)).mul(-0.5);
+            case SQUARE -> g.mul(x.mul(2));
+            case RECIPROCAL -> g.mul(y.square()).neg();
+            case SIN -> g.mul(x.cos());
+            case COS -> g.mul(x.sin()).neg();
+            case TANH -> g.mul(y.square().neg().add(1));
+            case SIGMOID -> g.mul(y.mul(y.neg().add(1)));
+            case RELU -> g.mul(x.gt(0));
+            case GELU -> g.mul(x.mul(SQRT_HALF).erf().add(1).mul(0.5)
+                    .add(x.mul(x.square().mul(-0.5).exp()).mul(INV_SQRT_2PI)));
+            case GELU_TANH -> {
+                Tensor t = x.add(x.square().mul(x).mul(GELU_K)).mul(GELU_C).tanh();
+                Tensor du = x.square().mul(3 * GELU_K).add(1).mul(GELU_C);
+                yield g.mul(t.add(1).mul(0.5).add(x.mul(t.square().neg().add(1)).mul(du).mul(0.5)));
+            }
+            case SILU -> {
+                Tensor s = x.sigmoid();
+                yield g.mul(s.mul(x.mul(s.neg().add(1)).add(1)));
+            }
+            case SIGN -> null;
+            case SOFTPLUS -> g.mul(x.sigmoid());
+            case ERF -> g.mul(x.square().neg().exp().mul(TWO_OVER_SQRT_PI));
+        };
+    }
+
+    private static Tensor[] binary(BinaryOp op, Tensor g, Tensor a, Tensor b, Tensor y) {
+        return switch (op) {
+            case ADD -> new Tensor[] {g, g};
+            case SUB -> new Tensor[] {g, g.neg()};
+            case MUL -> new Tensor[] {g.mul(b), g.mul(a)};
+            case DIV -> new Tensor[] {g.div(b), b.requiresGrad() ? g.mul(y).div(b).neg() : null};
+            case POW -> new Tensor[] {
+                    a.requiresGrad() ? g.mul(b).mul(a.pow(b.sub(1))) : null,
+                    b.requiresGrad() ? Tensor.where(a.eq(0), g.zerosLikeScalar(), g.mul(y).mul(a.log())) : null};
+            case MAXIMUM -> tieSplit(g, a.gt(b), a.eq(b));
+            case MINIMUM -> tieSplit(g, a.lt(b), a.eq(b));
+            case EQ, NE, LT, LE, GT, GE -> new Tensor[] {null, null};
+        };
+    }
+
+    /** The winner takes g; on a tie each side takes g / 2. */
+    private static Tensor[] tieSplit(Tensor g, Tensor aWins, Tensor tie) {
+        Tensor aShare = aWins.add(tie.mul(0.5));
+        return new Tensor[] {g.mul(aShare), g.mul(aShare.neg().add(1))};
+    }
+
+    private static Tensor reduce(Primitive.Reduce r, Tensor g, Tensor x, Tensor y) {
+        int[] shape = x.shape();
+        Tensor gk = r.keepdim() ? g : g.unsqueezeAxes(r.axes());
+        Tensor yk = r.keepdim() ? y : y.unsqueezeAxes(r.axes());
+        return switch (r.op()) {
+            case SUM -> gk.expand(shape);
+            case MAX, MIN -> {
+                Tensor hit = x.eq(yk);
+                yield gk.mul(hit).div(hit.sum(r.axes(), true));
+            }
+            case PROD -> {
+                // y / x everywhere except at zeros; at a zero, the product of the other elements
+                // when it is the only zero of its group, else 0.
+                Tensor zero = x.eq(0);
+                Tensor others = Tensor.where(zero, x.onesLikeScalar(), x).reduce(ReduceOp.PROD, r.axes(), true);
+                Tensor atZero = others.mul(zero.sum(r.axes(), true).eq(1));
+                Tensor safeX = Tensor.where(zero, x.onesLikeScalar(), x);
+                yield gk.mul(Tensor.where(zero, atZero, yk.div(safeX)));
+            }
+        };
+    }
+
+    private static Tensor[] concat(Primitive.Concat c, Tensor g, Tensor[] in) {
+        Tensor[] r = new Tensor[in.length];
+        int at = 0;
+        for (int i = 0; i < in.length; i++) {
+            int n = in[i].shape(c.axis());
+            r[i] = g.slice(c.axis(), at, at + n, 1);
+            at += n;
+        }
+        return r;
+    }
+
+    private static int[] inverse(int[] perm) {
+        int[] inv = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) inv[perm[i]] = i;
+        return inv;
+    }
+}

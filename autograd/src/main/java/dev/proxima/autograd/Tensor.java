@@ -1,0 +1,573 @@
+package dev.proxima.autograd;
+
+import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Device;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.ReduceOp;
+import dev.proxima.tensor.Rng;
+import dev.proxima.tensor.Shapes;
+import dev.proxima.tensor.UnaryOp;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The type users compute with: an {@link NDArray} value plus, when it requires gradients,
+ * the node that produced it. Ops have PyTorch's names; each one computes its value now and,
+ * when gradients are enabled and an input requires them, records a node for
+ * {@link Autograd#grad}. Tensors are immutable values except for the {@link #grad()} slot
+ * that {@link #backward()} fills on leaves.
+ *
+ * <pre>{@code
+ * Tensor w = Tensor.randn(rng, 3, 2).requiresGrad(true);
+ * Tensor loss = x.matmul(w).tanh().square().mean();
+ * Tensor dw = Autograd.grad(loss, w);                 // or loss.backward(); w.grad()
+ * }</pre>
+ */
+public final class Tensor {
+    private final NDArray data;
+    private final boolean requiresGrad;
+    final Node node; // null for leaves and constants
+    private Tensor grad;
+
+    Tensor(NDArray data, boolean requiresGrad, Node node) {
+        this.data = data;
+        this.requiresGrad = requiresGrad;
+        this.node = node;
+    }
+
+    // ---- creation ----------------------------------------------------------------------
+
+    /** A constant tensor (no gradient) holding {@code data}. */
+    public static Tensor of(NDArray data) {
+        return new Tensor(data, false, null);
+    }
+
+    public static Tensor of(float[] data, int... shape) {
+        return of(NDArray.of(data, shape));
+    }
+
+    public static Tensor of(double[] data, int... shape) {
+        return of(NDArray.of(data, shape));
+    }
+
+    /** A 1-d float32 tensor. */
+    public static Tensor of(float... data) {
+        return of(NDArray.of(data));
+    }
+
+    /** A 0-d float32 tensor. */
+    public static Tensor scalar(double value) {
+        return of(NDArray.scalar(value));
+    }
+
+    public static Tensor zeros(int... shape) {
+        return of(NDArray.zeros(shape));
+    }
+
+    public static Tensor zeros(DType dtype, int... shape) {
+        return of(NDArray.zeros(dtype, shape));
+    }
+
+    public static Tensor ones(int... shape) {
+        return of(NDArray.ones(shape));
+    }
+
+    public static Tensor ones(DType dtype, int... shape) {
+        return of(NDArray.ones(dtype, shape));
+    }
+
+    public static Tensor full(double value, DType dtype, int... shape) {
+        return of(NDArray.full(value, dtype, shape));
+    }
+
+    public static Tensor arange(int end) {
+        return of(NDArray.arange(end));
+    }
+
+    public static Tensor randn(Rng rng, int... shape) {
+        return of(NDArray.randn(rng, DType.FLOAT32, shape));
+    }
+
+    public static Tensor randn(Rng rng, DType dtype, int... shape) {
+        return of(NDArray.randn(rng, dtype, shape));
+    }
+
+    public static Tensor rand(Rng rng, DType dtype, int... shape) {
+        return of(NDArray.rand(rng, dtype, shape));
+    }
+
+    public static Tensor uniform(Rng rng, double low, double high, DType dtype, int... shape) {
+        return of(NDArray.uniform(rng, low, high, dtype, shape));
+    }
+
+    // ---- identity and gradients --------------------------------------------------------
+
+    /** The value, as an array (no graph). */
+    public NDArray data() {
+        return data;
+    }
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /**
+     * A leaf that shares this tensor's value and does (or does not) require gradients, like
+     * PyTorch's {@code detach().requires_grad_(flag)}. Integer tensors cannot require them.
+     */
+    public Tensor requiresGrad(boolean flag) {
+        if (flag && !data.dtype().isFloating())
+            throw new IllegalArgumentException("requiresGrad: " + data.dtype() + " tensor of shape " + Shapes.str(data.shape())
+                    + " cannot require gradients; only floating tensors can");
+        return new Tensor(data, flag, null);
+    }
+
+    /** True for tensors not produced by a recorded op (parameters, inputs, constants). */
+    public boolean isLeaf() {
+        return node == null;
+    }
+
+    /** A leaf with the same value and no history: gradients stop here. */
+    public Tensor detach() {
+        return new Tensor(data, false, null);
+    }
+
+    /** The gradient accumulated by {@link #backward()}, or null. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Clears the accumulated gradient. */
+    public void zeroGrad() {
+        grad = null;
+    }
+
+    void accumulateGrad(Tensor g) {
+        grad = grad == null ? g : grad.add(g);
+    }
+
+    /** Accumulates d(this)/d(leaf) into every leaf's {@link #grad()}; this must be a scalar. */
+    public void backward() {
+        Autograd.backward(this, null, false);
+    }
+
+    public void backward(boolean retainGraph) {
+        Autograd.backward(this, null, retainGraph);
+    }
+
+    /** Backward from a non-scalar output, with the seed (the output's cotangent). */
+    public void backward(Tensor seed, boolean retainGraph) {
+        Autograd.backward(this, seed, retainGraph);
+    }
+
+    // ---- accessors ---------------------------------------------------------------------
+
+    public int[] shape() { return data.shape(); }
+    public int shape(int axis) { return data.shape(axis); }
+    public int ndim() { return data.ndim(); }
+    public int size() { return data.size(); }
+    public DType dtype() { return data.dtype(); }
+    public Device device() { return data.device(); }
+    public double item() { return data.item(); }
+    public float[] toFloatArray() { return data.toFloatArray(); }
+    public double[] toDoubleArray() { return data.toDoubleArray(); }
+
+    @Override
+    public String toString() {
+        String s = data.toString().replaceFirst("^array", "tensor");
+        if (node != null) return s.substring(0, s.length() - 1) + ", grad_fn=" + node.op + ")";
+        return requiresGrad ? s.substring(0, s.length() - 1) + ", requiresGrad=true)" : s;
+    }
+
+    // ---- recording ---------------------------------------------------------------------
+
+    /** Runs a primitive and records it when a gradient may flow through it. */
+    static Tensor apply(Primitive op, Tensor... inputs) {
+        NDArray[] values = new NDArray[inputs.length];
+        boolean needsGrad = false;
+        for (int i = 0; i < inputs.length; i++) {
+            values[i] = inputs[i].data;
+            needsGrad |= inputs[i].requiresGrad;
+        }
+        NDArray out = op.forward(values);
+        if (Autograd.anomalyEnabled()) Autograd.checkFinite("forward", op, values, out, null);
+        if (!needsGrad || !Autograd.isGradEnabled() || !out.dtype().isFloating()) return new Tensor(out, false, null);
+        Node node = new Node(op, inputs, Autograd.anomalyEnabled() ? new Throwable("op created here") : null);
+        Tensor t = new Tensor(out, true, node);
+        node.setOutput(t);
+        return t;
+    }
+
+    private Tensor unary(UnaryOp op) {
+        return apply(new Primitive.Unary(op), this);
+    }
+
+    private Tensor binary(BinaryOp op, Tensor other) {
+        return apply(new Primitive.Binary(op), this, other);
+    }
+
+    /** A 0-d constant of this tensor's dtype and device. */
+    Tensor constant(double value) {
+        return new Tensor(data.scalarLike(value), false, null);
+    }
+
+    Tensor zerosLikeScalar() {
+        return constant(0);
+    }
+
+    Tensor onesLikeScalar() {
+        return constant(1);
+    }
+
+    // ---- elementwise -------------------------------------------------------------------
+
+    public Tensor neg() { return unary(UnaryOp.NEG); }
+    public Tensor abs() { return unary(UnaryOp.ABS); }
+    public Tensor exp() { return unary(UnaryOp.EXP); }
+    public Tensor log() { return unary(UnaryOp.LOG); }
+    public Tensor log1p() { return unary(UnaryOp.LOG1P); }
+    public Tensor expm1() { return unary(UnaryOp.EXPM1); }
+    public Tensor sqrt() { return unary(UnaryOp.SQRT); }
+    public Tensor rsqrt() { return unary(UnaryOp.RSQRT); }
+    public Tensor square() { return unary(UnaryOp.SQUARE); }
+    public Tensor reciprocal() { return unary(UnaryOp.RECIPROCAL); }
+    public Tensor sin() { return unary(UnaryOp.SIN); }
+    public Tensor cos() { return unary(UnaryOp.COS); }
+    public Tensor tanh() { return unary(UnaryOp.TANH); }
+    public Tensor sigmoid() { return unary(UnaryOp.SIGMOID); }
+    public Tensor relu() { return unary(UnaryOp.RELU); }
+    /** Exact GELU (through erf). */
+    public Tensor gelu() { return unary(UnaryOp.GELU); }
+    /** The tanh approximation of GELU. */
+    public Tensor geluTanh() { return unary(UnaryOp.GELU_TANH); }
+    public Tensor silu() { return unary(UnaryOp.SILU); }
+    /** sign(x); its gradient is zero. */
+    public Tensor sign() { return unary(UnaryOp.SIGN); }
+    public Tensor softplus() { return unary(UnaryOp.SOFTPLUS); }
+    public Tensor erf() { return unary(UnaryOp.ERF); }
+
+    /** Applies any unary primitive. */
+    public Tensor map(UnaryOp op) { return unary(op); }
+
+    public Tensor add(Tensor o) { return binary(BinaryOp.ADD, o); }
+    public Tensor sub(Tensor o) { return binary(BinaryOp.SUB, o); }
+    public Tensor mul(Tensor o) { return binary(BinaryOp.MUL, o); }
+    public Tensor div(Tensor o) { return binary(BinaryOp.DIV, o); }
+    public Tensor pow(Tensor o) { return binary(BinaryOp.POW, o); }
+    public Tensor maximum(Tensor o) { return binary(BinaryOp.MAXIMUM, o); }
+    public Tensor minimum(Tensor o) { return binary(BinaryOp.MINIMUM, o); }
+    /** Comparisons give 0/1 masks of the floating dtype, with no gradient. */
+    public Tensor eq(Tensor o) { return binary(BinaryOp.EQ, o); }
+    public Tensor ne(Tensor o) { return binary(BinaryOp.NE, o); }
+    public Tensor lt(Tensor o) { return binary(BinaryOp.LT, o); }
+    public Tensor le(Tensor o) { return binary(BinaryOp.LE, o); }
+    public Tensor gt(Tensor o) { return binary(BinaryOp.GT, o); }
+    public Tensor ge(Tensor o) { return binary(BinaryOp.GE, o); }
+
+    public Tensor add(double s) { return add(constant(s)); }
+    public Tensor sub(double s) { return sub(constant(s)); }
+    public Tensor mul(double s) { return mul(constant(s)); }
+    public Tensor div(double s) { return div(constant(s)); }
+    public Tensor pow(double s) { return pow(constant(s)); }
+    public Tensor maximum(double s) { return maximum(constant(s)); }
+    public Tensor minimum(double s) { return minimum(constant(s)); }
+    public Tensor eq(double s) { return eq(constant(s)); }
+    public Tensor ne(double s) { return ne(constant(s)); }
+    public Tensor lt(double s) { return lt(constant(s)); }
+    public Tensor le(double s) { return le(constant(s)); }
+    public Tensor gt(double s) { return gt(constant(s)); }
+    public Tensor ge(double s) { return ge(constant(s)); }
+
+    /** Applies any binary primitive. */
+    public Tensor zip(BinaryOp op, Tensor o) { return binary(op, o); }
+
+    /** Limits values to [min, max]; the gradient passes where the value is inside. */
+    public Tensor clamp(double min, double max) {
+        if (min > max) throw new IllegalArgumentException("clamp: min " + min + " > max " + max);
+        return maximum(min).minimum(max);
+    }
+
+    /** {@code cond != 0 ? a : b}, broadcast together; no gradient flows to {@code cond}. */
+    public static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        return apply(new Primitive.Where(), cond, a, b);
+    }
+
+    // ---- reductions --------------------------------------------------------------------
+
+    Tensor reduce(ReduceOp op, int[] axes, boolean keepdim) {
+        return apply(new Primitive.Reduce(op, Shapes.axes(op.opName(), axes, ndim()), keepdim), this);
+    }
+
+    public Tensor sum() { return reduce(ReduceOp.SUM, new int[0], false); }
+    public Tensor sum(int... axes) { return reduce(ReduceOp.SUM, axes, false); }
+    public Tensor sum(int[] axes, boolean keepdim) { return reduce(ReduceOp.SUM, axes, keepdim); }
+    public Tensor prod() { return reduce(ReduceOp.PROD, new int[0], false); }
+    public Tensor prod(int[] axes, boolean keepdim) { return reduce(ReduceOp.PROD, axes, keepdim); }
+    public Tensor max() { return reduce(ReduceOp.MAX, new int[0], false); }
+    public Tensor max(int[] axes, boolean keepdim) { return reduce(ReduceOp.MAX, axes, keepdim); }
+    public Tensor min() { return reduce(ReduceOp.MIN, new int[0], false); }
+    public Tensor min(int[] axes, boolean keepdim) { return reduce(ReduceOp.MIN, axes, keepdim); }
+
+    public Tensor mean() { return mean(new int[0], false); }
+
+    public Tensor mean(int... axes) { return mean(axes, false); }
+
+    public Tensor mean(int[] axes, boolean keepdim) {
+        int[] ax = Shapes.axes("mean", axes, ndim());
+        long count = 1;
+        for (int a : ax) count *= shape(a);
+        return sum(ax, keepdim).div((double) count);
+    }
+
+    /** Variance with {@code correction} subtracted from the count (1: unbiased, PyTorch's default). */
+    public Tensor var(int[] axes, boolean keepdim, int correction) {
+        int[] ax = Shapes.axes("var", axes, ndim());
+        long count = 1;
+        for (int a : ax) count *= shape(a);
+        return sub(mean(ax, true)).square().sum(ax, keepdim).div((double) Math.max(0, count - correction));
+    }
+
+    public Tensor std(int[] axes, boolean keepdim, int correction) {
+        return var(axes, keepdim, correction).sqrt();
+    }
+
+    /**
+     * log(sum(exp(x))) over axes. The shift by the (detached) maximum keeps it stable; it does
+     * not change the value or the gradient, so it needs no gradient of its own.
+     */
+    public Tensor logsumexp(int[] axes, boolean keepdim) {
+        int[] ax = Shapes.axes("logsumexp", axes, ndim());
+        NDArray m = data.max(ax, true);
+        NDArray shift = NDArray.where(m.abs().lt(Double.POSITIVE_INFINITY), m, m.scalarLike(0));
+        Tensor s = of(shift);
+        Tensor r = sub(s).exp().sum(ax, true).log().add(s);
+        return keepdim ? r : r.squeezeAxes(ax);
+    }
+
+    public Tensor softmax(int axis) {
+        return apply(new Primitive.Softmax(Shapes.axis("softmax", axis, ndim()), false), this);
+    }
+
+    public Tensor logSoftmax(int axis) {
+        return apply(new Primitive.Softmax(Shapes.axis("logSoftmax", axis, ndim()), true), this);
+    }
+
+    /** Index of the maximum along {@code axis} (INT32, no gradient). */
+    public Tensor argmax(int axis, boolean keepdim) {
+        return of(data.argmax(axis, keepdim));
+    }
+
+    public Tensor argmin(int axis, boolean keepdim) {
+        return of(data.argmin(axis, keepdim));
+    }
+
+    // ---- linear algebra ----------------------------------------------------------------
+
+    /** Matrix product with NumPy semantics (1-d operands promoted, batch dims broadcast). */
+    public Tensor matmul(Tensor other) {
+        if (ndim() == 0 || other.ndim() == 0)
+            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(shape()) + " and " + Shapes.str(other.shape()) + ": 0-d operands are not matrices");
+        boolean vecA = ndim() == 1, vecB = other.ndim() == 1;
+        Tensor a = vecA ? unsqueeze(0) : this;
+        Tensor b = vecB ? other.unsqueeze(1) : other;
+        int k = a.shape(-1), k2 = b.shape(-2);
+        if (k != k2)
+            throw new IllegalArgumentException("matmul: " + Shapes.str(shape()) + " x " + Shapes.str(other.shape())
+                    + ": inner dimensions " + k + " != " + k2);
+        Tensor r = apply(new Primitive.Matmul(), a, b);
+        if (vecB) r = r.squeeze(-1);
+        if (vecA) r = r.squeeze(vecB ? -1 : -2);
+        return r;
+    }
+
+    // ---- shape and views ---------------------------------------------------------------
+
+    public Tensor reshape(int... shape) {
+        int[] target = data.reshape(shape).shape(); // resolves -1 and validates
+        if (Arrays.equals(target, shape())) return this;
+        return apply(new Primitive.Reshape(target), this);
+    }
+
+    public Tensor flatten() {
+        return reshape(-1);
+    }
+
+    public Tensor permute(int... perm) {
+        int[] p = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) p[i] = Shapes.axis("permute", perm[i], ndim());
+        data.permute(p); // validates
+        return apply(new Primitive.Permute(p), this);
+    }
+
+    public Tensor transpose(int a, int b) {
+        int n = ndim();
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
+        a = Shapes.axis("transpose", a, n);
+        b = Shapes.axis("transpose", b, n);
+        perm[a] = b;
+        perm[b] = a;
+        return permute(perm);
+    }
+
+    /** Swaps the last two axes. */
+    public Tensor mT() {
+        if (ndim() < 2) throw new IllegalArgumentException("mT: needs at least 2 dimensions, got " + Shapes.str(shape()));
+        return transpose(-2, -1);
+    }
+
+    public Tensor expand(int... shape) {
+        int[] target = data.expand(shape).shape();
+        if (Arrays.equals(target, shape())) return this;
+        return apply(new Primitive.Expand(target), this);
+    }
+
+    public Tensor broadcastTo(int... shape) {
+        return expand(shape);
+    }
+
+    public Tensor squeeze(int... axes) {
+        return reshape(data.squeeze(axes).shape());
+    }
+
+    public Tensor unsqueeze(int axis) {
+        return reshape(data.unsqueeze(axis).shape());
+    }
+
+    /** Re-inserts reduced axes (sorted) as size-1 dimensions. */
+    Tensor unsqueezeAxes(int[] sortedAxes) {
+        Tensor t = this;
+        for (int a : sortedAxes) t = t.unsqueeze(a);
+        return t;
+    }
+
+    Tensor squeezeAxes(int[] sortedAxes) {
+        return sortedAxes.length == 0 ? this : squeeze(sortedAxes);
+    }
+
+    /** Sums broadcast dimensions away so the result has {@code target} shape (the adjoint of expand). */
+    public Tensor sumTo(int[] target) {
+        int[] s = shape();
+        if (Arrays.equals(s, target)) return this;
+        int lead = s.length - target.length;
+        if (lead < 0) throw new IllegalArgumentException("sumTo: cannot reduce " + Shapes.str(s) + " to larger rank " + Shapes.str(target));
+        int n = 0;
+        int[] axes = new int[s.length];
+        for (int i = 0; i < s.length; i++)
+            if (i < lead || (target[i - lead] == 1 && s[i] != 1)) axes[n++] = i;
+        Tensor r = n == 0 ? this : sum(Arrays.copyOf(axes, n), true);
+        return r.reshape(target);
+    }
+
+    /** Python-style slice along one axis (negative bounds count from the end; step > 0). */
+    public Tensor slice(int axis, int start, int end, int step) {
+        int a = Shapes.axis("slice", axis, ndim());
+        int n = shape(a);
+        int s = Math.max(0, Math.min(n, start < 0 ? start + n : start));
+        int e = Math.max(0, Math.min(n, end < 0 ? end + n : end));
+        if (step <= 0) throw new IllegalArgumentException("slice: step must be positive, got " + step);
+        if (s == 0 && e == n && step == 1) return this;
+        return apply(new Primitive.Slice(a, s, Math.max(s, e), step), this);
+    }
+
+    public Tensor slice(int axis, int start, int end) {
+        return slice(axis, start, end, 1);
+    }
+
+    /** The sub-tensor at {@code index} along {@code axis}, which is removed. */
+    public Tensor select(int axis, int index) {
+        int a = Shapes.axis("select", axis, ndim());
+        int i = index < 0 ? index + shape(a) : index;
+        if (i < 0 || i >= shape(a))
+            throw new IndexOutOfBoundsException("select: index " + index + " is out of range for axis " + a + " of shape " + Shapes.str(shape()));
+        return slice(a, i, i + 1, 1).squeeze(a);
+    }
+
+    /** Places this tensor at start, start+step, ... along axis of a zero tensor of {@code shape}. */
+    Tensor embed(int[] shape, int axis, int start, int step) {
+        return apply(new Primitive.Embed(shape, axis, start, step), this);
+    }
+
+    /**
+     * Pads with zeros: {@code padding} holds (before, after) pairs for each axis from the
+     * first axis; fewer pairs leave the trailing axes unpadded.
+     */
+    public Tensor pad(int... padding) {
+        if (padding.length % 2 != 0 || padding.length / 2 > ndim())
+            throw new IllegalArgumentException("pad: " + Arrays.toString(padding) + " is not (before, after) pairs for the axes of " + Shapes.str(shape()));
+        Tensor t = this;
+        for (int a = 0; a < padding.length / 2; a++) {
+            int before = padding[2 * a], after = padding[2 * a + 1];
+            if (before < 0 || after < 0) throw new IllegalArgumentException("pad: negative padding " + Arrays.toString(padding));
+            if (before == 0 && after == 0) continue;
+            int[] s = t.shape();
+            s[a] += before + after;
+            t = t.embed(s, a, before, 1);
+        }
+        return t;
+    }
+
+    /** Joins tensors of equal shape except along {@code axis}. */
+    public static Tensor concat(int axis, Tensor... xs) {
+        if (xs.length == 0) throw new IllegalArgumentException("concat: no tensors");
+        int nd = xs[0].ndim();
+        int a = Shapes.axis("concat", axis, nd);
+        for (Tensor x : xs) {
+            int[] s0 = xs[0].shape(), s = x.shape();
+            boolean ok = s.length == nd;
+            for (int d = 0; ok && d < nd; d++) ok = d == a || s[d] == s0[d];
+            if (!ok) throw new IllegalArgumentException("concat: shapes " + Shapes.str(s0) + " and " + Shapes.str(s) + " differ outside axis " + a);
+            if (x.dtype() != xs[0].dtype()) throw new IllegalArgumentException("concat: dtypes " + xs[0].dtype() + " and " + x.dtype() + " differ");
+        }
+        if (xs.length == 1) return xs[0];
+        return apply(new Primitive.Concat(a), xs);
+    }
+
+    public static Tensor concat(int axis, List<Tensor> xs) {
+        return concat(axis, xs.toArray(new Tensor[0]));
+    }
+
+    /** Joins tensors of equal shape along a new axis. */
+    public static Tensor stack(int axis, Tensor... xs) {
+        if (xs.length == 0) throw new IllegalArgumentException("stack: no tensors");
+        int a = Shapes.axis("stack", axis, xs[0].ndim() + 1);
+        Tensor[] u = new Tensor[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            if (!Arrays.equals(xs[i].shape(), xs[0].shape()))
+                throw new IllegalArgumentException("stack: shapes " + Shapes.str(xs[0].shape()) + " and " + Shapes.str(xs[i].shape()) + " differ");
+            u[i] = xs[i].unsqueeze(a);
+        }
+        return concat(a, u);
+    }
+
+    /** Splits into consecutive pieces of the given sizes along {@code axis}. */
+    public Tensor[] split(int axis, int... sizes) {
+        int a = Shapes.axis("split", axis, ndim());
+        int total = 0;
+        for (int s : sizes) total += s;
+        if (total != shape(a))
+            throw new IllegalArgumentException("split: sizes " + Arrays.toString(sizes) + " sum to " + total + ", not " + shape(a) + " (axis " + a + " of " + Shapes.str(shape()) + ")");
+        Tensor[] r = new Tensor[sizes.length];
+        for (int i = 0, at = 0; i < sizes.length; at += sizes[i], i++) r[i] = slice(a, at, at + sizes[i], 1);
+        return r;
+    }
+
+    public Tensor contiguous() {
+        return data.isContiguous() ? this : apply(new Primitive.Contiguous(), this);
+    }
+
+    /** Converts between floating dtypes (differentiable). */
+    public Tensor to(DType dtype) {
+        if (dtype == dtype()) return this;
+        if (!dtype.isFloating() || !dtype().isFloating())
+            return new Tensor(data.to(dtype), false, null); // indices: no gradient
+        return apply(new Primitive.Cast(dtype), this);
+    }
+
+    /** Moves to another device; the result is a leaf with the same requiresGrad flag. */
+    public Tensor to(Device device) {
+        if (device.equals(device())) return this;
+        return new Tensor(data.to(device), requiresGrad, null);
+    }
+}
