@@ -730,6 +730,289 @@ public final class NDArray {
 
     // ---- composed ops from later sections (indexing, joining, convolution) go below ----
 
+    // ---- indexing ----------------------------------------------------------------------
+
+    /**
+     * {@code out[i][j] = this[index[i][j]][j]} for {@code axis == 0}, and so on (torch.gather).
+     * {@code index} is INT32 with this array's rank; its shape is the result's, and no larger
+     * than this array's along the other axes.
+     */
+    public NDArray gather(int axis, NDArray index) {
+        int a = Shapes.axis("gather", axis, shape.length);
+        checkIndexArray("gather", index);
+        if (index.ndim() != shape.length)
+            throw new IllegalArgumentException("gather: index " + Shapes.str(index.shape) + " and input " + Shapes.str(shape) + " differ in rank");
+        for (int d = 0; d < shape.length; d++)
+            if (d != a && index.shape[d] > shape[d])
+                throw new IllegalArgumentException("gather: index " + Shapes.str(index.shape) + " is larger than input " + Shapes.str(shape)
+                        + " in axis " + d + ", which is not the gather axis " + a);
+        checkIndexRange("gather", index, a, shape);
+        return backend().gather(this, a, index);
+    }
+
+    /**
+     * A new array: this one with {@code src} added at the positions {@code index} names along
+     * {@code axis} ({@code out[index[i][j]][j] += src[i][j]} for {@code axis == 0}), the
+     * functional form of torch's {@code scatter_add}. The adjoint of {@link #gather}. Only the
+     * leading {@code index.shape} part of {@code src} is used; dtypes promote.
+     */
+    public NDArray scatterAdd(int axis, NDArray index, NDArray src) {
+        int a = Shapes.axis("scatterAdd", axis, shape.length);
+        checkIndexArray("scatterAdd", index);
+        requireSameDevice("scatterAdd", src);
+        if (index.ndim() != shape.length || src.ndim() != shape.length)
+            throw new IllegalArgumentException("scatterAdd: input " + Shapes.str(shape) + ", index " + Shapes.str(index.shape)
+                    + " and source " + Shapes.str(src.shape) + " differ in rank");
+        for (int d = 0; d < shape.length; d++)
+            if (index.shape[d] > src.shape[d] || (d != a && index.shape[d] > shape[d]))
+                throw new IllegalArgumentException("scatterAdd: index " + Shapes.str(index.shape) + " is larger than source "
+                        + Shapes.str(src.shape) + " or input " + Shapes.str(shape) + " in axis " + d + " (scatter axis " + a + ")");
+        checkIndexRange("scatterAdd", index, a, shape);
+        DType dt = DType.promote(dtype(), src.dtype());
+        NDArray out = zeros(dt, device(), shape);
+        backend().copyInto(out, this, false);
+        NDArray used = src;
+        for (int d = 0; d < shape.length; d++) used = used.slice(d, 0, index.shape[d]);
+        backend().scatterAdd(out, a, index, used.to(dt));
+        return out;
+    }
+
+    /** The entries {@code index} (1-d INT32, repeats allowed) along {@code axis}, as torch.index_select. */
+    public NDArray indexSelect(int axis, NDArray index) {
+        int a = Shapes.axis("indexSelect", axis, shape.length);
+        checkIndexArray("indexSelect", index);
+        if (index.ndim() != 1)
+            throw new IllegalArgumentException("indexSelect: index " + Shapes.str(index.shape) + " must be 1-d (input " + Shapes.str(shape) + ")");
+        checkIndexRange("indexSelect", index, a, shape);
+        int[] outShape = shape.clone(), along = new int[shape.length];
+        Arrays.fill(along, 1);
+        outShape[a] = along[a] = index.shape[0];
+        // A stride-0 broadcast of the index turns the selection into a gather without a copy.
+        return backend().gather(this, a, index.reshape(along).expand(outShape));
+    }
+
+    /**
+     * One-hot rows: {@code result[..., c] = labels[...] == c ? 1 : 0}, of shape
+     * {@code labels.shape + [numClasses]}. Labels are INT32 in {@code [0, numClasses)}.
+     */
+    public static NDArray oneHot(NDArray labels, int numClasses, DType dtype) {
+        checkIndexArray("oneHot", labels);
+        if (numClasses < 0) throw new IllegalArgumentException("oneHot: negative class count " + numClasses);
+        int[] range = indexRange(labels);
+        if (range != null && (range[0] < 0 || range[1] >= numClasses))
+            throw new IllegalArgumentException("oneHot: label " + (range[0] < 0 ? range[0] : range[1]) + " is out of range for "
+                    + numClasses + " classes (labels of shape " + Shapes.str(labels.shape) + ")");
+        return oneHotUnchecked(labels, numClasses, dtype);
+    }
+
+    static NDArray oneHotUnchecked(NDArray labels, int numClasses, DType dtype) {
+        int[] s = Arrays.copyOf(labels.shape, labels.shape.length + 1);
+        s[labels.shape.length] = numClasses;
+        NDArray out = zeros(dtype, labels.device(), s);
+        NDArray at = labels.unsqueeze(-1);
+        out.backend().scatterAdd(out, labels.shape.length, at, scalar(1, dtype, labels.device()).expand(at.shape));
+        return out;
+    }
+
+    private static void checkIndexArray(String op, NDArray index) {
+        if (index.dtype() != DType.INT32)
+            throw new IllegalArgumentException(op + ": index must be int32, got " + index.dtype() + " array of shape " + Shapes.str(index.shape));
+    }
+
+    private void checkIndexRange(String op, NDArray index, int axis, int[] shape) {
+        requireSameDevice(op, index);
+        int[] range = indexRange(index);
+        if (range == null) return;
+        int bad = range[0] < 0 ? range[0] : range[1];
+        if (range[0] < 0 || range[1] >= shape[axis])
+            throw new IllegalArgumentException(op + ": index " + bad + " is out of range for axis " + axis + " of size " + shape[axis]
+                    + " (input shape " + Shapes.str(shape) + ")");
+    }
+
+    /**
+     * {min, max} of an INT32 array, or null when it is empty. Two reductions on the device
+     * and two scalars downloaded, rather than the whole index.
+     */
+    private static int[] indexRange(NDArray index) {
+        if (index.size() == 0) return null;
+        NDArray f = index.to(DType.FLOAT64);
+        return new int[] {(int) f.min().item(), (int) f.max().item()};
+    }
+
+    // ---- joining and padding -----------------------------------------------------------
+
+    /** Joins arrays along an existing axis; other axes must match. Dtypes promote. */
+    public static NDArray concat(int axis, NDArray... xs) {
+        if (xs.length == 0) throw new IllegalArgumentException("concat: no arrays given");
+        NDArray first = xs[0];
+        int a = Shapes.axis("concat", axis, first.ndim());
+        int[] outShape = first.shape();
+        DType dt = first.dtype();
+        outShape[a] = 0;
+        for (NDArray x : xs) {
+            first.requireSameDevice("concat", x);
+            boolean fits = x.ndim() == first.ndim();
+            for (int d = 0; fits && d < outShape.length; d++) fits = d == a || x.shape[d] == first.shape[d];
+            if (!fits)
+                throw new IllegalArgumentException("concat: shapes " + Shapes.str(first.shape) + " and " + Shapes.str(x.shape)
+                        + " differ outside axis " + a);
+            outShape[a] += x.shape[a];
+            dt = DType.promote(dt, x.dtype());
+        }
+        NDArray out = zeros(dt, first.device(), outShape);
+        int at = 0;
+        for (NDArray x : xs) {
+            int n = x.shape[a];
+            if (n > 0 && x.size() > 0) out.backend().copyInto(out.slice(a, at, at + n), x, false);
+            at += n;
+        }
+        return out;
+    }
+
+    /** Joins equal-shape arrays along a new axis {@code axis} (which may be {@code ndim}). */
+    public static NDArray stack(int axis, NDArray... xs) {
+        if (xs.length == 0) throw new IllegalArgumentException("stack: no arrays given");
+        int a = Shapes.axis("stack", axis, xs[0].ndim() + 1);
+        NDArray[] lifted = new NDArray[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            if (!Arrays.equals(xs[i].shape, xs[0].shape))
+                throw new IllegalArgumentException("stack: shapes " + Shapes.str(xs[0].shape) + " and " + Shapes.str(xs[i].shape) + " differ");
+            lifted[i] = xs[i].unsqueeze(a);
+        }
+        return concat(a, lifted);
+    }
+
+    /**
+     * Views of consecutive sections along {@code axis} with the given lengths, which must add
+     * up to the axis length (unlike torch.split, a single size is one section, not a chunk size).
+     */
+    public NDArray[] split(int axis, int... sizes) {
+        int a = Shapes.axis("split", axis, shape.length);
+        long total = 0;
+        for (int s : sizes) {
+            if (s < 0) throw new IllegalArgumentException("split: negative section " + Arrays.toString(sizes) + " for shape " + Shapes.str(shape));
+            total += s;
+        }
+        if (total != shape[a])
+            throw new IllegalArgumentException("split: sections " + Arrays.toString(sizes) + " add up to " + total + ", not to the size "
+                    + shape[a] + " of axis " + a + " of shape " + Shapes.str(shape));
+        NDArray[] parts = new NDArray[sizes.length];
+        for (int i = 0, at = 0; i < sizes.length; at += sizes[i++]) parts[i] = slice(a, at, at + sizes[i]);
+        return parts;
+    }
+
+    /**
+     * Views of {@code ceil(n / chunks)}-long sections along {@code axis}, the last one shorter,
+     * as torch.chunk (so there may be fewer than {@code chunks}; an empty axis gives one empty view).
+     */
+    public NDArray[] chunk(int chunks, int axis) {
+        int a = Shapes.axis("chunk", axis, shape.length);
+        if (chunks < 1) throw new IllegalArgumentException("chunk: chunk count " + chunks + " must be >= 1 (shape " + Shapes.str(shape) + ")");
+        int n = shape[a];
+        if (n == 0) return new NDArray[] {this};
+        int len = (n + chunks - 1) / chunks, count = (n + len - 1) / len;
+        int[] sizes = new int[count];
+        for (int i = 0; i < count; i++) sizes[i] = Math.min(len, n - i * len);
+        return split(a, sizes);
+    }
+
+    /**
+     * Pads with a constant. {@code padding} holds a (before, after) pair for every axis, FIRST
+     * axis first: {@code {b0, a0, b1, a1, ...}}, so an image [N, C, H, W] is padded by
+     * {@code {0, 0, 0, 0, top, bottom, left, right}}. (torch.nn.functional.pad orders its pairs
+     * from the LAST axis and may omit leading axes; this one is explicit about every axis.)
+     * Negative amounts crop, so {@code pad(p, 0)} and {@code pad(-p, 0)} are adjoint linear
+     * maps; a pure crop is returned as a view.
+     */
+    public NDArray pad(int[] padding, double value) {
+        if (padding.length != 2 * shape.length)
+            throw new IllegalArgumentException("pad: padding " + Arrays.toString(padding) + " has " + padding.length
+                    + " values, but shape " + Shapes.str(shape) + " needs a (before, after) pair per axis: " + 2 * shape.length);
+        int[] outShape = new int[shape.length];
+        NDArray kept = this;
+        boolean grows = false;
+        for (int d = 0; d < shape.length; d++) {
+            int before = padding[2 * d], after = padding[2 * d + 1];
+            outShape[d] = shape[d] + before + after;
+            if (outShape[d] < 0)
+                throw new IllegalArgumentException("pad: padding " + Arrays.toString(padding) + " crops axis " + d + " of shape "
+                        + Shapes.str(shape) + " below size 0");
+            int start = Math.min(shape[d], Math.max(0, -before));
+            kept = kept.slice(d, start, Math.max(start, shape[d] - Math.max(0, -after)));
+            grows |= before > 0 || after > 0;
+        }
+        if (!grows) return kept;
+        NDArray out = value == 0 ? zeros(dtype(), device(), outShape) : full(value, dtype(), device(), outShape);
+        if (kept.size() == 0) return out;
+        NDArray inside = out;
+        for (int d = 0; d < shape.length; d++) {
+            int start = Math.max(0, padding[2 * d]);
+            inside = inside.slice(d, start, start + kept.shape[d]);
+        }
+        backend().copyInto(inside, kept, false);
+        return out;
+    }
+
+    // ---- convolution and pooling (composed in Convolution) -----------------------------
+
+    /**
+     * Sliding windows as columns (im2col, torch.nn.functional.unfold): this [N, C, H, W]
+     * becomes [N, C*kh*kw, OH*OW], row {@code (c*kh + i)*kw + j} holding kernel offset (i, j)
+     * of channel c for every output position. Zero padding; {@code spec.groups()} is ignored.
+     */
+    public NDArray unfold2d(int kh, int kw, Conv2dSpec spec) {
+        requireFloating("unfold2d");
+        return Convolution.unfold(this, kh, kw, spec, 0, "unfold2d");
+    }
+
+    /**
+     * The adjoint of {@link #unfold2d} (col2im, torch.nn.functional.fold): adds every column
+     * entry back onto the input position it was read from, giving an array of
+     * {@code inputShape}; padding positions are dropped.
+     */
+    public static NDArray fold2d(NDArray cols, int[] inputShape, int kh, int kw, Conv2dSpec spec) {
+        cols.requireFloating("fold2d");
+        return Convolution.fold(cols, inputShape, kh, kw, spec, "fold2d");
+    }
+
+    /**
+     * 2-d cross-correlation as torch.nn.functional.conv2d (no bias): {@code x} [N, C, H, W],
+     * {@code w} [O, C/groups, KH, KW], result [N, O, OH, OW].
+     */
+    public static NDArray conv2d(NDArray x, NDArray w, Conv2dSpec spec) {
+        return Convolution.conv2d(x, w, spec);
+    }
+
+    /** The gradient of {@link #conv2d} with respect to an input of {@code inputShape}. */
+    public static NDArray conv2dBackwardInput(NDArray gradOut, NDArray w, int[] inputShape, Conv2dSpec spec) {
+        return Convolution.conv2dBackwardInput(gradOut, w, inputShape, spec);
+    }
+
+    /** The gradient of {@link #conv2d} with respect to a weight of {@code weightShape}. */
+    public static NDArray conv2dBackwardWeight(NDArray gradOut, NDArray x, int[] weightShape, Conv2dSpec spec) {
+        return Convolution.conv2dBackwardWeight(gradOut, x, weightShape, spec);
+    }
+
+    /** Max over each window of {@code x} [N, C, H, W]; see {@link Pool2dSpec}. */
+    public static NDArray maxPool2d(NDArray x, Pool2dSpec spec) {
+        return Convolution.maxPool2d(x, spec);
+    }
+
+    /** The gradient of {@link #maxPool2d}: each window's gradient goes to its first maximum. */
+    public static NDArray maxPool2dBackward(NDArray gradOut, NDArray x, Pool2dSpec spec) {
+        return Convolution.maxPool2dBackward(gradOut, x, spec);
+    }
+
+    /** Mean over each window of {@code x} [N, C, H, W], padding counted; see {@link Pool2dSpec}. */
+    public static NDArray avgPool2d(NDArray x, Pool2dSpec spec) {
+        return Convolution.avgPool2d(x, spec);
+    }
+
+    /** The gradient of {@link #avgPool2d} with respect to an input of {@code inputShape}. */
+    public static NDArray avgPool2dBackward(NDArray gradOut, int[] inputShape, Pool2dSpec spec) {
+        return Convolution.avgPool2dBackward(gradOut, inputShape, spec);
+    }
+
     // ---- checks and printing -----------------------------------------------------------
 
     void requireFloating(String op) {
