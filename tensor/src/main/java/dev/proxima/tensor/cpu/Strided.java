@@ -68,7 +68,7 @@ final class Strided {
     /** Runs rows {@code [from, to)} in order; {@code base} holds each operand's starting offset. */
     void forRows(int[] base, int from, int to, Row body) {
         int nd = shape.length, ops = strides.length, n = rowLength();
-        if (n == 0) return;
+        if (n == 0 || from >= to) return; // also an empty outer dimension, which has no rows
         int[] idx = new int[Math.max(nd - 1, 0)];
         int[] off = new int[ops];
         // Decompose `from` into an index over the outer dimensions.
