@@ -1,0 +1,260 @@
+package dev.proxima.tensor;
+
+import static dev.proxima.tensor.TestArrays.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import org.junit.jupiter.api.Test;
+
+/**
+ * unfold2d, fold2d, conv2d and pooling against direct nested-loop references, and the adjoint
+ * identities that make the backward functions the VJPs of the forward ones.
+ */
+class ConvolutionPropertiesTest {
+
+    // ---- random geometry ---------------------------------------------------------------
+
+    private record ConvCase(int[] xs, int[] ws, Conv2dSpec spec) {
+        int[] outShape() {
+            return new int[] {xs[0], ws[0], spec.outH(xs[2], ws[2]), spec.outW(xs[3], ws[3])};
+        }
+    }
+
+    private static ConvCase randomConv(Random r) {
+        int g = 1 + r.nextInt(3), kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
+        Conv2dSpec s = new Conv2dSpec(1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(3), r.nextInt(3),
+                1 + r.nextInt(2), 1 + r.nextInt(2), g);
+        int h = Math.max(1, s.dilationH() * (kh - 1) + 1 - 2 * s.padH() + r.nextInt(4));
+        int w = Math.max(1, s.dilationW() * (kw - 1) + 1 - 2 * s.padW() + r.nextInt(4));
+        int cg = 1 + r.nextInt(2), og = 1 + r.nextInt(2);
+        return new ConvCase(new int[] {1 + r.nextInt(2), g * cg, h, w}, new int[] {g * og, cg, kh, kw}, s);
+    }
+
+    private static Pool2dSpec randomPool(Random r) {
+        int kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
+        return new Pool2dSpec(kh, kw, 1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(kh / 2 + 1), r.nextInt(kw / 2 + 1));
+    }
+
+    private static int[] poolInput(Random r, Pool2dSpec p) {
+        return new int[] {1 + r.nextInt(2), 1 + r.nextInt(3),
+                Math.max(1, p.kernelH() - 2 * p.padH() + r.nextInt(4)), Math.max(1, p.kernelW() - 2 * p.padW() + r.nextInt(4))};
+    }
+
+    // ---- references, written for clarity -----------------------------------------------
+
+    private static double[] unfoldRef(double[] x, int[] xs, int kh, int kw, Conv2dSpec s) {
+        int n = xs[0], c = xs[1], h = xs[2], w = xs[3], oh = s.outH(h, kh), ow = s.outW(w, kw);
+        int rows = c * kh * kw, l = oh * ow;
+        double[] out = new double[n * rows * l];
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++)
+                        for (int y = 0; y < oh; y++)
+                            for (int z = 0; z < ow; z++) {
+                                int hy = y * s.strideH() - s.padH() + i * s.dilationH();
+                                int wz = z * s.strideW() - s.padW() + j * s.dilationW();
+                                int row = (ch * kh + i) * kw + j;
+                                if (hy >= 0 && hy < h && wz >= 0 && wz < w)
+                                    out[(b * rows + row) * l + y * ow + z] = x[((b * c + ch) * h + hy) * w + wz];
+                            }
+        return out;
+    }
+
+    private static double[] convRef(double[] x, int[] xs, double[] wt, int[] ws, Conv2dSpec s) {
+        int n = xs[0], c = xs[1], h = xs[2], w = xs[3];
+        int o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], og = o / s.groups();
+        int oh = s.outH(h, kh), ow = s.outW(w, kw);
+        double[] out = new double[n * o * oh * ow];
+        for (int b = 0; b < n; b++)
+            for (int oc = 0; oc < o; oc++)
+                for (int y = 0; y < oh; y++)
+                    for (int z = 0; z < ow; z++) {
+                        double sum = 0;
+                        for (int ic = 0; ic < cg; ic++)
+                            for (int i = 0; i < kh; i++)
+                                for (int j = 0; j < kw; j++) {
+                                    int ch = (oc / og) * cg + ic;
+                                    int hy = y * s.strideH() - s.padH() + i * s.dilationH();
+                                    int wz = z * s.strideW() - s.padW() + j * s.dilationW();
+                                    if (hy >= 0 && hy < h && wz >= 0 && wz < w)
+                                        sum += x[((b * c + ch) * h + hy) * w + wz] * wt[((oc * cg + ic) * kh + i) * kw + j];
+                                }
+                        out[((b * o + oc) * oh + y) * ow + z] = sum;
+                    }
+        return out;
+    }
+
+    /** Visits each pooling window: output position, then its in-range input positions in row-major kernel order. */
+    private interface WindowVisitor {
+        void visit(int outIndex, int[] inIndices, int count);
+    }
+
+    private static void forEachWindow(int[] xs, Pool2dSpec p, WindowVisitor v) {
+        int n = xs[0], c = xs[1], h = xs[2], w = xs[3];
+        Conv2dSpec s = p.windows();
+        int oh = s.outH(h, p.kernelH()), ow = s.outW(w, p.kernelW());
+        int[] in = new int[p.kernelH() * p.kernelW()];
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int y = 0; y < oh; y++)
+                    for (int z = 0; z < ow; z++) {
+                        int count = 0;
+                        for (int i = 0; i < p.kernelH(); i++)
+                            for (int j = 0; j < p.kernelW(); j++) {
+                                int hy = y * p.strideH() - p.padH() + i, wz = z * p.strideW() - p.padW() + j;
+                                if (hy >= 0 && hy < h && wz >= 0 && wz < w) in[count++] = ((b * c + ch) * h + hy) * w + wz;
+                            }
+                        v.visit(((b * c + ch) * oh + y) * ow + z, in, count);
+                    }
+    }
+
+    private static int firstMax(double[] x, int[] in, int count) {
+        int best = in[0];
+        for (int k = 1; k < count; k++) if (x[in[k]] > x[best]) best = in[k];
+        return best;
+    }
+
+    // ---- properties --------------------------------------------------------------------
+
+    @Property
+    void unfold2dMatchesReference(@ForAll long seed) {
+        Random r = new Random(seed);
+        ConvCase c = randomConv(r);
+        int kh = c.ws[2], kw = c.ws[3];
+        NDArray x = randomView(r, c.xs);
+        double[] expected = unfoldRef(x.toDoubleArray(), c.xs, kh, kw, c.spec);
+        int[] o = c.outShape();
+        assertClose(expected, new int[] {c.xs[0], c.xs[1] * kh * kw, o[2] * o[3]}, x.unfold2d(kh, kw, c.spec), 0);
+    }
+
+    @Property
+    void fold2dIsTheAdjointOfUnfold2d(@ForAll long seed) {
+        Random r = new Random(seed);
+        ConvCase c = randomConv(r);
+        int kh = c.ws[2], kw = c.ws[3];
+        NDArray x = randomView(r, c.xs);
+        NDArray cols = x.unfold2d(kh, kw, c.spec);
+        NDArray y = randomView(r, cols.shape());
+        NDArray folded = NDArray.fold2d(y, c.xs, kh, kw, c.spec);
+        assertArrayEquals(c.xs, folded.shape());
+        assertAdjoint(dot(cols, y), dot(x, folded));
+    }
+
+    @Property
+    void conv2dMatchesReference(@ForAll long seed) {
+        Random r = new Random(seed);
+        ConvCase c = randomConv(r);
+        NDArray x = randomView(r, c.xs), w = randomView(r, c.ws);
+        double[] expected = convRef(x.toDoubleArray(), c.xs, w.toDoubleArray(), c.ws, c.spec);
+        assertClose(expected, c.outShape(), NDArray.conv2d(x, w, c.spec), 1e-12);
+    }
+
+    @Property
+    void conv2dBackwardFunctionsAreItsAdjoints(@ForAll long seed) {
+        Random r = new Random(seed);
+        ConvCase c = randomConv(r);
+        NDArray x = randomView(r, c.xs), w = randomView(r, c.ws), g = randomView(r, c.outShape());
+        double forward = dot(NDArray.conv2d(x, w, c.spec), g);
+        NDArray dx = NDArray.conv2dBackwardInput(g, w, c.xs, c.spec);
+        NDArray dw = NDArray.conv2dBackwardWeight(g, x, c.ws, c.spec);
+        assertArrayEquals(c.xs, dx.shape());
+        assertArrayEquals(c.ws, dw.shape());
+        assertAdjoint(forward, dot(x, dx));
+        assertAdjoint(forward, dot(w, dw));
+    }
+
+    @Property
+    void maxPool2dAndItsGradientMatchReference(@ForAll long seed) {
+        Random r = new Random(seed);
+        Pool2dSpec p = randomPool(r);
+        int[] xs = poolInput(r, p);
+        NDArray x = randomView(r, xs, true); // small integers: ties must go to the first maximum
+        NDArray out = NDArray.maxPool2d(x, p);
+        NDArray g = randomView(r, out.shape());
+        double[] xv = x.toDoubleArray(), gv = g.toDoubleArray();
+        double[] expected = new double[out.size()], grad = new double[xv.length];
+        forEachWindow(xs, p, (o, in, count) -> {
+            int best = firstMax(xv, in, count);
+            expected[o] = xv[best];
+            grad[best] += gv[o];
+        });
+        assertClose(expected, out.shape(), out, 0);
+        assertClose(grad, xs, NDArray.maxPool2dBackward(g, x, p), 1e-14);
+    }
+
+    @Property
+    void avgPool2dAndItsGradientMatchReference(@ForAll long seed) {
+        Random r = new Random(seed);
+        Pool2dSpec p = randomPool(r);
+        int[] xs = poolInput(r, p);
+        NDArray x = randomView(r, xs);
+        NDArray out = NDArray.avgPool2d(x, p);
+        NDArray g = randomView(r, out.shape());
+        double[] xv = x.toDoubleArray(), gv = g.toDoubleArray();
+        double[] expected = new double[out.size()], grad = new double[xv.length];
+        int k = p.kernelH() * p.kernelW();
+        forEachWindow(xs, p, (o, in, count) -> {
+            for (int i = 0; i < count; i++) {
+                expected[o] += xv[in[i]] / k; // padding counts as zeros in the window
+                grad[in[i]] += gv[o] / k;
+            }
+        });
+        assertClose(expected, out.shape(), out, 1e-12);
+        NDArray dx = NDArray.avgPool2dBackward(g, xs, p);
+        assertClose(grad, xs, dx, 1e-12);
+        assertAdjoint(dot(out, g), dot(x, dx));
+    }
+
+    // ---- dtypes ------------------------------------------------------------------------
+
+    @Test
+    void float32AgreesWithFloat64AndMixedOperandsPromote() {
+        Random r = new Random(7);
+        Conv2dSpec s = new Conv2dSpec(2, 1, 1, 2, 1, 2, 2);
+        NDArray x = randomView(r, 2, 4, 9, 8), w = randomView(r, 6, 2, 3, 3);
+        NDArray exact = NDArray.conv2d(x, w, s);
+        NDArray single = NDArray.conv2d(x.to(DType.FLOAT32), w.to(DType.FLOAT32), s);
+        assertEquals(DType.FLOAT32, single.dtype());
+        assertTrue(single.allClose(exact, 1e-4, 1e-4));
+        NDArray mixed = NDArray.conv2d(x.to(DType.FLOAT32), w, s);
+        assertEquals(DType.FLOAT64, mixed.dtype());
+        assertTrue(mixed.allClose(exact, 1e-6, 1e-6));
+        NDArray g = NDArray.ones(DType.FLOAT32, exact.shape());
+        assertEquals(DType.FLOAT64, NDArray.conv2dBackwardInput(g, w, x.shape(), s).dtype());
+        assertEquals(DType.FLOAT32, NDArray.maxPool2dBackward(NDArray.ones(DType.FLOAT32, 2, 4, 4, 4),
+                x.to(DType.FLOAT32), Pool2dSpec.of(2)).dtype());
+    }
+
+    // ---- errors ------------------------------------------------------------------------
+
+    @Test
+    void errorsNameTheOpAndShapes() {
+        NDArray x = NDArray.zeros(2, 3, 8, 8);
+        var e = assertThrows(IllegalArgumentException.class, () -> NDArray.conv2d(x, NDArray.zeros(4, 2, 3, 3), Conv2dSpec.DEFAULT));
+        assertEquals("conv2d: input [2, 3, 8, 8] has 3 channels but weight [4, 2, 3, 3] expects 2 (groups=1)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NDArray.conv2d(NDArray.zeros(2, 4, 8, 8), NDArray.zeros(3, 2, 3, 3), Conv2dSpec.DEFAULT.withGroups(2)));
+        assertEquals("conv2d: weight [3, 2, 3, 3] has 3 output channels, not divisible by groups=2", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NDArray.conv2d(NDArray.zeros(3, 8, 8), NDArray.zeros(4, 3, 3, 3), Conv2dSpec.DEFAULT));
+        assertEquals("conv2d: input [3, 8, 8] must be 4-d [N, C, H, W]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NDArray.conv2d(x, NDArray.zeros(4, 3, 9, 3), Conv2dSpec.DEFAULT));
+        assertEquals("conv2d: kernel 9x3 (dilation 1x1) does not fit input [2, 3, 8, 8] padded by 0x0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NDArray.conv2dBackwardInput(NDArray.zeros(2, 4, 7, 7), NDArray.zeros(4, 3, 3, 3), x.shape(), Conv2dSpec.DEFAULT));
+        assertEquals("conv2dBackwardInput: gradient [2, 4, 7, 7] does not match the output shape [2, 4, 6, 6]", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NDArray.fold2d(NDArray.zeros(2, 27, 35), x.shape(), 3, 3, Conv2dSpec.DEFAULT));
+        assertTrue(e.getMessage().startsWith("fold2d: columns [2, 27, 35] do not match input shape [2, 3, 8, 8] with kernel 3x3"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NDArray.maxPool2d(NDArray.zeros(1, 1, 2, 2), Pool2dSpec.of(3)));
+        assertEquals("maxPool2d: kernel 3x3 (dilation 1x1) does not fit input [1, 1, 2, 2] padded by 0x0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Pool2dSpec.of(3, 1, 2));
+        assertEquals("Pool2dSpec: padding 2x2 exceeds half the kernel 3x3", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Conv2dSpec.of(0, 1));
+        assertTrue(e.getMessage().startsWith("Conv2dSpec: stride 0x0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> NDArray.conv2d(NDArray.zeros(DType.INT32, 1, 1, 3, 3), NDArray.zeros(1, 1, 1, 1), Conv2dSpec.DEFAULT));
+        assertEquals("conv2d: needs a floating dtype, got int32 array of shape [1, 1, 3, 3]", e.getMessage());
+    }
+}
