@@ -1,6 +1,7 @@
 package dev.proxima.autograd;
 
 import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.Conv2dSpec;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.ReduceOp;
@@ -122,5 +123,29 @@ sealed interface Primitive {
     record Contiguous() implements Primitive {
         public NDArray forward(NDArray[] in) { return in[0].contiguous(); }
         public String toString() { return "contiguous"; }
+    }
+
+    /** torch.gather with inputs (x, index); the index gets no gradient. */
+    record Gather(int axis) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].gather(axis, in[1]); }
+        public String toString() { return "gather(" + axis + ")"; }
+    }
+
+    /** Functional torch.scatter_add with inputs (base, index, src): base plus src added at index. */
+    record ScatterAdd(int axis) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].scatterAdd(axis, in[1], in[2]); }
+        public String toString() { return "scatterAdd(" + axis + ")"; }
+    }
+
+    /** im2col: [N, C, H, W] to [N, C*kh*kw, L] sliding windows (zero padding). Adjoint of {@link Fold2d}. */
+    record Unfold2d(int kh, int kw, Conv2dSpec spec) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].unfold2d(kh, kw, spec); }
+        public String toString() { return "unfold2d(" + kh + "x" + kw + ", " + spec + ")"; }
+    }
+
+    /** col2im: sums windows back into [N, C, H, W]. Adjoint of {@link Unfold2d}. */
+    record Fold2d(int[] inputShape, int kh, int kw, Conv2dSpec spec) implements Primitive {
+        public NDArray forward(NDArray[] in) { return NDArray.fold2d(in[0], inputShape, kh, kw, spec); }
+        public String toString() { return "fold2d" + Shapes.str(inputShape) + "(" + kh + "x" + kw + ", " + spec + ")"; }
     }
 }

@@ -53,6 +53,11 @@ final class Rules {
             case Primitive.Concat c -> concat(c, g, in);
             case Primitive.Cast c -> new Tensor[] {g.to(in[0].dtype())};
             case Primitive.Contiguous c -> new Tensor[] {g};
+            case Primitive.Gather ga -> new Tensor[] {
+                    Tensor.apply(new Primitive.ScatterAdd(ga.axis()), in[0].zerosLike(), in[1], g), null};
+            case Primitive.ScatterAdd s -> new Tensor[] {g, null, g.gather(s.axis(), in[1])};
+            case Primitive.Unfold2d u -> new Tensor[] {Tensor.apply(new Primitive.Fold2d(in[0].shape(), u.kh(), u.kw(), u.spec()), g)};
+            case Primitive.Fold2d f -> new Tensor[] {Tensor.apply(new Primitive.Unfold2d(f.kh(), f.kw(), f.spec()), g)};
         };
     }
 

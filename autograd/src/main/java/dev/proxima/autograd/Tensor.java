@@ -1,9 +1,11 @@
 package dev.proxima.autograd;
 
 import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.Conv2dSpec;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Pool2dSpec;
 import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.Shapes;
@@ -569,5 +571,111 @@ public final class Tensor {
     public Tensor to(Device device) {
         if (device.equals(device())) return this;
         return new Tensor(data.to(device), requiresGrad, null);
+    }
+
+    // ---- indexing ----------------------------------------------------------------------
+
+    /** A zero constant of this tensor's shape, dtype and device. */
+    Tensor zerosLike() {
+        return new Tensor(NDArray.zeros(dtype(), device(), shape()), false, null);
+    }
+
+    /** torch.gather: {@code out[i][j] = this[index[i][j]][j]} for axis 0; index is INT32. */
+    public Tensor gather(int axis, Tensor index) {
+        return apply(new Primitive.Gather(Shapes.axis("gather", axis, ndim())), this, index);
+    }
+
+    /** Functional torch.scatter_add: this plus {@code src} added at {@code index} along axis. */
+    public Tensor scatterAdd(int axis, Tensor index, Tensor src) {
+        return apply(new Primitive.ScatterAdd(Shapes.axis("scatterAdd", axis, ndim())), this, index, src);
+    }
+
+    /** The entries at the 1-d INT32 {@code index} along {@code axis} (torch.index_select). */
+    public Tensor indexSelect(int axis, Tensor index) {
+        int a = Shapes.axis("indexSelect", axis, ndim());
+        if (index.ndim() != 1 || index.dtype() != DType.INT32)
+            throw new IllegalArgumentException("indexSelect: index must be a 1-d int32 tensor, got " + index.dtype() + " " + Shapes.str(index.shape()));
+        int[] view = new int[ndim()], out = shape();
+        Arrays.fill(view, 1);
+        view[a] = index.size();
+        out[a] = index.size();
+        return gather(a, of(index.data().reshape(view).expand(out)));
+    }
+
+    /** One-hot rows of {@code numClasses} for INT32 labels (a constant). */
+    public static Tensor oneHot(Tensor labels, int numClasses, DType dtype) {
+        return of(NDArray.oneHot(labels.data(), numClasses, dtype));
+    }
+
+    // ---- convolution and pooling (composed from unfold2d/fold2d, matmul and reductions) --
+
+    /** im2col: [N, C, H, W] to [N, C*kh*kw, OH*OW] (torch.nn.functional.unfold). */
+    public Tensor unfold2d(int kh, int kw, Conv2dSpec spec) {
+        return apply(new Primitive.Unfold2d(kh, kw, spec), this);
+    }
+
+    /** col2im, the adjoint of {@link #unfold2d} (torch.nn.functional.fold). */
+    public static Tensor fold2d(Tensor cols, int[] inputShape, int kh, int kw, Conv2dSpec spec) {
+        return apply(new Primitive.Fold2d(inputShape.clone(), kh, kw, spec), cols);
+    }
+
+    /**
+     * 2-d convolution (cross-correlation, as PyTorch): x [N, C, H, W], w [O, C/groups, KH, KW]
+     * to [N, O, OH, OW]. Computed as im2col plus one batched matmul per group, so its
+     * gradients (of any order) come from the rules of those two.
+     */
+    public static Tensor conv2d(Tensor x, Tensor w, Conv2dSpec spec) {
+        int[] xs = x.shape(), ws = w.shape();
+        if (xs.length != 4 || ws.length != 4)
+            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " and weight " + Shapes.str(ws) + " must be [N, C, H, W] and [O, C/groups, KH, KW]");
+        int n = xs[0], c = xs[1], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], groups = spec.groups();
+        if (c != cg * groups || o % groups != 0)
+            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " has " + c + " channels but weight " + Shapes.str(ws)
+                    + " expects " + cg * groups + " (groups=" + groups + ", and " + o + " output channels must divide by groups)");
+        int oh = spec.outH(xs[2], kh), ow = spec.outW(xs[3], kw);
+        if (oh <= 0 || ow <= 0)
+            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " is smaller than the dilated kernel " + Shapes.str(ws) + " with " + spec);
+        int k = cg * kh * kw;
+        Tensor cols = x.unfold2d(kh, kw, spec).reshape(n, groups, k, oh * ow);
+        Tensor out = w.reshape(groups, o / groups, k).matmul(cols); // [N, G, O/G, L]
+        return out.reshape(n, o, oh, ow);
+    }
+
+    /**
+     * Max pooling; padding counts as -inf. Composed as a max over each window, so a tie
+     * shares the gradient evenly (PyTorch gives it all to the first maximum).
+     */
+    public static Tensor maxPool2d(Tensor x, Pool2dSpec spec) {
+        int[] xs = pool4d("maxPool2d", x);
+        Tensor padded = x;
+        if (spec.padH() > 0 || spec.padW() > 0) {
+            int[] pad = {0, 0, 0, 0, spec.padH(), spec.padH(), spec.padW(), spec.padW()};
+            NDArray inside = NDArray.ones(x.dtype(), xs).to(x.device()).pad(pad, 0);
+            padded = where(of(inside), x.pad(pad), x.constant(Double.NEGATIVE_INFINITY));
+        }
+        Conv2dSpec windows = new Conv2dSpec(spec.strideH(), spec.strideW(), 0, 0, 1, 1, 1);
+        return pool(padded, xs, spec, windows).max(new int[] {2}, false).reshape(outShape(xs, spec));
+    }
+
+    /** Average pooling over windows including padding zeros (PyTorch's count_include_pad=True). */
+    public static Tensor avgPool2d(Tensor x, Pool2dSpec spec) {
+        int[] xs = pool4d("avgPool2d", x);
+        return pool(x, xs, spec, spec.windows()).mean(new int[] {2}, false).reshape(outShape(xs, spec));
+    }
+
+    private static int[] pool4d(String op, Tensor x) {
+        int[] xs = x.shape();
+        if (xs.length != 4) throw new IllegalArgumentException(op + ": input " + Shapes.str(xs) + " must be [N, C, H, W]");
+        return xs;
+    }
+
+    /** Windows as [N, C, kh*kw, L]. */
+    private static Tensor pool(Tensor x, int[] xs, Pool2dSpec spec, Conv2dSpec windows) {
+        int l = spec.windows().outH(xs[2], spec.kernelH()) * spec.windows().outW(xs[3], spec.kernelW());
+        return x.unfold2d(spec.kernelH(), spec.kernelW(), windows).reshape(xs[0], xs[1], spec.kernelH() * spec.kernelW(), l);
+    }
+
+    private static int[] outShape(int[] xs, Pool2dSpec spec) {
+        return new int[] {xs[0], xs[1], spec.windows().outH(xs[2], spec.kernelH()), spec.windows().outW(xs[3], spec.kernelW())};
     }
 }
