@@ -26,6 +26,7 @@ public enum BinaryOp {
 
     private final DoubleBinaryOperator fn;
     private final String openclExpression;
+    private final String opName = name().toLowerCase();
 
     BinaryOp(DoubleBinaryOperator fn, String openclExpression) {
         this.fn = fn;
@@ -45,6 +46,6 @@ public enum BinaryOp {
     }
 
     public String opName() {
-        return name().toLowerCase();
+        return opName;
     }
 }

@@ -519,7 +519,7 @@ public final class NDArray {
 
     /** Applies a unary primitive. */
     public NDArray map(UnaryOp op) {
-        requireFloating(op.opName());
+        if (!dtype().isFloating()) requireFloating(op.opName());
         return backend().unary(op, this);
     }
 
@@ -549,14 +549,15 @@ public final class NDArray {
 
     /** Applies a binary primitive with NumPy broadcasting and float32/float64 promotion. */
     public NDArray zip(BinaryOp op, NDArray other) {
-        String name = op.opName();
-        requireFloating(name);
-        other.requireFloating(name);
-        requireSameDevice(name, other);
+        if (!dtype().isFloating() || !other.dtype().isFloating() || storage.backend() != other.storage.backend()) {
+            requireFloating(op.opName()); // each throws with the op's name
+            other.requireFloating(op.opName());
+            requireSameDevice(op.opName(), other);
+        }
         DType dt = DType.promote(dtype(), other.dtype());
         NDArray a = to(dt), b = other.to(dt);
         if (Arrays.equals(a.shape, b.shape)) return backend().binary(op, a, b);
-        int[] s = Shapes.broadcast(name, a.shape, b.shape);
+        int[] s = Shapes.broadcast(op.opName(), a.shape, b.shape);
         return backend().binary(op, a.expand(s), b.expand(s));
     }
 

@@ -12,6 +12,7 @@ public enum ReduceOp {
 
     private final double identity;
     private final String openclCombine;
+    private final String opName = name().toLowerCase();
 
     ReduceOp(double identity, String openclCombine) {
         this.identity = identity;
@@ -38,6 +39,6 @@ public enum ReduceOp {
     }
 
     public String opName() {
-        return name().toLowerCase();
+        return opName;
     }
 }

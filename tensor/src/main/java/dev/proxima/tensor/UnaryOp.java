@@ -46,6 +46,7 @@ public enum UnaryOp {
 
     private final DoubleUnaryOperator fn;
     private final String openclExpression;
+    private final String opName = name().toLowerCase();
 
     UnaryOp(DoubleUnaryOperator fn, String openclExpression) {
         this.fn = fn;
@@ -64,7 +65,7 @@ public enum UnaryOp {
 
     /** Lower-case op name, as it appears in errors. */
     public String opName() {
-        return name().toLowerCase();
+        return opName;
     }
 
     static double sigmoid(double x) {
