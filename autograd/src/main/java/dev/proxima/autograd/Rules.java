@@ -17,7 +17,8 @@ import dev.proxima.tensor.UnaryOp;
  *       stay differentiable in x).</li>
  * </ul>
  * A rule returns one gradient per input, or {@code null} for "no gradient" (a mask, an index,
- * an input the rule is constant in). Gradients may have the broadcast shape of the output;
+ * an input the rule is constant in, or an input that does not require gradients, which
+ * rules with a costly gradient skip). Gradients may have the broadcast shape of the output;
  * the engine sums them back to each input's shape.
  *
  * <p>Conventions at singular points (tested): abs'(0) = 0 (sign); sqrt'(0) = +inf as in
@@ -44,7 +45,8 @@ final class Rules {
             case Primitive.Softmax s -> new Tensor[] {s.log()
                     ? g.sub(y.exp().mul(g.sum(new int[] {s.axis()}, true)))
                     : y.mul(g.sub(g.mul(y).sum(new int[] {s.axis()}, true)))};
-            case Primitive.Matmul m -> new Tensor[] {g.matmul(in[1].mT()), in[0].mT().matmul(g)};
+            case Primitive.Matmul m -> new Tensor[] {
+                    in[0].requiresGrad() ? g.matmul(in[1].mT()) : null, in[1].requiresGrad() ? in[0].mT().matmul(g) : null};
             case Primitive.Reshape r -> new Tensor[] {g.reshape(in[0].shape())};
             case Primitive.Permute pm -> new Tensor[] {g.permute(inverse(pm.perm()))};
             case Primitive.Expand e -> new Tensor[] {g.sumTo(in[0].shape())};
@@ -99,8 +101,8 @@ final class Rules {
         return switch (op) {
             case ADD -> new Tensor[] {g, g};
             case SUB -> new Tensor[] {g, g.neg()};
-            case MUL -> new Tensor[] {g.mul(b), g.mul(a)};
-            case DIV -> new Tensor[] {g.div(b), b.requiresGrad() ? g.mul(y).div(b).neg() : null};
+            case MUL -> new Tensor[] {a.requiresGrad() ? g.mul(b) : null, b.requiresGrad() ? g.mul(a) : null};
+            case DIV -> new Tensor[] {a.requiresGrad() ? g.div(b) : null, b.requiresGrad() ? g.mul(y).div(b).neg() : null};
             case POW -> new Tensor[] {
                     a.requiresGrad() ? g.mul(b).mul(a.pow(b.sub(1))) : null,
                     b.requiresGrad() ? Tensor.where(a.eq(0), g.zerosLikeScalar(), g.mul(y).mul(a.log())) : null};
