@@ -616,8 +616,15 @@ public final class NDArray {
         String name = op.opName();
         requireFloating(name);
         int[] ax = Shapes.axes(name, axes, shape.length);
-        if ((op == ReduceOp.MAX || op == ReduceOp.MIN) && size() == 0)
-            throw new IllegalArgumentException(name + ": empty array of shape " + Shapes.str(shape) + " has no " + name);
+        if (op == ReduceOp.MAX || op == ReduceOp.MIN) {
+            // Only an empty group has no extreme; with no groups at all (a kept axis of size 0)
+            // the result is simply empty, as in NumPy.
+            long group = 1, groups = 1;
+            for (int a : ax) group *= shape[a];
+            for (int i = 0; i < shape.length; i++) if (Arrays.binarySearch(ax, i) < 0) groups *= shape[i];
+            if (group == 0 && groups > 0)
+                throw new IllegalArgumentException(name + ": empty array of shape " + Shapes.str(shape) + " has no " + name);
+        }
         NDArray r = backend().reduce(op, this, ax);
         return keepdim ? r : r.squeezeAxes(ax);
     }
