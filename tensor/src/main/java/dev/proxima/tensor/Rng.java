@@ -74,6 +74,15 @@ public final class Rng {
         long base = reserve(n);
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = low + (high - low) * unit(base + i);
+        if (dtype == DType.FLOAT32) {
+            // Rounding a draw just below high to float can give high itself (rand(): 1.0f once
+            // in 2^25 draws; a range a few ulps wide: often). Step those down below high.
+            for (int i = 0; i < n; i++) {
+                float f = (float) v[i];
+                while (f >= high && f > low) f = Math.nextDown(f);
+                v[i] = f;
+            }
+        }
         return fromDoubles(v, dtype, device, shape, "uniform");
     }
 
