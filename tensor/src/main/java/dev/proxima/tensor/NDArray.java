@@ -53,7 +53,7 @@ public final class NDArray {
 
     public static NDArray zeros(DType dtype, Device device, int... shape) {
         Backend be = device.backend();
-        return wrap(be.allocate(dtype, Shapes.numel(shape)), shape);
+        return wrap(be.allocate(dtype, Shapes.numel("zeros", shape)), shape);
     }
 
     public static NDArray ones(int... shape) {
@@ -69,6 +69,7 @@ public final class NDArray {
     }
 
     public static NDArray full(double value, DType dtype, Device device, int... shape) {
+        Shapes.numel("full", shape);
         return scalar(value, dtype, device).expand(shape).contiguous();
     }
 
@@ -143,7 +144,7 @@ public final class NDArray {
     }
 
     private static void checkLength(String op, int length, int[] shape) {
-        int n = Shapes.numel(shape);
+        int n = Shapes.numel(op, shape);
         if (n != length)
             throw new IllegalArgumentException(op + ": " + length + " values do not fill shape " + Shapes.str(shape) + " (" + n + " elements)");
     }
@@ -170,7 +171,7 @@ public final class NDArray {
     }
 
     public int shape(int axis) {
-        return shape[Shapes.axis("shape", axis, shape.length)];
+        return shape[Shapes.axis("shape", axis, shape)];
     }
 
     public int[] strides() {
@@ -391,7 +392,7 @@ public final class NDArray {
         int[] ns = new int[perm.length], nst = new int[perm.length];
         boolean[] seen = new boolean[perm.length];
         for (int i = 0; i < perm.length; i++) {
-            int a = Shapes.axis("permute", perm[i], shape.length);
+            int a = Shapes.axis("permute", perm[i], shape);
             if (seen[a]) throw new IllegalArgumentException("permute: axis " + a + " repeated in " + Arrays.toString(perm));
             seen[a] = true;
             ns[i] = shape[a];
@@ -405,8 +406,8 @@ public final class NDArray {
         int n = shape.length;
         int[] perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;
-        a = Shapes.axis("transpose", a, n);
-        b = Shapes.axis("transpose", b, n);
+        a = Shapes.axis("transpose", a, shape);
+        b = Shapes.axis("transpose", b, shape);
         perm[a] = b;
         perm[b] = a;
         return permute(perm);
@@ -423,7 +424,7 @@ public final class NDArray {
      * style: negative bounds count from the end and out-of-range bounds are clamped.
      */
     public NDArray slice(int axis, int start, int end, int step) {
-        int a = Shapes.axis("slice", axis, shape.length);
+        int a = Shapes.axis("slice", axis, shape);
         if (step <= 0) throw new IllegalArgumentException("slice: step must be positive, got " + step);
         int n = shape[a];
         int s = clampIndex(start, n), e = clampIndex(end, n);
@@ -445,7 +446,7 @@ public final class NDArray {
 
     /** The sub-array at {@code index} along {@code axis}, which is removed. */
     public NDArray select(int axis, int index) {
-        int a = Shapes.axis("select", axis, shape.length);
+        int a = Shapes.axis("select", axis, shape);
         int i = index < 0 ? index + shape[a] : index;
         if (i < 0 || i >= shape[a])
             throw new IndexOutOfBoundsException("select: index " + index + " is out of range for axis " + a + " of shape " + Shapes.str(shape));
@@ -485,7 +486,7 @@ public final class NDArray {
             for (int i = 0; i < shape.length; i++) drop[i] = shape[i] == 1;
         } else {
             for (int ax : axes) {
-                int a = Shapes.axis("squeeze", ax, shape.length);
+                int a = Shapes.axis("squeeze", ax, shape);
                 if (shape[a] != 1) throw new IllegalArgumentException("squeeze: axis " + ax + " of shape " + Shapes.str(shape) + " has size " + shape[a] + ", not 1");
                 drop[a] = true;
             }
@@ -615,7 +616,7 @@ public final class NDArray {
     public NDArray reduce(ReduceOp op, int[] axes, boolean keepdim) {
         String name = op.opName();
         requireFloating(name);
-        int[] ax = Shapes.axes(name, axes, shape.length);
+        int[] ax = Shapes.axes(name, axes, shape);
         if (op == ReduceOp.MAX || op == ReduceOp.MIN) {
             // Only an empty group has no extreme; with no groups at all (a kept axis of size 0)
             // the result is simply empty, as in NumPy.
@@ -645,7 +646,7 @@ public final class NDArray {
     public NDArray mean() { return mean(new int[0], false); }
 
     public NDArray mean(int[] axes, boolean keepdim) {
-        int[] ax = Shapes.axes("mean", axes, shape.length);
+        int[] ax = Shapes.axes("mean", axes, shape);
         long count = 1;
         for (int a : ax) count *= shape[a];
         return sum(ax, keepdim).div((double) count);
@@ -656,7 +657,7 @@ public final class NDArray {
      * the unbiased estimate, PyTorch's default; 0 the population variance, NumPy's).
      */
     public NDArray var(int[] axes, boolean keepdim, int correction) {
-        int[] ax = Shapes.axes("var", axes, shape.length);
+        int[] ax = Shapes.axes("var", axes, shape);
         long count = 1;
         for (int a : ax) count *= shape[a];
         NDArray centered = sub(mean(ax, true));
@@ -669,7 +670,7 @@ public final class NDArray {
 
     /** log(sum(exp(x))) over {@code axes}, stable for large and for all -inf inputs. */
     public NDArray logsumexp(int[] axes, boolean keepdim) {
-        int[] ax = Shapes.axes("logsumexp", axes, shape.length);
+        int[] ax = Shapes.axes("logsumexp", axes, shape);
         NDArray m = max(ax, true);
         // An all -inf row has max -inf; shift by 0 there so the result is -inf, not NaN.
         NDArray shift = where(m.abs().lt(Double.POSITIVE_INFINITY), m, m.scalarLike(0));
@@ -688,7 +689,7 @@ public final class NDArray {
 
     private NDArray argReduce(ReduceOp op, String name, int axis, boolean keepdim) {
         requireFloating(name);
-        int a = Shapes.axis(name, axis, shape.length);
+        int a = Shapes.axis(name, axis, shape);
         if (shape[a] == 0) throw new IllegalArgumentException(name + ": axis " + a + " of shape " + Shapes.str(shape) + " is empty");
         NDArray r = backend().argReduce(op, this, a);
         return keepdim ? r : r.squeeze(a);
@@ -696,12 +697,12 @@ public final class NDArray {
 
     public NDArray softmax(int axis) {
         requireFloating("softmax");
-        return backend().softmax(this, Shapes.axis("softmax", axis, shape.length), false);
+        return backend().softmax(this, Shapes.axis("softmax", axis, shape), false);
     }
 
     public NDArray logSoftmax(int axis) {
         requireFloating("logSoftmax");
-        return backend().softmax(this, Shapes.axis("logSoftmax", axis, shape.length), true);
+        return backend().softmax(this, Shapes.axis("logSoftmax", axis, shape), true);
     }
 
     // ---- linear algebra ----------------------------------------------------------------
@@ -726,7 +727,14 @@ public final class NDArray {
         if (k != k2)
             throw new IllegalArgumentException("matmul: " + Shapes.str(shape) + " x " + Shapes.str(other.shape)
                     + ": inner dimensions " + k + " != " + k2);
-        int[] batch = Shapes.broadcast("matmul", Arrays.copyOf(a.shape, a.ndim() - 2), Arrays.copyOf(b.shape, b.ndim() - 2));
+        int[] batch;
+        try {
+            batch = Shapes.broadcast("matmul", Arrays.copyOf(a.shape, a.ndim() - 2), Arrays.copyOf(b.shape, b.ndim() - 2));
+        } catch (IllegalArgumentException e) {
+            // Name the operands' full shapes, not just their batch parts.
+            throw new IllegalArgumentException("matmul: " + Shapes.str(shape) + " x " + Shapes.str(other.shape)
+                    + ": batch dimensions do not broadcast (" + e.getMessage().substring("matmul: ".length()) + ")", e);
+        }
         int[] sa = Arrays.copyOf(batch, batch.length + 2), sb = sa.clone();
         sa[batch.length] = m; sa[batch.length + 1] = k;
         sb[batch.length] = k; sb[batch.length + 1] = n;

@@ -70,7 +70,7 @@ public final class Rng {
 
     /** Uniform values in [low, high). */
     public NDArray uniform(double low, double high, DType dtype, Device device, int... shape) {
-        int n = Shapes.numel(shape);
+        int n = Shapes.numel("uniform", shape);
         long base = reserve(n);
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = low + (high - low) * unit(base + i);
@@ -88,7 +88,7 @@ public final class Rng {
 
     /** Normal values with the given mean and standard deviation (Box-Muller, two counters per value). */
     public NDArray normal(double mean, double std, DType dtype, Device device, int... shape) {
-        int n = Shapes.numel(shape);
+        int n = Shapes.numel("normal", shape);
         long base = reserve(2L * n);
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {

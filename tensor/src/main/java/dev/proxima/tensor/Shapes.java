@@ -8,12 +8,18 @@ public final class Shapes {
 
     /** Number of elements; rejects sizes past 2^31-1, the limit of a Java array. */
     public static int numel(int[] shape) {
+        return numel(null, shape);
+    }
+
+    /** {@link #numel(int[])} with {@code op} named in the error. */
+    public static int numel(String op, int[] shape) {
+        String who = op == null ? "" : op + ": ";
         long n = 1;
         for (int d : shape) {
-            if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + str(shape));
+            if (d < 0) throw new IllegalArgumentException(who + "negative dimension in shape " + str(shape));
             n *= d;
             if (n > Integer.MAX_VALUE)
-                throw new IllegalArgumentException("shape " + str(shape) + " has more than 2^31-1 elements");
+                throw new IllegalArgumentException(who + "shape " + str(shape) + " has more than 2^31-1 elements");
         }
         return (int) n;
     }
@@ -46,24 +52,44 @@ public final class Shapes {
 
     /** Resolves a possibly negative axis against {@code ndim}. */
     public static int axis(String op, int axis, int ndim) {
+        return axis(op, axis, ndim, null);
+    }
+
+    /** Resolves a possibly negative axis of an array of {@code shape}, naming the shape in the error. */
+    public static int axis(String op, int axis, int[] shape) {
+        return axis(op, axis, shape.length, shape);
+    }
+
+    private static int axis(String op, int axis, int ndim, int[] shape) {
         int a = axis < 0 ? axis + ndim : axis;
         if (a < 0 || a >= ndim)
-            throw new IllegalArgumentException(op + ": axis " + axis + " is out of range for a " + ndim + "-d array");
+            throw new IllegalArgumentException(op + ": axis " + axis + " is out of range for a " + ndim + "-d array"
+                    + (shape == null ? "" : " of shape " + str(shape)));
         return a;
     }
 
     /** Resolves, sorts and de-duplicates-checks a set of axes; an empty array means all axes. */
     public static int[] axes(String op, int[] axes, int ndim) {
+        return axes(op, axes, ndim, null);
+    }
+
+    /** {@link #axes(String, int[], int)} for an array of {@code shape}, naming the shape in errors. */
+    public static int[] axes(String op, int[] axes, int[] shape) {
+        return axes(op, axes, shape.length, shape);
+    }
+
+    private static int[] axes(String op, int[] axes, int ndim, int[] shape) {
         if (axes == null || axes.length == 0) {
             int[] all = new int[ndim];
             for (int i = 0; i < ndim; i++) all[i] = i;
             return all;
         }
         int[] r = new int[axes.length];
-        for (int i = 0; i < axes.length; i++) r[i] = axis(op, axes[i], ndim);
+        for (int i = 0; i < axes.length; i++) r[i] = axis(op, axes[i], ndim, shape);
         Arrays.sort(r);
         for (int i = 1; i < r.length; i++)
-            if (r[i] == r[i - 1]) throw new IllegalArgumentException(op + ": axis " + r[i] + " given twice in " + Arrays.toString(axes));
+            if (r[i] == r[i - 1]) throw new IllegalArgumentException(op + ": axis " + r[i] + " given twice in " + Arrays.toString(axes)
+                    + (shape == null ? "" : " for shape " + str(shape)));
         return r;
     }
 
