@@ -25,7 +25,8 @@ public enum UnaryOp {
     TANH(Math::tanh, "tanh(x)"),
     /** Computed as exp(x)/(1+exp(x)) for negative x so that neither branch overflows. */
     SIGMOID(UnaryOp::sigmoid, "(x >= 0 ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x)))"),
-    RELU(x -> x > 0 ? x : 0.0, "(x > 0 ? x : (T)0)"),
+    /** NaN stays NaN, as in PyTorch. */
+    RELU(x -> x <= 0 ? 0.0 : x, "(x <= 0 ? (T)0 : x)"),
     /** Exact GELU, x * Phi(x), with the Gaussian CDF through erf. */
     GELU(x -> 0.5 * x * (1 + erf(x * Constants.SQRT_HALF)), "(T)0.5 * x * ((T)1 + erf(x * (T)0.70710678118654752))"),
     /** The tanh approximation of GELU used by GPT-2 and BERT. */

@@ -191,8 +191,6 @@ class ElementwisePropertiesTest {
     void nanPropagates() {
         NDArray nan = NDArray.of(Double.NaN, 1, Double.NaN), one = NDArray.of(1.0, Double.NaN, -1);
         for (UnaryOp op : UnaryOp.values()) {
-            // relu(NaN) is 0 by its definition (x > 0 ? x : 0), unlike torch.relu; left as is.
-            if (op == UnaryOp.RELU) continue;
             double[] r = NDArray.of(Double.NaN).map(op).toDoubleArray();
             assertTrue(Double.isNaN(r[0]), op + "(NaN) should be NaN, got " + r[0]);
         }
