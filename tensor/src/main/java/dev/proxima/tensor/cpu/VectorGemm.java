@@ -123,36 +123,29 @@ public final class VectorGemm implements Gemm.Kernel {
             x = FloatVector.broadcast(F, ap[ai + 5]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
-        boolean whole = rows == MR && cols == NRF;
-        float[] dst = whole ? c : tile;
-        int at = whole ? coff : 0, ld = whole ? ldc : NRF;
-        boolean acc = whole && add;
-        store(c00, c01, c02, c03, dst, at, acc);
-        store(c10, c11, c12, c13, dst, at + ld, acc);
-        store(c20, c21, c22, c23, dst, at + 2 * ld, acc);
-        store(c30, c31, c32, c33, dst, at + 3 * ld, acc);
-        store(c40, c41, c42, c43, dst, at + 4 * ld, acc);
-        store(c50, c51, c52, c53, dst, at + 5 * ld, acc);
-        if (!whole) {
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) {
-                    float v = tile[i * NRF + j];
-                    c[coff + i * ldc + j] = add ? c[coff + i * ldc + j] + v : v;
-                }
-        }
+        // The tile goes through a small buffer rather than straight into C: C2 stops
+        // inlining Vector API calls past a per-method budget, and 24 more loads, adds and
+        // stores here would push the loop's broadcasts out of it (boxed vectors, 10x slower).
+        c00.intoArray(tile, 0); c01.intoArray(tile, FL); c02.intoArray(tile, 2 * FL); c03.intoArray(tile, 3 * FL);
+        c10.intoArray(tile, NRF); c11.intoArray(tile, NRF + FL); c12.intoArray(tile, NRF + 2 * FL); c13.intoArray(tile, NRF + 3 * FL);
+        c20.intoArray(tile, 2 * NRF); c21.intoArray(tile, 2 * NRF + FL); c22.intoArray(tile, 2 * NRF + 2 * FL); c23.intoArray(tile, 2 * NRF + 3 * FL);
+        c30.intoArray(tile, 3 * NRF); c31.intoArray(tile, 3 * NRF + FL); c32.intoArray(tile, 3 * NRF + 2 * FL); c33.intoArray(tile, 3 * NRF + 3 * FL);
+        c40.intoArray(tile, 4 * NRF); c41.intoArray(tile, 4 * NRF + FL); c42.intoArray(tile, 4 * NRF + 2 * FL); c43.intoArray(tile, 4 * NRF + 3 * FL);
+        c50.intoArray(tile, 5 * NRF); c51.intoArray(tile, 5 * NRF + FL); c52.intoArray(tile, 5 * NRF + 2 * FL); c53.intoArray(tile, 5 * NRF + 3 * FL);
+        flush(tile, c, coff, ldc, add, rows, cols);
     }
 
-    private static void store(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] dst, int at, boolean add) {
-        if (add) {
-            v0 = v0.add(FloatVector.fromArray(F, dst, at));
-            v1 = v1.add(FloatVector.fromArray(F, dst, at + FL));
-            v2 = v2.add(FloatVector.fromArray(F, dst, at + 2 * FL));
-            v3 = v3.add(FloatVector.fromArray(F, dst, at + 3 * FL));
+    /** C[i, j] (+)= tile[i, j] for the valid part of a tile. */
+    private static void flush(float[] tile, float[] c, int coff, int ldc, boolean add, int rows, int cols) {
+        int whole = cols == NRF ? NRF : 0;
+        for (int i = 0; i < rows; i++) {
+            int at = coff + i * ldc, t = i * NRF, j = 0;
+            for (; j < whole; j += FL) {
+                FloatVector v = FloatVector.fromArray(F, tile, t + j);
+                (add ? v.add(FloatVector.fromArray(F, c, at + j)) : v).intoArray(c, at + j);
+            }
+            for (; j < cols; j++) c[at + j] = add ? c[at + j] + tile[t + j] : tile[t + j];
         }
-        v0.intoArray(dst, at);
-        v1.intoArray(dst, at + FL);
-        v2.intoArray(dst, at + 2 * FL);
-        v3.intoArray(dst, at + 3 * FL);
     }
 
     // ---- double ------------------------------------------------------------------------
@@ -218,35 +211,28 @@ public final class VectorGemm implements Gemm.Kernel {
             x = DoubleVector.broadcast(D, ap[ai + 5]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
-        boolean whole = rows == MR && cols == NRD;
-        double[] dst = whole ? c : tile;
-        int at = whole ? coff : 0, ld = whole ? ldc : NRD;
-        boolean acc = whole && add;
-        store(c00, c01, c02, c03, dst, at, acc);
-        store(c10, c11, c12, c13, dst, at + ld, acc);
-        store(c20, c21, c22, c23, dst, at + 2 * ld, acc);
-        store(c30, c31, c32, c33, dst, at + 3 * ld, acc);
-        store(c40, c41, c42, c43, dst, at + 4 * ld, acc);
-        store(c50, c51, c52, c53, dst, at + 5 * ld, acc);
-        if (!whole) {
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) {
-                    double v = tile[i * NRD + j];
-                    c[coff + i * ldc + j] = add ? c[coff + i * ldc + j] + v : v;
-                }
-        }
+        // The tile goes through a small buffer rather than straight into C: C2 stops
+        // inlining Vector API calls past a per-method budget, and 24 more loads, adds and
+        // stores here would push the loop's broadcasts out of it (boxed vectors, 10x slower).
+        c00.intoArray(tile, 0); c01.intoArray(tile, DL); c02.intoArray(tile, 2 * DL); c03.intoArray(tile, 3 * DL);
+        c10.intoArray(tile, NRD); c11.intoArray(tile, NRD + DL); c12.intoArray(tile, NRD + 2 * DL); c13.intoArray(tile, NRD + 3 * DL);
+        c20.intoArray(tile, 2 * NRD); c21.intoArray(tile, 2 * NRD + DL); c22.intoArray(tile, 2 * NRD + 2 * DL); c23.intoArray(tile, 2 * NRD + 3 * DL);
+        c30.intoArray(tile, 3 * NRD); c31.intoArray(tile, 3 * NRD + DL); c32.intoArray(tile, 3 * NRD + 2 * DL); c33.intoArray(tile, 3 * NRD + 3 * DL);
+        c40.intoArray(tile, 4 * NRD); c41.intoArray(tile, 4 * NRD + DL); c42.intoArray(tile, 4 * NRD + 2 * DL); c43.intoArray(tile, 4 * NRD + 3 * DL);
+        c50.intoArray(tile, 5 * NRD); c51.intoArray(tile, 5 * NRD + DL); c52.intoArray(tile, 5 * NRD + 2 * DL); c53.intoArray(tile, 5 * NRD + 3 * DL);
+        flush(tile, c, coff, ldc, add, rows, cols);
     }
 
-    private static void store(DoubleVector v0, DoubleVector v1, DoubleVector v2, DoubleVector v3, double[] dst, int at, boolean add) {
-        if (add) {
-            v0 = v0.add(DoubleVector.fromArray(D, dst, at));
-            v1 = v1.add(DoubleVector.fromArray(D, dst, at + DL));
-            v2 = v2.add(DoubleVector.fromArray(D, dst, at + 2 * DL));
-            v3 = v3.add(DoubleVector.fromArray(D, dst, at + 3 * DL));
+    /** C[i, j] (+)= tile[i, j] for the valid part of a tile. */
+    private static void flush(double[] tile, double[] c, int coff, int ldc, boolean add, int rows, int cols) {
+        int whole = cols == NRD ? NRD : 0;
+        for (int i = 0; i < rows; i++) {
+            int at = coff + i * ldc, t = i * NRD, j = 0;
+            for (; j < whole; j += DL) {
+                DoubleVector v = DoubleVector.fromArray(D, tile, t + j);
+                (add ? v.add(DoubleVector.fromArray(D, c, at + j)) : v).intoArray(c, at + j);
+            }
+            for (; j < cols; j++) c[at + j] = add ? c[at + j] + tile[t + j] : tile[t + j];
         }
-        v0.intoArray(dst, at);
-        v1.intoArray(dst, at + DL);
-        v2.intoArray(dst, at + 2 * DL);
-        v3.intoArray(dst, at + 3 * DL);
     }
 }
