@@ -199,8 +199,10 @@ public final class CpuBackend implements Backend {
                     if (op.identity() != 0) java.util.Arrays.fill(mine, op.identity());
                     parts[c] = mine;
                 }
-                walk.forRows(base, (int) ((long) rows * c / chunks), (int) ((long) rows * (c + 1) / chunks),
-                        reduceRows(op, mine, xd, as, xs));
+                int from = (int) ((long) rows * c / chunks), to = (int) ((long) rows * (c + 1) / chunks);
+                if (walk.shape.length == 2 && as == 1) // rows of a matrix into one row: one call
+                    Simd.ROWS.accumulate(op, mine, 0, xd, base[1] + from * walk.strides[1][0], xs, len, to - from, walk.strides[1][0]);
+                else walk.forRows(base, from, to, reduceRows(op, mine, xd, as, xs));
             });
             for (int c = 1; c < chunks; c++)
                 for (int i = 0; i < outSize; i++) acc[i] = op.combine(acc[i], parts[c][i]);
@@ -213,7 +215,7 @@ public final class CpuBackend implements Backend {
 
     private static Strided.Row reduceRows(ReduceOp op, double[] acc, Object xd, int as, int xs) {
         if (as == 0) return (off, n) -> acc[off[0]] = op.combine(acc[off[0]], Simd.ROWS.reduce(op, xd, off[1], xs, n));
-        if (as == 1) return (off, n) -> Simd.ROWS.accumulate(op, acc, off[0], xd, off[1], xs, n);
+        if (as == 1) return (off, n) -> Simd.ROWS.accumulate(op, acc, off[0], xd, off[1], xs, n, 1, 0);
         CpuStorage s = new CpuStorage(xd);
         return (off, n) -> {
             for (int i = 0; i < n; i++) acc[off[0] + i * as] = op.combine(acc[off[0] + i * as], s.read(off[1] + i * xs));

@@ -21,8 +21,11 @@ interface RowKernels {
     /** The reduction of {@code x[xo + i*xs]}, {@code i < n}, starting from the op's identity, in double. */
     double reduce(ReduceOp op, Object x, int xo, int xs, int n);
 
-    /** {@code acc[ao + i] = op.combine(acc[ao + i], x[xo + i*xs])}: one row folded into a row of accumulators. */
-    void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n);
+    /**
+     * {@code acc[ao + i] = op.combine(acc[ao + i], x[xo + r*rs + i*xs])} for {@code r = 0, 1, ..., rows-1}
+     * in turn: {@code rows} rows folded into one row of accumulators.
+     */
+    void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n, int rows, int rs);
 
     /** Softmax, or log-softmax when {@code log}, of one row into {@code out[oo + i*os]}. */
     void softmax(Object x, int xo, int xs, Object out, int oo, int os, int n, boolean log);

@@ -44,12 +44,15 @@ final class ScalarRowKernels implements RowKernels {
     }
 
     @Override
-    public void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n) {
-        if (x instanceof float[] xf) {
-            for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xf[xo + i * xs]);
-        } else {
-            double[] xd = (double[]) x;
-            for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xd[xo + i * xs]);
+    public void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n, int rows, int rs) {
+        for (int r = 0; r < rows; r++) {
+            int base = xo + r * rs;
+            if (x instanceof float[] xf) {
+                for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xf[base + i * xs]);
+            } else {
+                double[] xd = (double[]) x;
+                for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xd[base + i * xs]);
+            }
         }
     }
 
