@@ -1,6 +1,12 @@
 package dev.proxima.bench;
 
-/** Entry point of {@code ./proxima bench NAME}. */
+import java.util.Arrays;
+
+/**
+ * Entry point of {@code ./proxima bench NAME [--scalar] [--device SPEC] [--repeat N]}. Each
+ * case prints human-readable lines and ends with exactly one machine-readable line:
+ * {@code RESULT bench=NAME key=value ...}.
+ */
 public final class Bench {
     private Bench() {}
 
@@ -9,7 +15,16 @@ public final class Bench {
             System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd");
             System.exit(2);
         }
-        System.err.println("bench: unknown benchmark '" + args[0] + "'");
-        System.exit(2);
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        switch (args[0]) {
+            case "sgemm" -> new SideBySide(BenchOptions.parse("sgemm", rest, 9)).sgemm();
+            case "elementwise" -> new SideBySide(BenchOptions.parse("elementwise", rest, 15)).elementwise();
+            case "reduce" -> new SideBySide(BenchOptions.parse("reduce", rest, 15)).reduce();
+            case "autograd" -> AutogradBench.main(rest);
+            default -> {
+                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd)");
+                System.exit(2);
+            }
+        }
     }
 }

@@ -70,15 +70,24 @@ public final class CpuBackend implements Backend {
     }
 
     // ---- elementwise -------------------------------------------------------------------
+    //
+    // Contiguous operands (and stride-0 scalars) below Parallel.GRAIN elements go straight to
+    // one row kernel call: no walker, no lambda, no task. Autograd runs long chains of ops on
+    // small arrays, where this fixed cost is all there is.
 
     @Override
     public NDArray unary(UnaryOp op, NDArray x) {
         NDArray out = fresh(x.dtype(), x.shape());
         Object o = storage(out).data, xs = storage(x).data;
+        int size = out.size(), xo = x.offset();
+        if (x.isContiguous()) {
+            if (size < Parallel.GRAIN) Simd.ROWS.unary(op, xs, xo, 1, o, 0, size);
+            else Parallel.forRange(size, 1, Parallel.GRAIN, 64, (f, t) -> Simd.ROWS.unary(op, xs, xo + f, 1, o, f, t - f));
+            return out;
+        }
         Strided walk = new Strided(x.shape(), new int[][] {out.strides(), x.strides()});
         int in = walk.innerStride(1);
-        walk.forRows(new int[] {0, x.offset()}, 0, walk.rowCount(),
-                (off, n) -> Simd.ROWS.unary(op, xs, off[1], in, o, off[0], n));
+        rows(walk, new int[] {0, xo}, (off, n) -> Simd.ROWS.unary(op, xs, off[1], in, o, off[0], n));
         return out;
     }
 
@@ -86,11 +95,31 @@ public final class CpuBackend implements Backend {
     public NDArray binary(BinaryOp op, NDArray a, NDArray b) {
         NDArray out = fresh(a.dtype(), a.shape());
         Object o = storage(out).data, as = storage(a).data, bs = storage(b).data;
+        int size = out.size(), ao = a.offset(), bo = b.offset();
+        int fa = flatStride(a), fb = flatStride(b);
+        if (fa >= 0 && fb >= 0) {
+            if (size < Parallel.GRAIN) Simd.ROWS.binary(op, as, ao, fa, bs, bo, fb, o, 0, size);
+            else Parallel.forRange(size, 1, Parallel.GRAIN, 64,
+                    (f, t) -> Simd.ROWS.binary(op, as, ao + f * fa, fa, bs, bo + f * fb, fb, o, f, t - f));
+            return out;
+        }
         Strided walk = new Strided(a.shape(), new int[][] {out.strides(), a.strides(), b.strides()});
         int sa = walk.innerStride(1), sb = walk.innerStride(2);
-        walk.forRows(new int[] {0, a.offset(), b.offset()}, 0, walk.rowCount(),
-                (off, n) -> Simd.ROWS.binary(op, as, off[1], sa, bs, off[2], sb, o, off[0], n));
+        rows(walk, new int[] {0, ao, bo}, (off, n) -> Simd.ROWS.binary(op, as, off[1], sa, bs, off[2], sb, o, off[0], n));
         return out;
+    }
+
+    /** 1 when {@code x} is contiguous, 0 when every element is one value (all strides 0), else -1. */
+    private static int flatStride(NDArray x) {
+        if (x.isContiguous()) return 1;
+        for (int s : x.strides()) if (s != 0) return -1;
+        return 0;
+    }
+
+    /** Runs a walk's rows, split across threads when there is enough work. */
+    private static void rows(Strided walk, int[] base, Strided.Row body) {
+        int rows = walk.rowCount();
+        Parallel.forRange(rows, walk.rowLength(), Parallel.GRAIN, 1, (f, t) -> walk.forRows(base, f, t, body));
     }
 
     @Override
@@ -108,40 +137,89 @@ public final class CpuBackend implements Backend {
 
     // ---- reductions --------------------------------------------------------------------
 
+    /**
+     * Accumulates in a double array shaped like the output, then rounds once into it. The
+     * walk covers x with the output's strides set to 0 on the reduced axes, after ordering the
+     * axes by decreasing stride of x: memory is then read forward whatever the view, and each
+     * row either reduces to one accumulator (the reduced axis is innermost) or folds into a
+     * row of them (a kept axis is innermost, e.g. summing the rows of a matrix), both SIMD.
+     */
     @Override
     public NDArray reduce(ReduceOp op, NDArray x, int[] axes) {
         int[] shape = x.shape(), strides = x.strides();
-        boolean[] reduced = new boolean[shape.length];
-        for (int a : axes) reduced[a] = true;
+        int nd = shape.length;
         int[] outShape = shape.clone();
         for (int a : axes) outShape[a] = 1;
         NDArray out = fresh(x.dtype(), outShape);
-        CpuStorage o = storage(out), s = storage(x);
-        // Inner walk: the reduced axes of x; outer walk: the kept axes of x against out.
-        int[] inShape = new int[shape.length], inStrides = new int[shape.length];
-        int[] keptStrides = new int[shape.length];
-        for (int d = 0; d < shape.length; d++) {
-            inShape[d] = reduced[d] ? shape[d] : 1;
-            inStrides[d] = strides[d];
-            keptStrides[d] = reduced[d] ? 0 : strides[d];
+        int outSize = out.size();
+        int[] accStrides = Shapes.contiguousStrides(outShape);
+        for (int a : axes) accStrides[a] = 0;
+        int[] order = new int[nd];
+        for (int d = 0; d < nd; d++) {
+            int j = d; // insertion sort, stable: decreasing |stride| of x
+            while (j > 0 && Math.abs(strides[order[j - 1]]) < Math.abs(strides[d])) { order[j] = order[j - 1]; j--; }
+            order[j] = d;
         }
-        Strided inner = new Strided(inShape, new int[][] {inStrides});
-        int is = inner.innerStride(0);
-        int[] outStrides = out.strides();
-        Strided outer = new Strided(outShape, new int[][] {outStrides, keptStrides});
-        int os = outer.innerStride(0), ks = outer.innerStride(1);
-        outer.forRows(new int[] {0, x.offset()}, 0, outer.rowCount(), (off, n) -> {
-            for (int j = 0; j < n; j++) {
-                double[] acc = {op.identity()};
-                inner.forRows(new int[] {off[1] + j * ks}, 0, inner.rowCount(), (ioff, m) -> {
-                    double a = acc[0];
-                    for (int i = 0; i < m; i++) a = op.combine(a, s.read(ioff[0] + i * is));
-                    acc[0] = a;
-                });
-                o.write(off[0] + j * os, acc[0]);
-            }
-        });
+        int[] ps = new int[nd], pacc = new int[nd], px = new int[nd];
+        for (int d = 0; d < nd; d++) { ps[d] = shape[order[d]]; pacc[d] = accStrides[order[d]]; px[d] = strides[order[d]]; }
+        Strided walk = new Strided(ps, new int[][] {pacc, px});
+        Object xd = storage(x).data;
+        double[] acc = new double[outSize];
+        if (op.identity() != 0) java.util.Arrays.fill(acc, op.identity());
+        int as = walk.innerStride(0), xs = walk.innerStride(1), len = walk.rowLength(), rows = walk.rowCount();
+        int[] base = {0, x.offset()};
+        if (rows == 1 && as == 0) {
+            // One long row (e.g. the sum of a whole contiguous array): partial results per chunk.
+            int chunks = Parallel.chunks(len, 1, Parallel.GRAIN, 64);
+            double[] part = new double[chunks];
+            int xo = x.offset();
+            Parallel.forChunks(chunks, (c, unused) -> {
+                int from = (int) ((long) len * c / chunks), to = (int) ((long) len * (c + 1) / chunks);
+                part[c] = Simd.ROWS.reduce(op, xd, xo + from * xs, xs, to - from);
+            });
+            double r = op.identity();
+            for (double p : part) r = op.combine(r, p);
+            acc[0] = r;
+        } else if (walk.strides[0][0] != 0 || walk.shape.length == 1) {
+            // The outermost axis is kept: chunks of it write disjoint accumulators.
+            int outer = walk.shape[0], rowsPer = rows / Math.max(outer, 1);
+            if (walk.shape.length == 1) { outer = 1; rowsPer = 1; }
+            int per = rowsPer;
+            Parallel.forRange(outer, (long) per * len, Parallel.GRAIN, 1,
+                    (f, t) -> walk.forRows(base, f * per, t * per, reduceRows(op, acc, xd, as, xs)));
+        } else {
+            // The outermost axis is reduced: each chunk folds into accumulators of its own.
+            int chunks = Parallel.chunks(rows, len, Parallel.GRAIN, 1);
+            double[][] parts = new double[chunks][];
+            parts[0] = acc;
+            Parallel.forChunks(chunks, (c, unused) -> {
+                double[] mine = acc;
+                if (c > 0) {
+                    mine = new double[outSize];
+                    if (op.identity() != 0) java.util.Arrays.fill(mine, op.identity());
+                    parts[c] = mine;
+                }
+                int from = (int) ((long) rows * c / chunks), to = (int) ((long) rows * (c + 1) / chunks);
+                if (walk.shape.length == 2 && as == 1) // rows of a matrix into one row: one call
+                    Simd.ROWS.accumulate(op, mine, 0, xd, base[1] + from * walk.strides[1][0], xs, len, to - from, walk.strides[1][0]);
+                else walk.forRows(base, from, to, reduceRows(op, mine, xd, as, xs));
+            });
+            for (int c = 1; c < chunks; c++)
+                for (int i = 0; i < outSize; i++) acc[i] = op.combine(acc[i], parts[c][i]);
+        }
+        Object o = storage(out).data;
+        if (o instanceof float[] of) for (int i = 0; i < outSize; i++) of[i] = (float) acc[i];
+        else System.arraycopy(acc, 0, o, 0, outSize);
         return out;
+    }
+
+    private static Strided.Row reduceRows(ReduceOp op, double[] acc, Object xd, int as, int xs) {
+        if (as == 0) return (off, n) -> acc[off[0]] = op.combine(acc[off[0]], Simd.ROWS.reduce(op, xd, off[1], xs, n));
+        if (as == 1) return (off, n) -> Simd.ROWS.accumulate(op, acc, off[0], xd, off[1], xs, n, 1, 0);
+        CpuStorage s = new CpuStorage(xd);
+        return (off, n) -> {
+            for (int i = 0; i < n; i++) acc[off[0] + i * as] = op.combine(acc[off[0] + i * as], s.read(off[1] + i * xs));
+        };
     }
 
     @Override
@@ -176,7 +254,7 @@ public final class CpuBackend implements Backend {
         int[] shape = x.shape();
         int len = shape[axis], stride = x.strides()[axis];
         NDArray out = fresh(x.dtype(), shape);
-        CpuStorage o = storage(out), s = storage(x);
+        Object o = storage(out).data, xd = storage(x).data;
         int ostride = out.strides()[axis];
         int[] outerShape = shape.clone();
         outerShape[axis] = 1;
@@ -185,21 +263,12 @@ public final class CpuBackend implements Backend {
         okept[axis] = 0;
         Strided walk = new Strided(outerShape, new int[][] {okept, kept});
         int os = walk.innerStride(0), ks = walk.innerStride(1);
-        walk.forRows(new int[] {0, x.offset()}, 0, walk.rowCount(), (off, n) -> {
-            for (int j = 0; j < n; j++) {
-                int in = off[1] + j * ks, ob = off[0] + j * os;
-                double m = Double.NEGATIVE_INFINITY;
-                for (int i = 0; i < len; i++) m = Math.max(m, s.read(in + i * stride));
-                if (m == Double.NEGATIVE_INFINITY) m = 0; // an all -inf row: avoid inf - inf
-                double sum = 0;
-                for (int i = 0; i < len; i++) sum += Math.exp(s.read(in + i * stride) - m);
-                double logSum = Math.log(sum);
-                for (int i = 0; i < len; i++) {
-                    double z = s.read(in + i * stride) - m;
-                    o.write(ob + i * ostride, log ? z - logSum : Math.exp(z) / sum);
-                }
-            }
-        });
+        // exp dominates: one softmax element costs about as much as ~8 additions.
+        Parallel.forRange(walk.rowCount(), (long) walk.rowLength() * len * 8, Parallel.GRAIN, 1,
+                (from, to) -> walk.forRows(new int[] {0, x.offset()}, from, to, (off, n) -> {
+                    for (int j = 0; j < n; j++)
+                        Simd.ROWS.softmax(xd, off[1] + j * ks, stride, o, off[0] + j * os, ostride, len, log);
+                }));
         return out;
     }
 
@@ -217,17 +286,25 @@ public final class CpuBackend implements Backend {
         int[] ast = a.strides(), bst = b.strides();
         int ars = ast[nd - 2], acs = ast[nd - 1], brs = bst[nd - 2], bcs = bst[nd - 1];
         Object ad = storage(a).data, bd = storage(b).data, od = storage(out).data;
-        int[] idx = new int[Math.max(nd - 2, 0)];
-        for (int t = 0; t < batch; t++) {
-            int ao = a.offset(), bo = b.offset(), rem = t;
-            for (int d = nd - 3; d >= 0; d--) {
-                idx[d] = rem % as[d];
-                rem /= as[d];
-                ao += idx[d] * ast[d];
-                bo += idx[d] * bst[d];
+        int aOff = a.offset(), bOff = b.offset();
+        long work = (long) m * n * k;
+        // Small products in a batch (attention heads, per-sample layers) run one per thread;
+        // large ones are split inside Gemm.
+        boolean perMatrix = work < Gemm.PARALLEL_WORK;
+        Parallel.Range body = (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int ao = aOff, bo = bOff, rem = t;
+                for (int d = nd - 3; d >= 0; d--) {
+                    int i = rem % as[d];
+                    rem /= as[d];
+                    ao += i * ast[d];
+                    bo += i * bst[d];
+                }
+                Gemm.gemm(m, n, k, ad, ao, ars, acs, bd, bo, brs, bcs, od, t * m * n, !perMatrix);
             }
-            Gemm.gemm(m, n, k, ad, ao, ars, acs, bd, bo, brs, bcs, od, t * m * n);
-        }
+        };
+        if (perMatrix) Parallel.forRange(batch, work, Gemm.PARALLEL_WORK, 1, body);
+        else body.run(0, batch);
         return out;
     }
 

@@ -1,18 +1,95 @@
 package dev.proxima.tensor.cpu;
 
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+
 /**
  * The CPU kernels' thread pool. Its size comes from the system property
  * {@code proxima.threads}, else the environment variable {@code PROXIMA_THREADS}, else the
  * number of available processors. Small arrays stay on the calling thread.
+ *
+ * <p>A {@link ForkJoinPool} rather than a plain executor because a kernel may run inside a
+ * pool thread (a user's parallel stream, or nested kernels): joining from a worker then
+ * helps with the queued work instead of blocking a thread the work needs.
  */
 public final class Parallel {
     private static final int THREADS = configuredThreads();
+
+    /**
+     * Elements below which elementwise work stays on the calling thread. Handing a task to
+     * another core costs a few microseconds, which is the time one core needs for roughly
+     * this many cheap elements; autograd's chains of small ops must never pay it.
+     */
+    static final int GRAIN = 32 * 1024;
+
+    /** Created on first parallel use, so that small-array programs never start threads. */
+    private static final class Pool {
+        static final ForkJoinPool POOL = new ForkJoinPool(THREADS, p -> {
+            var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+            t.setName("proxima-cpu-" + t.getPoolIndex());
+            t.setDaemon(true);
+            return t;
+        }, null, false);
+    }
+
+    /** The body of a parallel loop over {@code [from, to)}. */
+    interface Range {
+        void run(int from, int to);
+    }
 
     private Parallel() {}
 
     /** The number of threads kernels may use. */
     public static int threads() {
         return THREADS;
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous
+     * chunks, each worth at least {@code minWork} units, where one index is worth
+     * {@code workPerIndex} units (say, the length of a row). Chunk starts are multiples of
+     * {@code align}. With one chunk the body runs directly on the calling thread: no task,
+     * no allocation.
+     */
+    static void forRange(int n, long workPerIndex, long minWork, int align, Range body) {
+        int chunks = chunks(n, workPerIndex, minWork, align);
+        if (chunks <= 1) {
+            if (n > 0) body.run(0, n);
+            return;
+        }
+        int units = (n + align - 1) / align;
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        for (int c = 1; c < chunks; c++) {
+            int from = Math.min(n, (int) ((long) units * c / chunks) * align);
+            int to = Math.min(n, (int) ((long) units * (c + 1) / chunks) * align);
+            tasks[c - 1] = Pool.POOL.submit(() -> body.run(from, to));
+        }
+        body.run(0, Math.min(n, (int) ((long) units / chunks) * align));
+        for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /** How many chunks {@link #forRange} would use; callers that keep per-chunk partial results size them by it. */
+    static int chunks(int n, long workPerIndex, long minWork, int align) {
+        if (THREADS == 1 || n <= align) return 1;
+        long total = (long) n * Math.max(workPerIndex, 1);
+        long byWork = total / Math.max(minWork, 1);
+        int units = (n + align - 1) / align;
+        return (int) Math.max(1, Math.min(Math.min(THREADS, byWork), units));
+    }
+
+    /** Runs {@code body} for chunk indices {@code 0..chunks-1} in parallel (chunk 0 on the caller). */
+    static void forChunks(int chunks, Range body) {
+        if (chunks <= 1) {
+            body.run(0, 1);
+            return;
+        }
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        for (int c = 1; c < chunks; c++) {
+            int at = c;
+            tasks[c - 1] = Pool.POOL.submit(() -> body.run(at, at + 1));
+        }
+        body.run(0, 1);
+        for (ForkJoinTask<?> t : tasks) t.join();
     }
 
     private static int configuredThreads() {

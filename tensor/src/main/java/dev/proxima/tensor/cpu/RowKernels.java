@@ -1,16 +1,32 @@
 package dev.proxima.tensor.cpu;
 
 import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
 
 /**
- * Elementwise kernels over one row: {@code n} elements at an offset and an inner stride per
- * operand (stride 0 broadcasts one value), written contiguously into {@code out}. Arrays are
- * {@code float[]} or {@code double[]}, all of one type. {@link ScalarRowKernels} is the
- * reference and the fallback; the SIMD implementation must agree with it.
+ * Kernels over one row: {@code n} elements at an offset and an inner stride per operand
+ * (stride 0 broadcasts one value). Arrays are {@code float[]} or {@code double[]}, all of one
+ * type, except the {@code double[]} accumulators of the reductions. {@link ScalarRowKernels}
+ * is the reference and the fallback; the SIMD implementation must agree with it (to rounding
+ * for the transcendental ops and for the order in which sums are formed).
  */
 interface RowKernels {
+    /** {@code out[oo + i] = op(x[xo + i*xs])}. */
     void unary(UnaryOp op, Object x, int xo, int xs, Object out, int oo, int n);
 
+    /** {@code out[oo + i] = op(a[ao + i*as], b[bo + i*bs])}. */
     void binary(BinaryOp op, Object a, int ao, int as, Object b, int bo, int bs, Object out, int oo, int n);
+
+    /** The reduction of {@code x[xo + i*xs]}, {@code i < n}, starting from the op's identity, in double. */
+    double reduce(ReduceOp op, Object x, int xo, int xs, int n);
+
+    /**
+     * {@code acc[ao + i] = op.combine(acc[ao + i], x[xo + r*rs + i*xs])} for {@code r = 0, 1, ..., rows-1}
+     * in turn: {@code rows} rows folded into one row of accumulators.
+     */
+    void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n, int rows, int rs);
+
+    /** Softmax, or log-softmax when {@code log}, of one row into {@code out[oo + i*os]}. */
+    void softmax(Object x, int xo, int xs, Object out, int oo, int os, int n, boolean log);
 }

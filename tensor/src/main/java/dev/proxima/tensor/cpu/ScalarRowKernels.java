@@ -1,9 +1,13 @@
 package dev.proxima.tensor.cpu;
 
 import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
 
-/** Plain loops over the ops' scalar definitions: the reference and the fallback path. */
+/**
+ * Plain loops over the ops' scalar definitions, in double precision: the reference and the
+ * fallback path.
+ */
 final class ScalarRowKernels implements RowKernels {
     @Override
     public void unary(UnaryOp op, Object x, int xo, int xs, Object out, int oo, int n) {
@@ -24,6 +28,46 @@ final class ScalarRowKernels implements RowKernels {
         } else {
             double[] ad = (double[]) a, bd = (double[]) b, od = (double[]) out;
             for (int i = 0; i < n; i++) od[oo + i] = op.apply(ad[ao + i * as], bd[bo + i * bs]);
+        }
+    }
+
+    @Override
+    public double reduce(ReduceOp op, Object x, int xo, int xs, int n) {
+        double acc = op.identity();
+        if (x instanceof float[] xf) {
+            for (int i = 0; i < n; i++) acc = op.combine(acc, xf[xo + i * xs]);
+        } else {
+            double[] xd = (double[]) x;
+            for (int i = 0; i < n; i++) acc = op.combine(acc, xd[xo + i * xs]);
+        }
+        return acc;
+    }
+
+    @Override
+    public void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n, int rows, int rs) {
+        for (int r = 0; r < rows; r++) {
+            int base = xo + r * rs;
+            if (x instanceof float[] xf) {
+                for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xf[base + i * xs]);
+            } else {
+                double[] xd = (double[]) x;
+                for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xd[base + i * xs]);
+            }
+        }
+    }
+
+    @Override
+    public void softmax(Object x, int xo, int xs, Object out, int oo, int os, int n, boolean log) {
+        CpuStorage s = new CpuStorage(x), o = new CpuStorage(out);
+        double m = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) m = Math.max(m, s.read(xo + i * xs));
+        if (m == Double.NEGATIVE_INFINITY) m = 0; // an all -inf row: avoid inf - inf
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp(s.read(xo + i * xs) - m);
+        double logSum = Math.log(sum);
+        for (int i = 0; i < n; i++) {
+            double z = s.read(xo + i * xs) - m;
+            o.write(oo + i * os, log ? z - logSum : Math.exp(z) / sum);
         }
     }
 }

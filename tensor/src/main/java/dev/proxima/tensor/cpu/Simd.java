@@ -15,8 +15,10 @@ import java.util.logging.Logger;
 public final class Simd {
     private static final Logger LOG = Logger.getLogger("dev.proxima");
     private static final String VECTOR_ROWS = "dev.proxima.tensor.cpu.VectorRowKernels";
+    private static final String VECTOR_GEMM = "dev.proxima.tensor.cpu.VectorGemm";
 
     static final RowKernels ROWS;
+    static final Gemm.Kernel GEMM;
     private static final String PATH;
     private static final int FLOAT_LANES;
 
@@ -24,6 +26,7 @@ public final class Simd {
         String forced = System.getProperty("proxima.simd", "auto").trim().toLowerCase();
         boolean present = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         RowKernels rows = null;
+        Gemm.Kernel gemm = null;
         int lanes = 1;
         String why = null;
         if (forced.equals("vector") && !present)
@@ -34,19 +37,23 @@ public final class Simd {
             try {
                 rows = (RowKernels) Class.forName(VECTOR_ROWS).getDeclaredConstructor().newInstance();
                 lanes = (int) Class.forName(VECTOR_ROWS).getDeclaredMethod("floatLanes").invoke(null);
+                gemm = (Gemm.Kernel) Class.forName(VECTOR_GEMM).getDeclaredConstructor().newInstance();
             } catch (ReflectiveOperationException | LinkageError e) {
                 if (forced.equals("vector")) throw new IllegalStateException("proxima.simd=vector: cannot load the Vector API kernels", e);
                 why = "Vector API kernels unavailable (" + e + ")";
+                rows = null;
             }
         } else if (!present) {
             why = "jdk.incubator.vector is not in the boot layer (add --add-modules jdk.incubator.vector for SIMD)";
         }
         if (rows == null) {
             rows = new ScalarRowKernels();
+            gemm = new Gemm.Scalar();
             lanes = 1;
             if (why != null) LOG.info("Proxima CPU kernels: scalar path; " + why);
         }
         ROWS = rows;
+        GEMM = gemm;
         PATH = rows instanceof ScalarRowKernels ? "scalar" : "vector";
         FLOAT_LANES = lanes;
     }

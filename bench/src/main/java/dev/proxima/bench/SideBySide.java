@@ -1,0 +1,175 @@
+package dev.proxima.bench;
+
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Device;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Rng;
+import dev.proxima.tensor.cpu.Parallel;
+import dev.proxima.tensor.cpu.Simd;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Proxima against NumPy in one run: each case is timed here (warm-up, then the median of
+ * {@code repeat} runs, since the machine is small and shared) and by {@code peer_numpy.py}
+ * in a subprocess of the system Python, which times the same case the same way.
+ */
+final class SideBySide {
+    /** Debian's python3-numpy (OpenBLAS); the pyenv python3 first on PATH has no NumPy. */
+    private static final String PYTHON = "/usr/bin/python3";
+    private static final double WARMUP_SECONDS = 1.0;
+
+    private final BenchOptions options;
+    private final Path peerScript;
+    private final String peerMissing;
+
+    SideBySide(BenchOptions options) throws Exception {
+        this.options = options;
+        Path script = null;
+        String missing = null;
+        if (!Files.isExecutable(Path.of(PYTHON))) {
+            missing = PYTHON + " not found";
+        } else {
+            script = Files.createTempFile("proxima-peer-numpy", ".py");
+            script.toFile().deleteOnExit();
+            try (InputStream in = SideBySide.class.getResourceAsStream("peer_numpy.py")) {
+                if (in == null) throw new IOException("bench: resource peer_numpy.py missing from the bench jar");
+                Files.write(script, in.readAllBytes());
+            }
+            Map<String, String> probe = runPeer(script, List.of("-c", "import numpy"), true);
+            if (probe == null) missing = PYTHON + " has no numpy (install python3-numpy and libopenblas0-pthread)";
+        }
+        this.peerScript = missing == null ? script : null;
+        this.peerMissing = missing;
+        Device d = options.device();
+        System.out.println("bench " + options.name() + ": device=" + d
+                + (d.kind().equals("cpu") ? " simd=" + Simd.path() + (Simd.vectorized() ? " (" + Simd.floatLanes() + " float32 lanes)" : "") : "")
+                + " threads=" + Parallel.threads() + " repeat=" + options.repeat()
+                + " jdk=" + Runtime.version().feature());
+        System.out.println("peer: " + (peerMissing == null ? "numpy via " + PYTHON : "none (" + peerMissing + ")"));
+    }
+
+    // ---- cases -------------------------------------------------------------------------
+
+    void sgemm() throws Exception {
+        for (int n : new int[] {256, 512, 1024, 2048}) {
+            Rng rng = new Rng(n);
+            NDArray a = onDevice(NDArray.rand(rng, DType.FLOAT32, n, n));
+            NDArray b = onDevice(NDArray.rand(rng, DType.FLOAT32, n, n));
+            double s = medianSeconds(() -> a.matmul(b));
+            double gflops = 2.0 * n * n * n / s / 1e9;
+            Map<String, String> peer = peer("sgemm", String.valueOf(n));
+            result("sgemm", "n=" + n, "gflops", gflops, peer == null ? Double.NaN : Double.parseDouble(peer.get("gflops")),
+                    String.format("time_ms=%.3f", s * 1e3));
+        }
+    }
+
+    void elementwise() throws Exception {
+        int n = 1 << 24;
+        Rng rng = new Rng(24);
+        NDArray a = onDevice(NDArray.rand(rng, DType.FLOAT32, n).add(0.5));
+        NDArray b = onDevice(NDArray.rand(rng, DType.FLOAT32, n).add(0.5));
+        for (String op : new String[] {"add", "mul", "exp"}) {
+            Supplier<NDArray> f = switch (op) {
+                case "add" -> () -> a.add(b);
+                case "mul" -> () -> a.mul(b);
+                default -> a::exp;
+            };
+            int bytesPerElem = op.equals("exp") ? 8 : 12;
+            double s = medianSeconds(f);
+            Map<String, String> peer = peer("elementwise", op, String.valueOf(n));
+            double mine = n / s / 1e9;
+            result("elementwise", "op=" + op + " n=" + n, "gelems", mine,
+                    peer == null ? Double.NaN : Double.parseDouble(peer.get("gelems")),
+                    String.format("proxima_gbs=%.2f", mine * bytesPerElem));
+        }
+    }
+
+    void reduce() throws Exception {
+        int n = 4096;
+        NDArray a = onDevice(NDArray.rand(new Rng(4096), DType.FLOAT32, n, n));
+        for (int axis : new int[] {0, 1}) {
+            double s = medianSeconds(() -> a.sum(axis));
+            Map<String, String> peer = peer("reduce", String.valueOf(axis), String.valueOf(n));
+            double mine = (double) n * n / s / 1e9;
+            result("reduce", "op=sum axis=" + axis + " shape=" + n + "x" + n, "gelems", mine,
+                    peer == null ? Double.NaN : Double.parseDouble(peer.get("gelems")),
+                    String.format("proxima_gbs=%.2f", mine * 4));
+        }
+    }
+
+    // ---- timing ------------------------------------------------------------------------
+
+    private NDArray onDevice(NDArray x) {
+        return x.to(options.device());
+    }
+
+    /** Warm-up (JIT, caches, pool threads), then the median of the timed runs. */
+    private double medianSeconds(Supplier<NDArray> f) {
+        var backend = options.device().backend();
+        long warmEnd = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
+        int warm = 0;
+        while (warm < 3 || System.nanoTime() < warmEnd) {
+            f.get();
+            backend.finish();
+            warm++;
+        }
+        double[] t = new double[options.repeat()];
+        for (int i = 0; i < t.length; i++) {
+            long t0 = System.nanoTime();
+            f.get();
+            backend.finish();
+            t[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(t);
+        return t[t.length / 2];
+    }
+
+    private void result(String bench, String params, String unit, double mine, double peer, String extra) {
+        String peerPart = Double.isNaN(peer)
+                ? "peer=none peer_" + unit + "=nan speedup=nan"
+                : String.format("peer=numpy peer_%s=%.3f speedup=%.3f", unit, peer, mine / peer);
+        System.out.printf("RESULT bench=%s %s proxima_%s=%.3f %s %s%n", bench, params, unit, mine, peerPart, extra);
+    }
+
+    // ---- the peer ----------------------------------------------------------------------
+
+    private Map<String, String> peer(String... args) throws Exception {
+        if (peerScript == null) return null;
+        List<String> cmd = new ArrayList<>(List.of(peerScript.toString()));
+        cmd.addAll(List.of(args));
+        cmd.add(String.valueOf(options.repeat()));
+        Map<String, String> r = runPeer(peerScript, cmd, false);
+        if (r == null) System.out.println("peer: numpy failed on " + String.join(" ", args) + "; reporting peer=none");
+        return r;
+    }
+
+    /** Runs {@code python3 ARGS}; the key=value pairs of its last output line, or null on failure. */
+    private static Map<String, String> runPeer(Path script, List<String> args, boolean quiet) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(PYTHON));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            if (!quiet) System.out.print(out);
+            return null;
+        }
+        Map<String, String> kv = new HashMap<>();
+        String[] lines = out.strip().split("\n");
+        for (String tok : lines[lines.length - 1].trim().split("\\s+")) {
+            int eq = tok.indexOf('=');
+            if (eq > 0) kv.put(tok.substring(0, eq), tok.substring(eq + 1));
+        }
+        return kv;
+    }
+}
