@@ -51,6 +51,7 @@ final class KernelSource {
     static String base() {
         StringBuilder sb = new StringBuilder(resource("common.cl"));
         sb.append(resource("atomics_float.cl"));
+        sb.append("DEFINE_ACC_INT(float)\n");
         floating(sb, DType.FLOAT32);
         for (DType c : new DType[] {DType.FLOAT32, DType.INT32}) where(sb, DType.FLOAT32, c);
         for (DType d : new DType[] {DType.FLOAT32, DType.INT32})
@@ -64,6 +65,7 @@ final class KernelSource {
         StringBuilder sb = new StringBuilder("#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
         sb.append(resource("common.cl"));
         sb.append(resource("atomics_double.cl"));
+        sb.append("DEFINE_ACC_INT(double)\n");
         floating(sb, DType.FLOAT64);
         for (DType c : DType.values()) where(sb, DType.FLOAT64, c);
         where(sb, DType.FLOAT32, DType.FLOAT64);
@@ -105,7 +107,8 @@ final class KernelSource {
         String convert = d == s ? "v" : d == DType.INT32 ? "convert_int_sat_rtz(v)" : "(" + dc + ") v";
         String sum;
         if (d == DType.INT32 && s == DType.INT32) sum = "dst[o[0]] + v";
-        else if (d == DType.INT32) sum = "convert_int_sat_rtz((" + sc + ") dst[o[0]] + v)";
+        else if (d == DType.INT32) sum = "acc_int_" + sc + "(dst[o[0]], v)";
+        else if (d == DType.FLOAT32 && s == DType.FLOAT64) sum = "(float) ((double) dst[o[0]] + v)"; // sum in double, as the CPU
         else sum = "dst[o[0]] + (" + dc + ") v";
         sb.append("#define D ").append(dc).append("\n#define S ").append(sc).append('\n');
         sb.append(substitute(resource("copy.cl"), Map.of("$D", dc, "$S", sc, "$CONVERT", "(" + convert + ")",

@@ -39,3 +39,19 @@ inline int offset0(const Layout* L, int i) {
     }
     return o + r * L->st[0][0];
 }
+
+// dst += v for an int dst and a floating v, exactly as the CPU's (int) ((double) d + v):
+// truncation toward zero of the exact sum, saturation, NaN -> 0. Float alone would round
+// the sum first; splitting v into its integer and fractional parts keeps it exact.
+#define DEFINE_ACC_INT(S)                                                   \
+inline int acc_int_##S(int d, S v) {                                        \
+    if (isnan(v)) return 0;                                                 \
+    if (v >= (S) 4294967296.0) return INT_MAX;                              \
+    if (v <= (S) -4294967296.0) return INT_MIN;                             \
+    long iv = (long) v;                                                     \
+    S f = v - (S) iv;                                                       \
+    long s = (long) d + iv;                                                 \
+    if (s > 0 && f < 0) s -= 1;                                             \
+    else if (s < 0 && f > 0) s += 1;                                        \
+    return (int) clamp(s, (long) INT_MIN, (long) INT_MAX);                  \
+}
