@@ -518,7 +518,7 @@ public final class OpenClBackend implements Backend {
     }
 
     /** Compiles a program once per context; a failure carries the compiler's build log. */
-    private cl_program build(String what, String source, GemmConfig gemm) {
+    cl_program build(String what, String source, GemmConfig gemm) {
         cl_program p = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
         String options = "-cl-std=CL1.2" + gemm.defines();
         try {
