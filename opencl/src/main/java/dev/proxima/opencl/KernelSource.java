@@ -103,8 +103,9 @@ final class KernelSource {
 
     private static void copy(StringBuilder sb, DType d, DType s) {
         String dc = ctype(d), sc = ctype(s);
-        // Java's (int) cast of a float: toward zero, saturating, NaN -> 0.
-        String convert = d == s ? "v" : d == DType.INT32 ? "convert_int_sat_rtz(v)" : "(" + dc + ") v";
+        // Java's (int) cast of a float: toward zero, saturating, NaN -> 0. The spec gives NaN -> 0
+        // for _sat conversions too, but NVIDIA's returns INT_MIN, so NaN is tested first.
+        String convert = d == s ? "v" : d == DType.INT32 ? "(isnan(v) ? 0 : convert_int_sat_rtz(v))" : "(" + dc + ") v";
         String sum;
         if (d == DType.INT32 && s == DType.INT32) sum = "dst[o[0]] + v";
         else if (d == DType.INT32) sum = "acc_int_" + sc + "(dst[o[0]], v)";
