@@ -33,8 +33,8 @@ public enum UnaryOp {
     GELU_TANH(x -> 0.5 * x * (1 + Math.tanh(Constants.SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
             "(T)0.5 * x * ((T)1 + tanh((T)0.79788456080286536 * (x + (T)0.044715 * x * x * x)))"),
     SILU(x -> x * sigmoid(x), "x * (x >= 0 ? (T)1 / ((T)1 + exp(-x)) : exp(x) / ((T)1 + exp(x)))"),
-    /** sign(0) = 0, as in NumPy. */
-    SIGN(Math::signum, "(T)((x > 0) - (x < 0))"),
+    /** sign(0) = 0 and sign(NaN) = NaN, as in NumPy. */
+    SIGN(Math::signum, "(isnan(x) ? x : (T)((x > 0) - (x < 0)))"),
     /** log(1 + exp(x)) written as max(x, 0) + log1p(exp(-|x|)) so it neither overflows nor loses small values. */
     SOFTPLUS(x -> Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), "fmax(x, (T)0) + log1p(exp(-fabs(x)))"),
     ERF(UnaryOp::erf, "erf(x)");

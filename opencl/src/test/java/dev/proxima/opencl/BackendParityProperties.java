@@ -1,0 +1,261 @@
+package dev.proxima.opencl;
+
+import static dev.proxima.opencl.Pairs.*;
+
+import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Device;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.ReduceOp;
+import dev.proxima.tensor.Shapes;
+import dev.proxima.tensor.UnaryOp;
+import java.util.Arrays;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Assume;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+
+/**
+ * CPU-vs-OpenCL parity of every kernel of the Backend SPI, on random shapes, strided views,
+ * broadcasts, and float32 and float64 (when the device has cl_khr_fp64). The CPU backend is
+ * the contract; float32 results may differ by the few ulps OpenCL allows its builtins and by
+ * summation order.
+ */
+@AddLifecycleHook(OpenClAvailable.class)
+class BackendParityProperties {
+
+    @Provide
+    Arbitrary<int[]> shapes() {
+        return Arbitraries.integers().between(1, 6).array(int[].class).ofMinSize(0).ofMaxSize(4);
+    }
+
+    @Provide
+    Arbitrary<DType> floats() {
+        return Arbitraries.of(DType.FLOAT32, DType.FLOAT64);
+    }
+
+    private static void requireDtype(DType t) {
+        Assume.that(t != DType.FLOAT64 || OpenClAvailable.backendOrNull().supportsFloat64());
+    }
+
+    @Property
+    void unaryOps(@ForAll("shapes") int[] shape, @ForAll("floats") DType t, @ForAll View view, @ForAll long seed) {
+        requireDtype(t);
+        Random r = new Random(seed);
+        Pair x = make(shape, t, view, Values.NORMAL, r);
+        Pair pos = make(shape, t, view, Values.POSITIVE, r);
+        // NaN in, NaN out; infinities are left out here: at +-inf several ops are 0 * inf on the
+        // CPU (NaN) while an OpenCL builtin may return a limit (gelu_tanh(-inf) is -inf on PoCL).
+        Pair special = make(shape, t, view, Values.NAN, r);
+        for (UnaryOp op : UnaryOp.values()) {
+            boolean positiveOnly = op == UnaryOp.LOG || op == UnaryOp.SQRT || op == UnaryOp.RSQRT;
+            Pair in = positiveOnly ? pos : x;
+            assertClose(op + " " + t + " " + view, in.cpu().map(op), in.cl().map(op), rtol(t), atol(t));
+            assertClose(op + " " + t + " " + view + " special values", special.cpu().map(op), special.cl().map(op),
+                    rtol(t), atol(t));
+        }
+    }
+
+    @Property
+    void binaryOpsBroadcast(@ForAll("shapes") int[] shape, @ForAll("floats") DType t, @ForAll View va,
+                            @ForAll View vb, @ForAll long seed) {
+        requireDtype(t);
+        Random r = new Random(seed);
+        // b broadcasts against a: drop leading dims and set some to 1.
+        int lead = shape.length == 0 ? 0 : r.nextInt(shape.length + 1);
+        int[] bs = Arrays.copyOfRange(shape, lead, shape.length);
+        for (int i = 0; i < bs.length; i++) if (r.nextInt(3) == 0) bs[i] = 1;
+        for (Values kind : new Values[] {Values.NORMAL, Values.FEW, Values.SPECIAL}) {
+            Pair a = make(shape, t, va, kind, r), b = make(bs, t, vb, kind, r);
+            Pair pa = make(shape, t, va, Values.POSITIVE, r);
+            for (BinaryOp op : BinaryOp.values()) {
+                Pair left = op == BinaryOp.POW && kind == Values.NORMAL ? pa : a;
+                assertClose(op + " " + kind + " " + Shapes.str(shape) + " vs " + Shapes.str(bs),
+                        left.cpu().zip(op, b.cpu()), left.cl().zip(op, b.cl()), rtol(t), atol(t));
+            }
+        }
+    }
+
+    @Property
+    void whereWithMixedDtypes(@ForAll("shapes") int[] shape, @ForAll("floats") DType t, @ForAll DType condType,
+                              @ForAll View vc, @ForAll View va, @ForAll long seed) {
+        requireDtype(t);
+        requireDtype(condType);
+        Random r = new Random(seed);
+        Pair cond = make(shape, condType, vc, Values.FEW, r).map(c -> condType == DType.INT32 ? c : c.sub(1.0));
+        Pair a = make(shape, t, va, Values.SPECIAL, r), b = make(shape, t, View.BROADCAST, Values.NORMAL, r);
+        assertClose("where cond " + condType, NDArray.where(cond.cpu(), a.cpu(), b.cpu()),
+                NDArray.where(cond.cl(), a.cl(), b.cl()), 0, 0);
+    }
+
+    @Property
+    void reductionsOverRandomAxes(@ForAll("shapes") int[] shape, @ForAll("floats") DType t, @ForAll View view,
+                                  @ForAll ReduceOp op, @ForAll boolean special, @ForAll long seed) {
+        requireDtype(t);
+        Random r = new Random(seed);
+        Values kind = special ? Values.SPECIAL : op == ReduceOp.PROD ? Values.NEAR_ONE : Values.NORMAL;
+        Pair x = make(shape, t, view, kind, r);
+        int[] axes = randomAxes(shape.length, r);
+        int len = 1;
+        for (int a : (axes.length == 0 ? allAxes(shape.length) : axes)) len *= shape[a];
+        boolean keep = r.nextBoolean();
+        assertClose(op + " over " + Arrays.toString(axes) + " of " + Shapes.str(shape) + " " + view,
+                x.cpu().reduce(op, axes, keep), x.cl().reduce(op, axes, keep), rtol(t) * 10, atol(t) * 10 * len);
+    }
+
+    @Property
+    void argmaxArgminFirstIndexAndNaN(@ForAll("shapes") int[] shape, @ForAll("floats") DType t, @ForAll View view,
+                                      @ForAll boolean special, @ForAll long seed) {
+        requireDtype(t);
+        Assume.that(shape.length > 0);
+        Random r = new Random(seed);
+        Pair x = make(shape, t, view, special ? Values.SPECIAL : Values.FEW, r);
+        int axis = r.nextInt(shape.length);
+        assertClose("argmax axis " + axis, x.cpu().argmax(axis, true), x.cl().argmax(axis, true), 0, 0);
+        assertClose("argmin axis " + axis, x.cpu().argmin(axis, false), x.cl().argmin(axis, false), 0, 0);
+    }
+
+    @Property
+    void softmaxAndLogSoftmax(@ForAll("shapes") int[] shape, @ForAll("floats") DType t, @ForAll View view,
+                              @ForAll boolean minusInfRow, @ForAll long seed) {
+        requireDtype(t);
+        Assume.that(shape.length > 0);
+        Random r = new Random(seed);
+        int axis = r.nextInt(shape.length);
+        Pair x = make(shape, t, view, Values.NORMAL, r);
+        if (minusInfRow) {
+            // Row 0 along the other axes entirely -inf: softmax gives NaN there on both backends.
+            double[] v = x.cpu().toDoubleArray();
+            int[] strides = Shapes.contiguousStrides(shape);
+            for (int i = 0; i < v.length; i++) {
+                boolean firstRow = true;
+                for (int d = 0; d < shape.length; d++)
+                    if (d != axis && (i / strides[d]) % shape[d] != 0) firstRow = false;
+                if (firstRow) v[i] = Double.NEGATIVE_INFINITY;
+            }
+            NDArray c = host(v, t, shape);
+            x = new Pair(c, c.to(cl()));
+        }
+        assertClose("softmax axis " + axis, x.cpu().softmax(axis), x.cl().softmax(axis), rtol(t), atol(t));
+        assertClose("logSoftmax axis " + axis, x.cpu().logSoftmax(axis), x.cl().logSoftmax(axis), rtol(t), atol(t) * 10);
+    }
+
+    @Property
+    void matmulBatchedTransposedBroadcast(@ForAll("floats") DType t, @ForAll boolean transA, @ForAll boolean transB,
+                                          @ForAll long seed) {
+        requireDtype(t);
+        Random r = new Random(seed);
+        int m = 1 + r.nextInt(40), k = r.nextInt(40), n = 1 + r.nextInt(70);
+        int nb = r.nextInt(3);
+        int[] batchA = new int[nb], batchB = new int[nb];
+        for (int i = 0; i < nb; i++) {
+            int s = 1 + r.nextInt(3);
+            batchA[i] = r.nextInt(3) == 0 ? 1 : s;
+            batchB[i] = r.nextInt(3) == 0 ? 1 : s;
+        }
+        Pair a = matrix(batchA, m, k, t, transA, r), b = matrix(batchB, k, n, t, transB, r);
+        assertClose("matmul " + Shapes.str(a.cpu().shape()) + (transA ? "^T" : "") + " x " + Shapes.str(b.cpu().shape())
+                        + (transB ? "^T" : ""), a.cpu().matmul(b.cpu()), a.cl().matmul(b.cl()),
+                rtol(t) * 10, atol(t) * 10 * (k + 1));
+    }
+
+    /** A [batch..., rows, cols] operand, stored transposed (a strided view) when asked. */
+    private static Pair matrix(int[] batch, int rows, int cols, DType t, boolean transposed, Random r) {
+        int[] s = Arrays.copyOf(batch, batch.length + 2);
+        s[batch.length] = transposed ? cols : rows;
+        s[batch.length + 1] = transposed ? rows : cols;
+        Pair p = make(s, t, View.CONTIGUOUS, Values.NORMAL, r);
+        return transposed ? p.map(NDArray::mT) : p;
+    }
+
+    @Property
+    void gatherAlongRandomAxis(@ForAll("shapes") int[] shape, @ForAll DType t, @ForAll View view, @ForAll long seed) {
+        requireDtype(t);
+        Assume.that(shape.length > 0);
+        Random r = new Random(seed);
+        int axis = r.nextInt(shape.length);
+        Pair x = make(shape, t, view, Values.SPECIAL, r);
+        Pair index = indices(shape, axis, r);
+        assertClose("gather axis " + axis, Device.cpu().backend().gather(x.cpu(), axis, index.cpu()),
+                x.cl().backend().gather(x.cl(), axis, index.cl()), 0, 0);
+    }
+
+    @Property
+    void scatterAddCollidingIndices(@ForAll("shapes") int[] shape, @ForAll DType t, @ForAll View view,
+                                    @ForAll long seed) {
+        requireDtype(t);
+        Assume.that(shape.length > 0);
+        Random r = new Random(seed);
+        int axis = r.nextInt(shape.length);
+        Pair index = indices(shape, axis, r);
+        int[] srcShape = index.cpu().shape();
+        Pair src = make(srcShape, t, view, t == DType.INT32 ? Values.FEW : Values.NORMAL, r);
+        NDArray dc = NDArray.zeros(t, Device.cpu(), shape), dl = NDArray.zeros(t, cl(), shape);
+        Device.cpu().backend().scatterAdd(dc, axis, index.cpu(), src.cpu());
+        dl.backend().scatterAdd(dl, axis, index.cl(), src.cl());
+        assertClose("scatterAdd axis " + axis, dc, dl, rtol(t), atol(t) * 100);
+    }
+
+    /** INT32 indices into {@code shape} along {@code axis}: other dims no larger, axis any length, with repeats. */
+    private static Pair indices(int[] shape, int axis, Random r) {
+        int[] s = shape.clone();
+        for (int d = 0; d < s.length; d++) s[d] = d == axis ? 1 + r.nextInt(7) : 1 + r.nextInt(shape[d]);
+        int[] v = new int[Shapes.numel(s)];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextInt(shape[axis]);
+        NDArray c = NDArray.wrap(Device.cpu().backend().upload(v), s);
+        Pair p = new Pair(c, c.to(cl()));
+        return r.nextBoolean() || s.length < 2 ? p : p.map(x -> x.mT().contiguous().mT()); // a strided index
+    }
+
+    @Property
+    void copyIntoConvertsAndAccumulates(@ForAll("shapes") int[] shape, @ForAll DType dst, @ForAll DType src,
+                                        @ForAll View srcView, @ForAll boolean permuteDst, @ForAll boolean accumulate,
+                                        @ForAll long seed) {
+        requireDtype(dst);
+        requireDtype(src);
+        Random r = new Random(seed);
+        Pair s = make(shape, src, srcView, src == DType.INT32 ? Values.FEW : Values.SPECIAL, r);
+        if (dst == DType.INT32 && src != DType.INT32) // truncation, saturation, NaN -> 0
+            s = s.map(x -> x.mul(1e9));
+        // dst: a fresh base (random values) viewed without overlap: permuted or a strided slice.
+        int[] perm = Pairs.shuffled(shape.length, r);
+        int[] base = shape.clone();
+        if (permuteDst) for (int i = 0; i < shape.length; i++) base[perm[i]] = shape[i];
+        else if (shape.length > 0) base[0] = 2 * shape[0];
+        NDArray bc = host(values(r, Shapes.numel(base), Values.FEW), dst, base);
+        NDArray bl = bc.to(cl());
+        java.util.function.UnaryOperator<NDArray> view = x -> permuteDst ? x.permute(perm)
+                : shape.length > 0 ? x.slice(0, 0, 2 * shape[0], 2) : x;
+        Device.cpu().backend().copyInto(view.apply(bc), s.cpu(), accumulate);
+        bl.backend().copyInto(view.apply(bl), s.cl(), accumulate);
+        assertClose("copyInto " + dst + " <- " + src + (accumulate ? " (+=)" : ""), bc, bl,
+                dst == DType.FLOAT64 ? 1e-15 : dst == DType.FLOAT32 ? 1e-7 : 0, 0);
+    }
+
+    @Property
+    void uploadDownloadAllocate(@ForAll("shapes") int[] shape, @ForAll DType t, @ForAll View view, @ForAll long seed) {
+        requireDtype(t);
+        Pair x = make(shape, t, view, t == DType.INT32 ? Values.FEW : Values.SPECIAL, new Random(seed));
+        assertClose("download of a view", x.cpu(), x.cl(), 0, 0);
+        NDArray back = x.cl().to(Device.cpu());
+        assertClose("round trip", back, back.to(cl()), 0, 0);
+        assertClose("allocate zero-fills", NDArray.zeros(t, Device.cpu(), shape), NDArray.zeros(t, cl(), shape), 0, 0);
+    }
+
+    private static int[] randomAxes(int nd, Random r) {
+        int[] pick = new int[nd];
+        int k = 0;
+        for (int d = 0; d < nd; d++) if (r.nextBoolean()) pick[k++] = d;
+        return Arrays.copyOf(pick, k); // empty: all axes
+    }
+
+    private static int[] allAxes(int nd) {
+        int[] a = new int[nd];
+        for (int i = 0; i < nd; i++) a[i] = i;
+        return a;
+    }
+}
