@@ -59,6 +59,13 @@ public final class Autograd {
         return () -> d[0]--;
     }
 
+    private static Scope suspendAnomaly() {
+        int[] d = ANOMALY_DEPTH.get();
+        int saved = d[0];
+        d[0] = 0;
+        return () -> d[0] = saved;
+    }
+
     static boolean anomalyEnabled() {
         return ANOMALY_DEPTH.get()[0] > 0;
     }
@@ -172,8 +179,15 @@ public final class Autograd {
                 Node node = t.node;
                 if (node == null) continue;
                 Tensor[] inputs = node.inputs();
-                Tensor[] gin = Rules.vjp(node.op, g, inputs, node.output());
-                if (anomalyEnabled()) {
+                Tensor[] gin;
+                boolean anomaly = anomalyEnabled();
+                // A rule's intermediates may be non-finite where its result is not (pow's
+                // log(a) at a = 0 is masked away by where), and a NaN it makes must be blamed
+                // on the node's op, not on the div or mul inside the rule: check its results only.
+                try (Scope quiet = anomaly ? suspendAnomaly() : null) {
+                    gin = Rules.vjp(node.op, g, inputs, node.output());
+                }
+                if (anomaly) {
                     NDArray[] values = new NDArray[inputs.length];
                     for (int i = 0; i < inputs.length; i++) values[i] = inputs[i].data();
                     for (Tensor gi : gin) if (gi != null) checkFinite("backward", node.op, values, gi.data(), node);
