@@ -152,7 +152,8 @@ public final class Autograd {
         Map<Tensor, Boolean> isTarget = new IdentityHashMap<>();
         if (targets != null) for (Tensor t : targets) isTarget.put(t, Boolean.TRUE);
 
-        List<Tensor> order = topologicalOrder(outputs, isTarget, targets == null);
+        Map<Tensor, Boolean> needed = new IdentityHashMap<>();
+        List<Tensor> order = topologicalOrder(outputs, isTarget, targets == null, needed);
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         for (int i = 0; i < outputs.size(); i++) {
             Tensor out = outputs.get(i);
@@ -194,7 +195,7 @@ public final class Autograd {
                 }
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
-                    if (gin[i] == null || !in.requiresGrad() || !order.contains(in)) continue;
+                    if (gin[i] == null || !in.requiresGrad() || !Boolean.TRUE.equals(needed.get(in))) continue;
                     accumulate(grads, in, gin[i].sumTo(in.shape()));
                 }
                 if (!retainGraph) node.release();
@@ -214,8 +215,8 @@ public final class Autograd {
      * target (or to any leaf when {@code allLeaves}). Iterative, so long chains do not
      * overflow the stack.
      */
-    private static List<Tensor> topologicalOrder(List<Tensor> outputs, Map<Tensor, Boolean> isTarget, boolean allLeaves) {
-        Map<Tensor, Boolean> needed = new IdentityHashMap<>(); // also the visited set
+    private static List<Tensor> topologicalOrder(List<Tensor> outputs, Map<Tensor, Boolean> isTarget, boolean allLeaves,
+                                                 Map<Tensor, Boolean> needed) { // filled: visited, and TRUE where on a path
         List<Tensor> postorder = new ArrayList<>();
         ArrayDeque<Object[]> stack = new ArrayDeque<>(); // {tensor, next input index}
         for (Tensor out : outputs) {
@@ -242,22 +243,7 @@ public final class Autograd {
             }
         }
         java.util.Collections.reverse(postorder);
-        return new NeededList(postorder);
-    }
-
-    /** The walk order with O(1) membership (an identity set beside the list). */
-    private static final class NeededList extends java.util.AbstractList<Tensor> {
-        private final List<Tensor> items;
-        private final Map<Tensor, Boolean> members = new IdentityHashMap<>();
-
-        NeededList(List<Tensor> items) {
-            this.items = items;
-            for (Tensor t : items) members.put(t, Boolean.TRUE);
-        }
-
-        @Override public Tensor get(int i) { return items.get(i); }
-        @Override public int size() { return items.size(); }
-        @Override public boolean contains(Object o) { return members.containsKey(o); }
+        return postorder;
     }
 
     // ---- functional transforms ---------------------------------------------------------
