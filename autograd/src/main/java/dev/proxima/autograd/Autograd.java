@@ -59,6 +59,13 @@ public final class Autograd {
         return () -> d[0]--;
     }
 
+    private static Scope suspendAnomaly() {
+        int[] d = ANOMALY_DEPTH.get();
+        int saved = d[0];
+        d[0] = 0;
+        return () -> d[0] = saved;
+    }
+
     static boolean anomalyEnabled() {
         return ANOMALY_DEPTH.get()[0] > 0;
     }
@@ -145,7 +152,8 @@ public final class Autograd {
         Map<Tensor, Boolean> isTarget = new IdentityHashMap<>();
         if (targets != null) for (Tensor t : targets) isTarget.put(t, Boolean.TRUE);
 
-        List<Tensor> order = topologicalOrder(outputs, isTarget, targets == null);
+        Map<Tensor, Boolean> needed = new IdentityHashMap<>();
+        List<Tensor> order = topologicalOrder(outputs, isTarget, targets == null, needed);
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         for (int i = 0; i < outputs.size(); i++) {
             Tensor out = outputs.get(i);
@@ -172,15 +180,22 @@ public final class Autograd {
                 Node node = t.node;
                 if (node == null) continue;
                 Tensor[] inputs = node.inputs();
-                Tensor[] gin = Rules.vjp(node.op, g, inputs, node.output());
-                if (anomalyEnabled()) {
+                Tensor[] gin;
+                boolean anomaly = anomalyEnabled();
+                // A rule's intermediates may be non-finite where its result is not (pow's
+                // log(a) at a = 0 is masked away by where), and a NaN it makes must be blamed
+                // on the node's op, not on the div or mul inside the rule: check its results only.
+                try (Scope quiet = anomaly ? suspendAnomaly() : null) {
+                    gin = Rules.vjp(node.op, g, inputs, node.output());
+                }
+                if (anomaly) {
                     NDArray[] values = new NDArray[inputs.length];
                     for (int i = 0; i < inputs.length; i++) values[i] = inputs[i].data();
                     for (Tensor gi : gin) if (gi != null) checkFinite("backward", node.op, values, gi.data(), node);
                 }
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
-                    if (gin[i] == null || !in.requiresGrad() || !order.contains(in)) continue;
+                    if (gin[i] == null || !in.requiresGrad() || !Boolean.TRUE.equals(needed.get(in))) continue;
                     accumulate(grads, in, gin[i].sumTo(in.shape()));
                 }
                 if (!retainGraph) node.release();
@@ -200,8 +215,8 @@ public final class Autograd {
      * target (or to any leaf when {@code allLeaves}). Iterative, so long chains do not
      * overflow the stack.
      */
-    private static List<Tensor> topologicalOrder(List<Tensor> outputs, Map<Tensor, Boolean> isTarget, boolean allLeaves) {
-        Map<Tensor, Boolean> needed = new IdentityHashMap<>(); // also the visited set
+    private static List<Tensor> topologicalOrder(List<Tensor> outputs, Map<Tensor, Boolean> isTarget, boolean allLeaves,
+                                                 Map<Tensor, Boolean> needed) { // filled: visited, and TRUE where on a path
         List<Tensor> postorder = new ArrayList<>();
         ArrayDeque<Object[]> stack = new ArrayDeque<>(); // {tensor, next input index}
         for (Tensor out : outputs) {
@@ -228,22 +243,7 @@ public final class Autograd {
             }
         }
         java.util.Collections.reverse(postorder);
-        return new NeededList(postorder);
-    }
-
-    /** The walk order with O(1) membership (an identity set beside the list). */
-    private static final class NeededList extends java.util.AbstractList<Tensor> {
-        private final List<Tensor> items;
-        private final Map<Tensor, Boolean> members = new IdentityHashMap<>();
-
-        NeededList(List<Tensor> items) {
-            this.items = items;
-            for (Tensor t : items) members.put(t, Boolean.TRUE);
-        }
-
-        @Override public Tensor get(int i) { return items.get(i); }
-        @Override public int size() { return items.size(); }
-        @Override public boolean contains(Object o) { return members.containsKey(o); }
+        return postorder;
     }
 
     // ---- functional transforms ---------------------------------------------------------

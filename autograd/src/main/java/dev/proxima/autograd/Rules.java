@@ -129,12 +129,17 @@ final class Rules {
                 yield gk.mul(hit).div(hit.sum(r.axes(), true));
             }
             case PROD -> {
-                // y / x everywhere except at zeros; at a zero, the product of the other elements
-                // when it is the only zero of its group, else 0.
+                // y / x everywhere except at zeros. At a zero, the product of the others: with
+                // one zero in the group, the product of the non-zero elements; with two, that
+                // times the other zero, written (sum of the zeros - x) so the value is 0 but its
+                // derivative in the other zero (the Hessian's cross term) is right; with more, 0.
                 Tensor zero = x.eq(0);
-                Tensor others = Tensor.where(zero, x.onesLikeScalar(), x).reduce(ReduceOp.PROD, r.axes(), true);
-                Tensor atZero = others.mul(zero.sum(r.axes(), true).eq(1));
                 Tensor safeX = Tensor.where(zero, x.onesLikeScalar(), x);
+                Tensor nonZeroProd = safeX.reduce(ReduceOp.PROD, r.axes(), true);
+                Tensor count = zero.sum(r.axes(), true);
+                Tensor otherZero = Tensor.where(zero, x, x.zerosLikeScalar()).sum(r.axes(), true).sub(x);
+                Tensor atZero = nonZeroProd.mul(Tensor.where(count.eq(1), x.onesLikeScalar(),
+                        Tensor.where(count.eq(2), otherZero, x.zerosLikeScalar())));
                 yield gk.mul(Tensor.where(zero, atZero, yk.div(safeX)));
             }
         };

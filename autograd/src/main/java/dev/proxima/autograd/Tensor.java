@@ -206,6 +206,9 @@ public final class Tensor {
     }
 
     private Tensor binary(BinaryOp op, Tensor other) {
+        // A comparison is a mask with no gradient: recording it would only keep the graph
+        // of its inputs alive (and make the mask look differentiable).
+        if (op.isComparison()) return new Tensor(data.zip(op, other.data), false, null);
         return apply(new Primitive.Binary(op), this, other);
     }
 

@@ -1,11 +1,188 @@
 package dev.proxima.bench;
 
-/** {@code ./proxima bench autograd}: a placeholder until the autograd benchmark lands. */
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Device;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Rng;
+import dev.proxima.tensor.cpu.Parallel;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * {@code proxima bench autograd}: forward + backward time of two workloads, side by side
+ * with PyTorch on the same shapes and thread count.
+ * <ul>
+ *   <li>{@code chain}: 1,000 small elementwise ops on a 64-element float32 vector, then the
+ *       gradient of their sum. The kernels are trivial, so this measures the framework's
+ *       per-op overhead (recording, the backward walk, rule dispatch).</li>
+ *   <li>{@code mlp}: an MLP 784-512-512-10 with relu, batch 128, cross-entropy written as
+ *       {@code -(onehot * logSoftmax(logits)).sum() / batch}, gradients of all six
+ *       parameters. Dominated by the matmul kernels.</li>
+ * </ul>
+ * Each case warms up, then times {@code --repeat} runs and reports the median.
+ * Options: {@code --device SPEC} (where the tensors live; the clock stops after
+ * {@code finish()}), {@code --repeat N}, {@code --warmup N}, {@code --cases chain,mlp},
+ * {@code --no-peer}.
+ */
 public final class AutogradBench {
+    static final int CHAIN_SIZE = 64, CHAIN_BLOCKS = 100; // 10 ops per block
+    static final int BATCH = 128;
+    private static final String PYTHON = "/usr/bin/python3"; // Debian's, which has python3-torch
+
     private AutogradBench() {}
 
-    public static void main(String[] args) {
-        System.err.println("bench autograd: not yet implemented");
-        System.exit(2);
+    public static void main(String[] args) throws Exception {
+        Device device = Device.defaultDevice();
+        int repeat = 20, warmup = 5;
+        boolean peer = true;
+        List<String> cases = List.of("chain", "mlp");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--device" -> device = Device.parse(value(args, ++i, "--device"));
+                case "--repeat" -> repeat = Integer.parseInt(value(args, ++i, "--repeat"));
+                case "--warmup" -> warmup = Integer.parseInt(value(args, ++i, "--warmup"));
+                case "--no-peer" -> peer = false;
+                case "--cases" -> cases = List.of(value(args, ++i, "--cases").split(","));
+                case "autograd", "--scalar" -> { } // the launcher passes these through
+                default -> throw new IllegalArgumentException("bench autograd: unknown option '" + args[i]
+                        + "'; use --device SPEC, --repeat N, --warmup N, --cases chain,mlp, --no-peer");
+            }
+        }
+        if (repeat < 1) throw new IllegalArgumentException("bench autograd: --repeat must be >= 1, got " + repeat);
+        int threads = Parallel.threads();
+        System.err.printf(Locale.ROOT, "bench autograd: device %s, %d threads, %d warm-up runs (Proxima: and >= 2 s) + %d timed runs per case%n",
+                device, threads, warmup, repeat);
+
+        Map<String, Double> peerMs = peer ? torch(threads, repeat, warmup, cases) : Map.of();
+        Device d = device;
+        if (cases.contains("chain")) report("chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
+        if (cases.contains("mlp")) report("mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) throw new IllegalArgumentException("bench autograd: " + option + " needs a value");
+        return args[i];
+    }
+
+    // ---- the cases -----------------------------------------------------------------------
+
+    /** Deterministic, bounded constants that the Python side computes with the same formulas. */
+    static float[] constant(int n, int mult, double base, double span) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (base + span * ((i * mult) % n) / n);
+        return v;
+    }
+
+    static Supplier<Object> chain(Device device) {
+        Tensor c = on(Tensor.of(constant(CHAIN_SIZE, 37, 0.9, 0.2)), device);
+        Tensor d = on(Tensor.of(constant(CHAIN_SIZE, 11, -0.1, 0.2)), device);
+        Tensor x0 = on(Tensor.of(NDArray.linspace(-1, 1, CHAIN_SIZE, DType.FLOAT32)), device).requiresGrad(true);
+        return () -> {
+            Tensor x = x0;
+            for (int b = 0; b < CHAIN_BLOCKS; b++) {
+                x = x.mul(c).add(d).tanh().sin().mul(0.5).exp().mul(c).sub(d).sigmoid().tanh();
+            }
+            return Autograd.grad(x.sum(), x0);
+        };
+    }
+
+    static Supplier<Object> mlp(Device device) {
+        Rng rng = new Rng(0);
+        Tensor x = on(Tensor.randn(rng, BATCH, 784), device);
+        float[] oh = new float[BATCH * 10];
+        for (int i = 0; i < BATCH; i++) oh[i * 10 + i % 10] = 1;
+        Tensor onehot = on(Tensor.of(oh, BATCH, 10), device);
+        List<Tensor> params = List.of(
+                param(Tensor.randn(rng, 784, 512).mul(Math.pow(784, -0.5)), device), param(Tensor.zeros(512), device),
+                param(Tensor.randn(rng, 512, 512).mul(Math.pow(512, -0.5)), device), param(Tensor.zeros(512), device),
+                param(Tensor.randn(rng, 512, 10).mul(Math.pow(512, -0.5)), device), param(Tensor.zeros(10), device));
+        return () -> {
+            Tensor h = x.matmul(params.get(0)).add(params.get(1)).relu();
+            h = h.matmul(params.get(2)).add(params.get(3)).relu();
+            Tensor logits = h.matmul(params.get(4)).add(params.get(5));
+            Tensor loss = onehot.mul(logits.logSoftmax(1)).sum().neg().div((double) BATCH);
+            return Autograd.grad(loss, params, false);
+        };
+    }
+
+    private static Tensor on(Tensor t, Device device) {
+        return t.to(device);
+    }
+
+    private static Tensor param(Tensor t, Device device) {
+        return t.to(device).requiresGrad(true);
+    }
+
+    // ---- timing and reporting --------------------------------------------------------------
+
+    static double median(Supplier<Object> run, Device device, int warmup, int repeat) {
+        // The JIT needs more than a few runs: warm up for the given count and at least 2 s.
+        long until = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
+            run.get();
+            device.backend().finish();
+        }
+        double[] ms = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long t0 = System.nanoTime();
+            run.get();
+            device.backend().finish(); // asynchronous devices: the work is done only now
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return repeat % 2 == 1 ? ms[repeat / 2] : (ms[repeat / 2 - 1] + ms[repeat / 2]) / 2;
+    }
+
+    private static void report(String name, double proximaMs, Double peerMs) {
+        String peer = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs);
+        String speedup = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs / proximaMs);
+        System.out.printf(Locale.ROOT, "RESULT bench=autograd case=%s proxima_ms=%.3f peer=torch peer_ms=%s speedup=%s%n",
+                name, proximaMs, peer, speedup);
+    }
+
+    /** Runs the PyTorch script; on any failure says why on stderr and returns no peer times. */
+    static Map<String, Double> torch(int threads, int repeat, int warmup, List<String> cases) {
+        Map<String, Double> r = new HashMap<>();
+        Path script = null;
+        try (InputStream in = AutogradBench.class.getResourceAsStream("autograd_torch.py")) {
+            if (in == null) throw new IOException("resource autograd_torch.py is missing from the bench jar");
+            script = Files.createTempFile("proxima-autograd-torch", ".py");
+            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+            List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString(), "--threads", String.valueOf(threads),
+                    "--repeat", String.valueOf(repeat), "--warmup", String.valueOf(warmup), "--cases", String.join(",", cases)));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+            // Leave the thread count to set_num_threads, not to an inherited OMP/MKL setting.
+            pb.environment().remove("OMP_NUM_THREADS");
+            pb.environment().remove("MKL_NUM_THREADS");
+            Process p = pb.start();
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = out.readLine()) != null; ) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length == 2) r.put(f[0], Double.parseDouble(f[1]));
+                }
+            }
+            int rc = p.waitFor();
+            if (rc != 0) System.err.println("bench autograd: the PyTorch peer exited with status " + rc + "; peer times missing");
+        } catch (IOException | InterruptedException | NumberFormatException e) {
+            System.err.println("bench autograd: could not run the PyTorch peer with " + PYTHON + " (" + e.getMessage() + ")");
+        } finally {
+            if (script != null) try { Files.deleteIfExists(script); } catch (IOException ignored) { }
+        }
+        return r;
     }
 }

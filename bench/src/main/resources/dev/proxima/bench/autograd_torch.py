@@ -1,0 +1,83 @@
+"""PyTorch side of `proxima bench autograd`: the same two cases as AutogradBench.java,
+with the same shapes, constants and op sequence. Prints `CASE median_ms` per case."""
+import argparse
+import statistics
+import time
+
+import torch
+
+
+def chain_constants(n=64):
+    # Same formulas as AutogradBench.constant: deterministic, bounded, no RNG to match.
+    c = [0.9 + 0.2 * ((i * 37) % n) / n for i in range(n)]
+    d = [-0.1 + 0.2 * ((i * 11) % n) / n for i in range(n)]
+    return torch.tensor(c, dtype=torch.float32), torch.tensor(d, dtype=torch.float32)
+
+
+def chain_step(x0, c, d, blocks):
+    x = x0
+    for _ in range(blocks):  # 10 ops per block
+        x = x * c
+        x = x + d
+        x = torch.tanh(x)
+        x = torch.sin(x)
+        x = x * 0.5
+        x = torch.exp(x)
+        x = x * c
+        x = x - d
+        x = torch.sigmoid(x)
+        x = torch.tanh(x)
+    loss = x.sum()
+    (g,) = torch.autograd.grad(loss, [x0])
+    return g
+
+
+def mlp_step(x, onehot, params):
+    w1, b1, w2, b2, w3, b3 = params
+    h = torch.relu(x @ w1 + b1)
+    h = torch.relu(h @ w2 + b2)
+    logits = h @ w3 + b3
+    loss = -(onehot * torch.log_softmax(logits, dim=1)).sum() / x.shape[0]
+    return torch.autograd.grad(loss, params)
+
+
+def time_it(fn, warmup, repeat):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--cases", default="chain,mlp")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    cases = a.cases.split(",")
+    if "chain" in cases:
+        c, d = chain_constants()
+        x0 = torch.linspace(-1, 1, 64, dtype=torch.float32).requires_grad_(True)
+        print("chain %.6f" % time_it(lambda: chain_step(x0, c, d, 100), a.warmup, a.repeat), flush=True)
+    if "mlp" in cases:
+        batch = 128
+        x = torch.randn(batch, 784)
+        onehot = torch.zeros(batch, 10)
+        onehot[torch.arange(batch), torch.arange(batch) % 10] = 1
+        params = [
+            (torch.randn(784, 512) * 784 ** -0.5).requires_grad_(True), torch.zeros(512, requires_grad=True),
+            (torch.randn(512, 512) * 512 ** -0.5).requires_grad_(True), torch.zeros(512, requires_grad=True),
+            (torch.randn(512, 10) * 512 ** -0.5).requires_grad_(True), torch.zeros(10, requires_grad=True),
+        ]
+        print("mlp %.6f" % time_it(lambda: mlp_step(x, onehot, params), a.warmup, a.repeat), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+package dev.proxima.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.GradCheck;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Rng;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The view and layout primitives (reshape, permute, expand, slice with step, select, pad,
+ * concat, stack, split, to(dtype), contiguous) and the composites mT, sumTo and clamp. Each
+ * is linear (or piecewise linear), so the second-order check composes it with sin to make
+ * the gradient of the gradient flow through its rule twice.
+ */
+class ShapeGradTest {
+    private static final GradCheck.Options O = GradCheck.Options.defaults();
+
+    enum Op { RESHAPE, PERMUTE, EXPAND, SLICE, SELECT, PAD, SPLIT, CONTIGUOUS, MT, SUM_TO, CLAMP, FLATTEN_UNSQUEEZE }
+
+    /** A random instance of the op for the input shape, or null when it does not apply. */
+    static Function<Tensor, Tensor> instance(Op op, int[] shape, Rng r) {
+        int n = shape.length;
+        switch (op) {
+            case RESHAPE: {
+                int size = Gen.size(shape);
+                List<Integer> divisors = new ArrayList<>();
+                for (int d = 1; d <= size; d++) if (size % d == 0) divisors.add(d);
+                int a = divisors.get(r.nextInt(divisors.size()));
+                int[] target = r.nextInt(2) == 0 ? new int[] {a, size / a} : new int[] {a, -1, 1};
+                return x -> x.reshape(target);
+            }
+            case PERMUTE: {
+                int[] p = r.permutation(n);
+                return x -> x.permute(p);
+            }
+            case EXPAND: {
+                // Grow size-1 dims and add up to two leading dims.
+                int lead = r.nextInt(3);
+                int[] target = new int[lead + n];
+                for (int i = 0; i < lead; i++) target[i] = 1 + r.nextInt(3);
+                for (int i = 0; i < n; i++) target[lead + i] = shape[i] == 1 ? 1 + r.nextInt(3) : (r.nextInt(3) == 0 ? -1 : shape[i]);
+                return x -> x.expand(target);
+            }
+            case SLICE: {
+                if (n == 0) return null;
+                int axis = r.nextInt(n), d = shape[axis];
+                int start = r.nextInt(d), end = start + 1 + r.nextInt(d - start), step = 1 + r.nextInt(3);
+                // Python-style negative bounds half of the time.
+                int s = r.nextInt(2) == 0 ? start : start - d, e = r.nextInt(2) == 0 ? end : (end == d ? end + 5 : end - d);
+                return x -> x.slice(axis, s, e, step);
+            }
+            case SELECT: {
+                if (n == 0) return null;
+                int axis = r.nextInt(n), index = r.nextInt(shape[axis]) - (r.nextInt(2) == 0 ? 0 : shape[axis]);
+                return x -> x.select(axis, index);
+            }
+            case PAD: {
+                if (n == 0) return null;
+                int[] pad = new int[2 * (1 + r.nextInt(n))];
+                for (int i = 0; i < pad.length; i++) pad[i] = r.nextInt(3);
+                return x -> x.pad(pad);
+            }
+            case SPLIT: {
+                if (n == 0) return null;
+                int axis = r.nextInt(n), d = shape[axis];
+                int first = r.nextInt(d + 1);
+                // Recombined with different weights so each piece's gradient is distinguishable.
+                return x -> {
+                    Tensor[] p = x.split(axis, first, d - first);
+                    return Tensor.concat(axis, p[1].mul(3.0), p[0].mul(-2.0));
+                };
+            }
+            case CONTIGUOUS:
+                return n < 2 ? x -> x.contiguous() : x -> x.transpose(0, n - 1).contiguous();
+            case MT:
+                return n < 2 ? null : Tensor::mT;
+            case SUM_TO: {
+                // Reduce to a shape x broadcasts to: drop leading dims, set some dims to 1.
+                int drop = r.nextInt(n + 1);
+                int[] target = new int[n - drop];
+                for (int i = 0; i < target.length; i++) target[i] = r.nextInt(2) == 0 ? 1 : shape[drop + i];
+                return x -> x.sumTo(target);
+            }
+            case CLAMP: {
+                double lo = -0.55 + 0.1 * r.nextInt(5), hi = lo + 0.1 * (1 + r.nextInt(5));
+                return x -> x.clamp(lo, hi);
+            }
+            case FLATTEN_UNSQUEEZE: {
+                int at = r.nextInt(2);
+                return x -> x.flatten().unsqueeze(at).squeeze(at);
+            }
+            default:
+                throw new AssertionError(op);
+        }
+    }
+
+    // Distinct values on a 0.1 grid with jitter stay clear of the clamp bounds (multiples of 0.05 apart from it).
+    private static double[] values(Rng r, int n) {
+        double[] v = Gen.distinct(r, n, 0.1);
+        for (int i = 0; i < n; i++) v[i] += 0.025;
+        return v;
+    }
+
+    @Property(tries = 300)
+    void firstOrder(@ForAll Op op, @ForAll("shapes") int[] shape, @ForAll Gen.Layout layout, @ForAll long seed) {
+        Rng r = new Rng(seed);
+        Function<Tensor, Tensor> f = instance(op, shape, r);
+        if (f == null) return;
+        Tensor x = Gen.f64(values(r, Gen.size(shape)), shape, layout);
+        GradCheck.check(f, x);
+        // Composed with a view-producing op after it, as real code does.
+        GradCheck.check(t -> { Tensor y = f.apply(t); return y.ndim() >= 2 ? y.mT().exp() : y.exp(); }, x);
+    }
+
+    @Property(tries = 150)
+    void secondOrder(@ForAll Op op, @ForAll("shapes") int[] shape, @ForAll Gen.Layout layout, @ForAll long seed) {
+        Rng r = new Rng(seed);
+        Function<Tensor, Tensor> f = instance(op, shape, r);
+        if (f == null) return;
+        Tensor x = Gen.f64(values(r, Gen.size(shape)), shape, layout);
+        GradCheck.checkSecondOrder(t -> f.apply(t.sin()).square(), x);
+    }
+
+    @Property(tries = 100)
+    void concatAndStackOfSeveralInputs(@ForAll("shapes") int[] shape, @ForAll boolean stack, @ForAll Gen.Layout layout, @ForAll long seed) {
+        Rng r = new Rng(seed);
+        int k = 1 + r.nextInt(3);
+        int axis = stack ? r.nextInt(shape.length + 1) : (shape.length == 0 ? -1 : r.nextInt(shape.length));
+        if (axis < 0) return;
+        List<Tensor> xs = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            int[] s = shape.clone();
+            if (!stack) s[axis] = 1 + r.nextInt(3); // concat: sizes may differ along the axis
+            xs.add(Gen.f64(Gen.uniform(r, Gen.size(s), -1, 1), s, i == 0 ? layout : Gen.Layout.CONTIGUOUS));
+        }
+        Function<List<Tensor>, Tensor> f = in -> {
+            Tensor[] a = new Tensor[in.size()];
+            for (int i = 0; i < a.length; i++) a[i] = in.get(i).mul((double) (i + 1));
+            return stack ? Tensor.stack(axis, a) : Tensor.concat(axis, a);
+        };
+        GradCheck.check(f, xs, O);
+        GradCheck.checkSecondOrder(in -> f.apply(in).tanh(), xs, O);
+    }
+
+    @Test
+    void castBetweenFloatingTypesIsDifferentiable() {
+        Rng r = new Rng(5);
+        Tensor x = Gen.f64(Gen.uniform(r, 6, -1, 1), 2, 3);
+        // The round trip through float32 rounds values to ~1e-7 relative; a linear function
+        // of them has an exact difference quotient for a large step, so use one.
+        GradCheck.Options coarse = new GradCheck.Options(1e-2, 1e-5, 1e-4, 3);
+        GradCheck.check(in -> in.get(0).to(DType.FLOAT32).mul(3.0).to(DType.FLOAT64), List.of(x), coarse);
+        GradCheck.checkSecondOrder(in -> in.get(0).to(DType.FLOAT32).to(DType.FLOAT64).square(), List.of(x), coarse);
+        // A float32 leaf gets a float32 gradient, even through float64 computation.
+        Tensor w = x.to(DType.FLOAT32).requiresGrad(true);
+        Tensor g = Autograd.grad(w.to(DType.FLOAT64).square().sum(), w);
+        assertEquals(DType.FLOAT32, g.dtype());
+        double[] xv = w.toDoubleArray(), gv = g.toDoubleArray();
+        for (int i = 0; i < xv.length; i++) assertEquals(2 * xv[i], gv[i], 1e-6);
+        assertEquals(Arrays.toString(w.shape()), Arrays.toString(g.shape()));
+    }
+
+    @Provide
+    Arbitrary<int[]> shapes() {
+        return Gen.shapes(0, 4);
+    }
+}
