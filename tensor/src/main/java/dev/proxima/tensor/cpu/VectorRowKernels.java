@@ -20,10 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  * a vector once. Other strides would need gathers, which cost more than they save here, so
  * they take the scalar loops.
  *
- * <p>The op definitions are written once over {@code Vector<E>} and shared by float and
- * double; only the loads and stores are per type. They are split into small methods by
- * family because C2 inlines a hot callee only below a bytecode size limit, and a vector that
- * crosses a call that was not inlined is boxed on the heap, which is ten times slower.
+ * <p>The elementwise loops are written once for float and once for double, each with the
+ * op switch inside the loop body: C2 inlines a callee only below a bytecode size limit (35
+ * bytes where it judges the call site cold when the loop is compiled), and a vector that
+ * crosses a call that was not inlined is boxed on the heap, which halves the speed.
  */
 public final class VectorRowKernels implements RowKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -52,100 +52,199 @@ public final class VectorRowKernels implements RowKernels {
         };
     }
 
-    private static <E> Vector<E> unaryOp(UnaryOp op, Vector<E> x) {
+    /*
+     * The unary loops, like the binary ones below, switch over the op inside the loop body
+     * with typed vectors: see the note there on why no helper method sits between the load
+     * and the store. The transcendental functions (calls into the JDK's SIMD math stubs) have
+     * a loop of their own: once two of them were compiled into one loop with the algebraic
+     * ops, C2 boxed every vector of that loop and all of its ops ran at half speed.
+     */
+
+    private static boolean algebraic(UnaryOp op) {
         return switch (op) {
-            case NEG, ABS, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, SIGN -> algebraic(op, x);
-            case EXP, LOG, LOG1P, EXPM1, SIN, COS, TANH -> transcendental(op, x);
-            case SIGMOID, GELU_TANH, SILU, SOFTPLUS -> activation(op, x);
-            case GELU, ERF -> throw new AssertionError(op + " runs the scalar definition");
+            case NEG, ABS, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, SIGN -> true;
+            case EXP, LOG, LOG1P, EXPM1, SIN, COS, TANH, SIGMOID, GELU_TANH, SILU, SOFTPLUS, GELU, ERF -> false;
         };
     }
 
-    private static <E> Vector<E> algebraic(UnaryOp op, Vector<E> x) {
-        return switch (op) {
-            case NEG -> x.neg();
-            case ABS -> x.abs();
-            case SQRT -> x.lanewise(VectorOperators.SQRT);
-            // A true division, not the ~12-bit hardware rsqrt estimate.
-            case RSQRT -> x.broadcast(1).div(x.lanewise(VectorOperators.SQRT));
-            case SQUARE -> x.mul(x);
-            case RECIPROCAL -> x.broadcast(1).div(x);
-            case RELU -> x.broadcast(0).blend(x, x.compare(VectorOperators.GT, 0)); // NaN -> 0, as the scalar x > 0 ? x : 0
-            // Math.signum keeps +-0 and NaN as they are.
-            case SIGN -> x.blend(x.broadcast(1), x.compare(VectorOperators.GT, 0))
-                    .blend(x.broadcast(-1), x.compare(VectorOperators.LT, 0));
-            default -> throw new AssertionError(op);
-        };
-    }
-
-    private static <E> Vector<E> transcendental(UnaryOp op, Vector<E> x) {
-        return switch (op) {
-            case EXP -> x.lanewise(VectorOperators.EXP);
-            case LOG -> x.lanewise(VectorOperators.LOG);
-            case LOG1P -> x.lanewise(VectorOperators.LOG1P);
-            case EXPM1 -> x.lanewise(VectorOperators.EXPM1);
-            case SIN -> x.lanewise(VectorOperators.SIN);
-            case COS -> x.lanewise(VectorOperators.COS);
-            case TANH -> x.lanewise(VectorOperators.TANH);
-            default -> throw new AssertionError(op);
-        };
-    }
-
-    private static <E> Vector<E> activation(UnaryOp op, Vector<E> x) {
-        return switch (op) {
-            case SIGMOID -> sigmoid(x);
-            case SILU -> x.mul(sigmoid(x));
-            // 0.5 (1 + tanh(u)) = sigmoid(2u): the same function without the cancellation
-            // of 1 + tanh(u) for negative u, which would lose all digits of small results.
-            case GELU_TANH -> {
-                Vector<E> x3 = x.mul(x).mul(x);
-                Vector<E> u = x.add(x3.mul(constant(x, 0.044715))).mul(constant(x, 2 * 0.79788456080286536));
-                yield x.mul(sigmoid(u));
+    private static void algebraicFloat(UnaryOp op, float[] x, int xo, float[] o, int oo, int end) {
+        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+        for (int i = 0; i < end; i += FL) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            switch (op) {
+                case NEG -> v.neg().intoArray(o, oo + i);
+                case ABS -> v.abs().intoArray(o, oo + i);
+                case SQRT -> v.lanewise(VectorOperators.SQRT).intoArray(o, oo + i);
+                // A true division, not the ~12-bit hardware rsqrt estimate.
+                case RSQRT -> one.div(v.lanewise(VectorOperators.SQRT)).intoArray(o, oo + i);
+                case SQUARE -> v.mul(v).intoArray(o, oo + i);
+                case RECIPROCAL -> one.div(v).intoArray(o, oo + i);
+                // NaN stays NaN, as the scalar x <= 0 ? 0 : x.
+                case RELU -> v.blend(zero, v.compare(VectorOperators.LE, 0)).intoArray(o, oo + i);
+                // Math.signum keeps +-0 and NaN as they are.
+                case SIGN -> v.blend(one, v.compare(VectorOperators.GT, 0)).blend(one.neg(), v.compare(VectorOperators.LT, 0))
+                        .intoArray(o, oo + i);
+                default -> throw new AssertionError(op + " is not algebraic");
             }
-            case SOFTPLUS -> x.max(x.broadcast(0)).add(x.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
-            default -> throw new AssertionError(op);
-        };
+        }
     }
 
-    /** 1/(1+e) or e/(1+e) with e = exp(-|x|) <= 1, so neither branch overflows. */
-    private static <E> Vector<E> sigmoid(Vector<E> x) {
-        Vector<E> e = x.abs().neg().lanewise(VectorOperators.EXP);
-        Vector<E> r = x.broadcast(1).div(e.add(x.broadcast(1)));
-        return r.blend(e.mul(r), x.compare(VectorOperators.LT, 0));
+    private static void transcendentalFloat(UnaryOp op, float[] x, int xo, float[] o, int oo, int end) {
+        FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);
+        FloatVector geluK = FloatVector.broadcast(F, 0.044715f), geluC2 = FloatVector.broadcast(F, 2 * 0.79788456080286536f);
+        for (int i = 0; i < end; i += FL) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            switch (op) {
+                case EXP -> v.lanewise(VectorOperators.EXP).intoArray(o, oo + i);
+                case LOG -> v.lanewise(VectorOperators.LOG).intoArray(o, oo + i);
+                case LOG1P -> v.lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
+                case EXPM1 -> v.lanewise(VectorOperators.EXPM1).intoArray(o, oo + i);
+                case SIN -> v.lanewise(VectorOperators.SIN).intoArray(o, oo + i);
+                case COS -> v.lanewise(VectorOperators.COS).intoArray(o, oo + i);
+                case TANH -> v.lanewise(VectorOperators.TANH).intoArray(o, oo + i);
+                case SOFTPLUS -> v.max(zero).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P))
+                        .intoArray(o, oo + i);
+                // sigmoid(z) as 1/(1+e) or e/(1+e) with e = exp(-|z|) <= 1, so neither branch overflows.
+                // GELU_TANH uses 0.5 (1 + tanh(u)) = sigmoid(2u), which avoids the cancellation
+                // of 1 + tanh(u) for negative u.
+                // (No vector-valued ?: here: a vector that reaches a merge is boxed on every path.)
+                case SIGMOID -> {
+                    FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
+                    r.blend(e.mul(r), v.compare(VectorOperators.LT, 0)).intoArray(o, oo + i);
+                }
+                case SILU -> {
+                    FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
+                    v.mul(r.blend(e.mul(r), v.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
+                }
+                case GELU_TANH -> {
+                    FloatVector u = v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2);
+                    FloatVector e = u.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
+                    v.mul(r.blend(e.mul(r), u.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
+                }
+                default -> throw new AssertionError(op + " is not transcendental");
+            }
+        }
     }
 
-    /** A non-integral constant in the vector's own element type (Vector.broadcast takes a long). */
-    @SuppressWarnings("unchecked")
-    private static <E> Vector<E> constant(Vector<E> like, double c) {
-        return like instanceof FloatVector f ? (Vector<E>) f.broadcast((float) c) : (Vector<E>) ((DoubleVector) like).broadcast(c);
+
+    private static void algebraicDouble(UnaryOp op, double[] x, int xo, double[] o, int oo, int end) {
+        DoubleVector zero = DoubleVector.zero(D), one = DoubleVector.broadcast(D, 1);
+        for (int i = 0; i < end; i += DL) {
+            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
+            switch (op) {
+                case NEG -> v.neg().intoArray(o, oo + i);
+                case ABS -> v.abs().intoArray(o, oo + i);
+                case SQRT -> v.lanewise(VectorOperators.SQRT).intoArray(o, oo + i);
+                // A true division, not the ~12-bit hardware rsqrt estimate.
+                case RSQRT -> one.div(v.lanewise(VectorOperators.SQRT)).intoArray(o, oo + i);
+                case SQUARE -> v.mul(v).intoArray(o, oo + i);
+                case RECIPROCAL -> one.div(v).intoArray(o, oo + i);
+                // NaN stays NaN, as the scalar x <= 0 ? 0 : x.
+                case RELU -> v.blend(zero, v.compare(VectorOperators.LE, 0)).intoArray(o, oo + i);
+                // Math.signum keeps +-0 and NaN as they are.
+                case SIGN -> v.blend(one, v.compare(VectorOperators.GT, 0)).blend(one.neg(), v.compare(VectorOperators.LT, 0))
+                        .intoArray(o, oo + i);
+                default -> throw new AssertionError(op + " is not algebraic");
+            }
+        }
     }
 
-    private static <E> Vector<E> binaryOp(BinaryOp op, Vector<E> a, Vector<E> b) {
-        return switch (op) {
-            case ADD -> a.add(b);
-            case SUB -> a.sub(b);
-            case MUL -> a.mul(b);
-            case DIV -> a.div(b);
-            case POW -> a.lanewise(VectorOperators.POW, b);
-            // Vector MAX/MIN follow Math.max/min: NaN propagates and -0 < +0.
-            case MAXIMUM -> a.lanewise(VectorOperators.MAX, b);
-            case MINIMUM -> a.lanewise(VectorOperators.MIN, b);
-            case EQ, NE, LT, LE, GT, GE -> comparison(op, a, b);
-        };
+    private static void transcendentalDouble(UnaryOp op, double[] x, int xo, double[] o, int oo, int end) {
+        DoubleVector one = DoubleVector.broadcast(D, 1), zero = DoubleVector.zero(D);
+        DoubleVector geluK = DoubleVector.broadcast(D, 0.044715), geluC2 = DoubleVector.broadcast(D, 2 * 0.79788456080286536);
+        for (int i = 0; i < end; i += DL) {
+            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
+            switch (op) {
+                case EXP -> v.lanewise(VectorOperators.EXP).intoArray(o, oo + i);
+                case LOG -> v.lanewise(VectorOperators.LOG).intoArray(o, oo + i);
+                case LOG1P -> v.lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
+                case EXPM1 -> v.lanewise(VectorOperators.EXPM1).intoArray(o, oo + i);
+                case SIN -> v.lanewise(VectorOperators.SIN).intoArray(o, oo + i);
+                case COS -> v.lanewise(VectorOperators.COS).intoArray(o, oo + i);
+                case TANH -> v.lanewise(VectorOperators.TANH).intoArray(o, oo + i);
+                case SOFTPLUS -> v.max(zero).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P))
+                        .intoArray(o, oo + i);
+                // sigmoid(z) as 1/(1+e) or e/(1+e) with e = exp(-|z|) <= 1, so neither branch overflows.
+                // GELU_TANH uses 0.5 (1 + tanh(u)) = sigmoid(2u), which avoids the cancellation
+                // of 1 + tanh(u) for negative u.
+                // (No vector-valued ?: here: a vector that reaches a merge is boxed on every path.)
+                case SIGMOID -> {
+                    DoubleVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
+                    r.blend(e.mul(r), v.compare(VectorOperators.LT, 0)).intoArray(o, oo + i);
+                }
+                case SILU -> {
+                    DoubleVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
+                    v.mul(r.blend(e.mul(r), v.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
+                }
+                case GELU_TANH -> {
+                    DoubleVector u = v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2);
+                    DoubleVector e = u.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
+                    v.mul(r.blend(e.mul(r), u.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
+                }
+                default -> throw new AssertionError(op + " is not transcendental");
+            }
+        }
     }
 
-    private static <E> Vector<E> comparison(BinaryOp op, Vector<E> a, Vector<E> b) {
-        VectorMask<E> m = switch (op) {
-            case EQ -> a.compare(VectorOperators.EQ, b);
-            case NE -> a.compare(VectorOperators.NE, b);
-            case LT -> a.compare(VectorOperators.LT, b);
-            case LE -> a.compare(VectorOperators.LE, b);
-            case GT -> a.compare(VectorOperators.GT, b);
-            case GE -> a.compare(VectorOperators.GE, b);
-            default -> throw new AssertionError(op);
-        };
-        return a.broadcast(0).blend(a.broadcast(1), m);
+
+    /*
+     * The binary loops switch over the op inside the loop body, with typed vectors and no
+     * helper method between the load and the store. A helper (generic or not) is inlined by
+     * C2 only while its call site looks hot when the loop is compiled; otherwise every
+     * vector crosses a real call, boxed, and the kernel runs at half speed and allocates
+     * 6 bytes per element (measured on mul after add). The op is loop-invariant, so the
+     * branch predictor makes the switch free.
+     */
+
+    private static void binaryFloat(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] o, int oo, int end) {
+        FloatVector ca = FloatVector.broadcast(F, a[ao]), cb = FloatVector.broadcast(F, b[bo]);
+        FloatVector zero = FloatVector.zero(F), one = FloatVector.broadcast(F, 1f);
+        for (int i = 0; i < end; i += FL) {
+            FloatVector x = as == 0 ? ca : FloatVector.fromArray(F, a, ao + i);
+            FloatVector y = bs == 0 ? cb : FloatVector.fromArray(F, b, bo + i);
+            switch (op) {
+                case ADD -> x.add(y).intoArray(o, oo + i);
+                case SUB -> x.sub(y).intoArray(o, oo + i);
+                case MUL -> x.mul(y).intoArray(o, oo + i);
+                case DIV -> x.div(y).intoArray(o, oo + i);
+                case POW -> x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
+                // Vector MAX/MIN follow Math.max/min: NaN propagates and -0 < +0.
+                case MAXIMUM -> x.lanewise(VectorOperators.MAX, y).intoArray(o, oo + i);
+                case MINIMUM -> x.lanewise(VectorOperators.MIN, y).intoArray(o, oo + i);
+                case EQ -> zero.blend(one, x.compare(VectorOperators.EQ, y)).intoArray(o, oo + i);
+                case NE -> zero.blend(one, x.compare(VectorOperators.NE, y)).intoArray(o, oo + i);
+                case LT -> zero.blend(one, x.compare(VectorOperators.LT, y)).intoArray(o, oo + i);
+                case LE -> zero.blend(one, x.compare(VectorOperators.LE, y)).intoArray(o, oo + i);
+                case GT -> zero.blend(one, x.compare(VectorOperators.GT, y)).intoArray(o, oo + i);
+                case GE -> zero.blend(one, x.compare(VectorOperators.GE, y)).intoArray(o, oo + i);
+            }
+        }
     }
+
+    private static void binaryDouble(BinaryOp op, double[] a, int ao, int as, double[] b, int bo, int bs, double[] o, int oo, int end) {
+        DoubleVector ca = DoubleVector.broadcast(D, a[ao]), cb = DoubleVector.broadcast(D, b[bo]);
+        DoubleVector zero = DoubleVector.zero(D), one = DoubleVector.broadcast(D, 1.0);
+        for (int i = 0; i < end; i += DL) {
+            DoubleVector x = as == 0 ? ca : DoubleVector.fromArray(D, a, ao + i);
+            DoubleVector y = bs == 0 ? cb : DoubleVector.fromArray(D, b, bo + i);
+            switch (op) {
+                case ADD -> x.add(y).intoArray(o, oo + i);
+                case SUB -> x.sub(y).intoArray(o, oo + i);
+                case MUL -> x.mul(y).intoArray(o, oo + i);
+                case DIV -> x.div(y).intoArray(o, oo + i);
+                case POW -> x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
+                case MAXIMUM -> x.lanewise(VectorOperators.MAX, y).intoArray(o, oo + i);
+                case MINIMUM -> x.lanewise(VectorOperators.MIN, y).intoArray(o, oo + i);
+                case EQ -> zero.blend(one, x.compare(VectorOperators.EQ, y)).intoArray(o, oo + i);
+                case NE -> zero.blend(one, x.compare(VectorOperators.NE, y)).intoArray(o, oo + i);
+                case LT -> zero.blend(one, x.compare(VectorOperators.LT, y)).intoArray(o, oo + i);
+                case LE -> zero.blend(one, x.compare(VectorOperators.LE, y)).intoArray(o, oo + i);
+                case GT -> zero.blend(one, x.compare(VectorOperators.GT, y)).intoArray(o, oo + i);
+                case GE -> zero.blend(one, x.compare(VectorOperators.GE, y)).intoArray(o, oo + i);
+            }
+        }
+    }
+
 
     // ---- elementwise rows --------------------------------------------------------------
 
@@ -157,16 +256,16 @@ public final class VectorRowKernels implements RowKernels {
             SCALAR.unary(op, x, xo, xs, out, oo, n);
         } else if (x instanceof float[] xf) {
             float[] of = (float[]) out;
-            int i = 0;
-            for (int end = F.loopBound(n); i < end; i += FL)
-                ((FloatVector) unaryOp(op, FloatVector.fromArray(F, xf, xo + i))).intoArray(of, oo + i);
-            for (; i < n; i++) of[oo + i] = (float) op.apply(xf[xo + i]);
+            int end = F.loopBound(n);
+            if (algebraic(op)) algebraicFloat(op, xf, xo, of, oo, end);
+            else transcendentalFloat(op, xf, xo, of, oo, end);
+            for (int i = end; i < n; i++) of[oo + i] = (float) op.apply(xf[xo + i]);
         } else {
             double[] xd = (double[]) x, od = (double[]) out;
-            int i = 0;
-            for (int end = D.loopBound(n); i < end; i += DL)
-                ((DoubleVector) unaryOp(op, DoubleVector.fromArray(D, xd, xo + i))).intoArray(od, oo + i);
-            for (; i < n; i++) od[oo + i] = op.apply(xd[xo + i]);
+            int end = D.loopBound(n);
+            if (algebraic(op)) algebraicDouble(op, xd, xo, od, oo, end);
+            else transcendentalDouble(op, xd, xo, od, oo, end);
+            for (int i = end; i < n; i++) od[oo + i] = op.apply(xd[xo + i]);
         }
     }
 
@@ -178,25 +277,14 @@ public final class VectorRowKernels implements RowKernels {
             SCALAR.binary(op, a, ao, as, b, bo, bs, out, oo, n);
         } else if (a instanceof float[] af) {
             float[] bf = (float[]) b, of = (float[]) out;
-            // A stride-0 operand is read once; its vector is loop-invariant.
-            FloatVector ca = FloatVector.broadcast(F, af[ao]), cb = FloatVector.broadcast(F, bf[bo]);
-            int i = 0;
-            for (int end = F.loopBound(n); i < end; i += FL) {
-                FloatVector va = as == 0 ? ca : FloatVector.fromArray(F, af, ao + i);
-                FloatVector vb = bs == 0 ? cb : FloatVector.fromArray(F, bf, bo + i);
-                ((FloatVector) binaryOp(op, va, vb)).intoArray(of, oo + i);
-            }
-            for (; i < n; i++) of[oo + i] = (float) op.apply(af[ao + i * as], bf[bo + i * bs]);
+            int end = F.loopBound(n);
+            binaryFloat(op, af, ao, as, bf, bo, bs, of, oo, end);
+            for (int i = end; i < n; i++) of[oo + i] = (float) op.apply(af[ao + i * as], bf[bo + i * bs]);
         } else {
             double[] ad = (double[]) a, bd = (double[]) b, od = (double[]) out;
-            DoubleVector ca = DoubleVector.broadcast(D, ad[ao]), cb = DoubleVector.broadcast(D, bd[bo]);
-            int i = 0;
-            for (int end = D.loopBound(n); i < end; i += DL) {
-                DoubleVector va = as == 0 ? ca : DoubleVector.fromArray(D, ad, ao + i);
-                DoubleVector vb = bs == 0 ? cb : DoubleVector.fromArray(D, bd, bo + i);
-                ((DoubleVector) binaryOp(op, va, vb)).intoArray(od, oo + i);
-            }
-            for (; i < n; i++) od[oo + i] = op.apply(ad[ao + i * as], bd[bo + i * bs]);
+            int end = D.loopBound(n);
+            binaryDouble(op, ad, ao, as, bd, bo, bs, od, oo, end);
+            for (int i = end; i < n; i++) od[oo + i] = op.apply(ad[ao + i * as], bd[bo + i * bs]);
         }
     }
 
