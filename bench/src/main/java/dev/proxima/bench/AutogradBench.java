@@ -42,7 +42,7 @@ import java.util.function.Supplier;
 public final class AutogradBench {
     static final int CHAIN_SIZE = 64, CHAIN_BLOCKS = 100; // 10 ops per block
     static final int BATCH = 128;
-    private static final String PYTHON = "/usr/bin/python3"; // Debian's, which has python3-torch
+    private static final String CPU_PYTHON = "/usr/bin/python3"; // Debian's, which has python3-torch
 
     private AutogradBench() {}
 
@@ -68,7 +68,7 @@ public final class AutogradBench {
         System.err.printf(Locale.ROOT, "bench autograd: device %s, %d threads, %d warm-up runs (Proxima: and >= 2 s) + %d timed runs per case%n",
                 device, threads, warmup, repeat);
 
-        Map<String, Double> peerMs = peer ? torch(threads, repeat, warmup, cases) : Map.of();
+        Map<String, Double> peerMs = peer ? torch(device, threads, repeat, warmup, cases) : Map.of();
         Device d = device;
         if (cases.contains("chain")) report("chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
         if (cases.contains("mlp")) report("mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
@@ -156,14 +156,17 @@ public final class AutogradBench {
     }
 
     /** Runs the PyTorch script; on any failure says why on stderr and returns no peer times. */
-    static Map<String, Double> torch(int threads, int repeat, int warmup, List<String> cases) {
+    /** On the CPU the peer is Debian's PyTorch; on a GPU device, PyTorch on CUDA (PROXIMA_PEER_PYTHON or python3). */
+    static Map<String, Double> torch(Device device, int threads, int repeat, int warmup, List<String> cases) {
+        boolean gpu = !device.kind().equals("cpu");
+        String python = gpu ? System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3") : CPU_PYTHON;
         Map<String, Double> r = new HashMap<>();
         Path script = null;
         try (InputStream in = AutogradBench.class.getResourceAsStream("autograd_torch.py")) {
             if (in == null) throw new IOException("resource autograd_torch.py is missing from the bench jar");
             script = Files.createTempFile("proxima-autograd-torch", ".py");
             Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-            List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString(), "--threads", String.valueOf(threads),
+            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--device", gpu ? "cuda" : "cpu", "--threads", String.valueOf(threads),
                     "--repeat", String.valueOf(repeat), "--warmup", String.valueOf(warmup), "--cases", String.join(",", cases)));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
             // Leave the thread count to set_num_threads, not to an inherited OMP/MKL setting.
@@ -179,7 +182,7 @@ public final class AutogradBench {
             int rc = p.waitFor();
             if (rc != 0) System.err.println("bench autograd: the PyTorch peer exited with status " + rc + "; peer times missing");
         } catch (IOException | InterruptedException | NumberFormatException e) {
-            System.err.println("bench autograd: could not run the PyTorch peer with " + PYTHON + " (" + e.getMessage() + ")");
+            System.err.println("bench autograd: could not run the PyTorch peer with " + python + " (" + e.getMessage() + ")");
         } finally {
             if (script != null) try { Files.deleteIfExists(script); } catch (IOException ignored) { }
         }

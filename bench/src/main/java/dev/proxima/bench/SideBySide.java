@@ -26,43 +26,48 @@ import java.util.function.Supplier;
  */
 final class SideBySide {
     /** Debian's python3-numpy (OpenBLAS); the pyenv python3 first on PATH has no NumPy. */
-    private static final String PYTHON = "/usr/bin/python3";
+    private static final String NUMPY_PYTHON = "/usr/bin/python3";
     private static final double WARMUP_SECONDS = 1.0;
 
     private final BenchOptions options;
+    /** On the CPU the peer is NumPy; on a GPU device it is PyTorch on CUDA (TF32 off). */
+    private final boolean gpu;
+    private final String python;
+    private final String peerName;
     private final Path peerScript;
     private final String peerMissing;
 
     SideBySide(BenchOptions options) throws Exception {
         this.options = options;
-        Path script = null;
-        String missing = null;
-        if (!Files.isExecutable(Path.of(PYTHON))) {
-            missing = PYTHON + " not found";
-        } else {
-            script = Files.createTempFile("proxima-peer-numpy", ".py");
-            script.toFile().deleteOnExit();
-            try (InputStream in = SideBySide.class.getResourceAsStream("peer_numpy.py")) {
-                if (in == null) throw new IOException("bench: resource peer_numpy.py missing from the bench jar");
-                Files.write(script, in.readAllBytes());
-            }
-            Map<String, String> probe = runPeer(script, List.of("-c", "import numpy"), true);
-            if (probe == null) missing = PYTHON + " has no numpy (install python3-numpy and libopenblas0-pthread)";
+        Device d = options.device();
+        gpu = !d.kind().equals("cpu");
+        python = gpu ? System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3") : NUMPY_PYTHON;
+        peerName = gpu ? "torch-cuda" : "numpy";
+        String resource = gpu ? "peer_torch_cuda.py" : "peer_numpy.py";
+        Path script = Files.createTempFile("proxima-peer", ".py");
+        script.toFile().deleteOnExit();
+        try (InputStream in = SideBySide.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException("bench: resource " + resource + " missing from the bench jar");
+            Files.write(script, in.readAllBytes());
         }
+        String probeCode = gpu ? "import torch; assert torch.cuda.is_available()" : "import numpy";
+        String missing = runPeer(python, List.of("-c", probeCode), true) == null
+                ? python + (gpu ? " has no PyTorch with CUDA (set PROXIMA_PEER_PYTHON)" : " has no numpy (install python3-numpy and libopenblas0-pthread)")
+                : null;
         this.peerScript = missing == null ? script : null;
         this.peerMissing = missing;
-        Device d = options.device();
         System.out.println("bench " + options.name() + ": device=" + d
                 + (d.kind().equals("cpu") ? " simd=" + Simd.path() + (Simd.vectorized() ? " (" + Simd.floatLanes() + " float32 lanes)" : "") : "")
                 + " threads=" + Parallel.threads() + " repeat=" + options.repeat()
                 + " jdk=" + Runtime.version().feature());
-        System.out.println("peer: " + (peerMissing == null ? "numpy via " + PYTHON : "none (" + peerMissing + ")"));
+        System.out.println("peer: " + (peerMissing == null ? peerName + " via " + python : "none (" + peerMissing + ")"));
     }
 
     // ---- cases -------------------------------------------------------------------------
 
     void sgemm() throws Exception {
-        for (int n : new int[] {256, 512, 1024, 2048}) {
+        // A GPU needs larger products to fill it; 4096 is the size the GPU goal is stated at.
+        for (int n : gpu ? new int[] {1024, 2048, 4096} : new int[] {256, 512, 1024, 2048}) {
             Rng rng = new Rng(n);
             NDArray a = onDevice(NDArray.rand(rng, DType.FLOAT32, n, n));
             NDArray b = onDevice(NDArray.rand(rng, DType.FLOAT32, n, n));
@@ -138,7 +143,7 @@ final class SideBySide {
     private void result(String bench, String params, String unit, double mine, double peer, String extra) {
         String peerPart = Double.isNaN(peer)
                 ? "peer=none peer_" + unit + "=nan speedup=nan"
-                : String.format("peer=numpy peer_%s=%.3f speedup=%.3f", unit, peer, mine / peer);
+                : String.format("peer=%s peer_%s=%.3f speedup=%.3f", peerName, unit, peer, mine / peer);
         System.out.printf("RESULT bench=%s %s proxima_%s=%.3f %s %s%n", bench, params, unit, mine, peerPart, extra);
     }
 
@@ -149,16 +154,22 @@ final class SideBySide {
         List<String> cmd = new ArrayList<>(List.of(peerScript.toString()));
         cmd.addAll(List.of(args));
         cmd.add(String.valueOf(options.repeat()));
-        Map<String, String> r = runPeer(peerScript, cmd, false);
-        if (r == null) System.out.println("peer: numpy failed on " + String.join(" ", args) + "; reporting peer=none");
+        Map<String, String> r = runPeer(python, cmd, false);
+        if (r == null) System.out.println("peer: " + peerName + " failed on " + String.join(" ", args) + "; reporting peer=none");
         return r;
     }
 
     /** Runs {@code python3 ARGS}; the key=value pairs of its last output line, or null on failure. */
-    private static Map<String, String> runPeer(Path script, List<String> args, boolean quiet) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(PYTHON));
+    private static Map<String, String> runPeer(String python, List<String> args, boolean quiet) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(python));
         cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        } catch (IOException e) { // no such interpreter
+            if (!quiet) System.out.println("peer: cannot start " + python + ": " + e.getMessage());
+            return null;
+        }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
             if (!quiet) System.out.print(out);

@@ -19,17 +19,31 @@ import org.jocl.cl_mem;
  * goes through one in-order queue, so whatever the new owner enqueues runs after them.
  * {@link #release} may run on the {@link java.lang.ref.Cleaner}'s thread; it makes no OpenCL
  * call unless the pool is over its byte budget.
+ *
+ * <p>The Java heap does not see device memory: a loop of large temporaries can fill the GPU
+ * long before the collector runs and the Cleaner returns their buffers (seen on an H100: a
+ * 64 MB add in a loop failed within a second). So, like {@code java.nio}'s direct buffers,
+ * a request that would take the live bytes past {@code liveLimit} first runs the collector
+ * and waits briefly for the Cleaner, and so does a request the driver refuses.
  */
 final class BufferPool {
     private final cl_context context;
     private final long budget;
+    private final long liveLimit;
     private final Map<Long, ArrayDeque<cl_mem>> free = new HashMap<>();
     private long pooledBytes;
+    private long liveBytes;
     private int live;
 
-    BufferPool(cl_context context, long budgetBytes) {
+    /**
+     * @param budgetBytes    how many released bytes may wait in the pool
+     * @param liveLimitBytes live bytes past which a new request first asks the collector to
+     *                       reclaim unreachable arrays
+     */
+    BufferPool(cl_context context, long budgetBytes, long liveLimitBytes) {
         this.context = context;
         this.budget = budgetBytes;
+        this.liveLimit = liveLimitBytes;
     }
 
     /** Bytes actually allocated for a request: 16 at least, then 4 classes per octave. */
@@ -49,14 +63,18 @@ final class BufferPool {
             if (q != null && !q.isEmpty()) {
                 pooledBytes -= size;
                 live++;
+                liveBytes += size;
                 return q.pop();
             }
         }
+        if (liveBytes() + pooledBytes() + size > liveLimit) reclaim(size);
         cl_mem m;
         try {
             m = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
         } catch (CLException e) {
-            // Out of device memory: give the pooled buffers back to the driver and retry once.
+            // Out of device memory: reclaim unreachable arrays, give the pooled buffers back
+            // to the driver, and retry once.
+            reclaim(size);
             trim(0);
             try {
                 m = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
@@ -67,8 +85,29 @@ final class BufferPool {
         }
         synchronized (this) {
             live++;
+            liveBytes += size;
         }
         return m;
+    }
+
+    /**
+     * Runs the collector and waits (up to about half a second, backing off) until the
+     * Cleaner has brought the live bytes low enough for {@code size} more, then trims the
+     * pool to make room. Returns either way: the allocation that follows says if it failed.
+     */
+    private void reclaim(long size) {
+        System.gc();
+        long sleep = 1;
+        for (int i = 0; i < 9 && liveBytes() + size > liveLimit; i++) {
+            try {
+                Thread.sleep(sleep);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            sleep *= 2;
+        }
+        if (liveBytes() + pooledBytes() + size > liveLimit) trim(Math.max(0, liveLimit - liveBytes() - size));
     }
 
     /** Returns a buffer of {@code bytes} (as asked) to the pool. */
@@ -77,6 +116,7 @@ final class BufferPool {
         boolean over;
         synchronized (this) {
             live--;
+            liveBytes -= size;
             free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(m);
             pooledBytes += size;
             over = pooledBytes > budget;
@@ -108,5 +148,9 @@ final class BufferPool {
 
     synchronized long pooledBytes() {
         return pooledBytes;
+    }
+
+    synchronized long liveBytes() {
+        return liveBytes;
     }
 }

@@ -89,7 +89,8 @@ public final class OpenClBackend implements Backend {
         props.addProperty(CL_CONTEXT_PLATFORM, platform);
         this.context = clCreateContext(props, 1, new cl_device_id[] {id}, null, null, null);
         this.queue = createQueue(context, id);
-        this.pool = new BufferPool(context, Math.min(globalMem / 4, 2L << 30));
+        // Pool up to a quarter of the memory (2 GiB at most); collect garbage past 3/4 in use.
+        this.pool = new BufferPool(context, Math.min(globalMem / 4, 2L << 30), globalMem / 4 * 3);
         this.gemm32 = GemmConfig.choose(DType.FLOAT32, gpu, maxWorkGroup, localMem);
         this.gemm64 = GemmConfig.choose(DType.FLOAT64, gpu, maxWorkGroup, localMem);
         this.elementLocal = (int) Math.min(gpu ? 256 : 64, maxWorkGroup);
