@@ -236,7 +236,18 @@ public final class OpenClBackend implements Backend {
         else throw new IllegalArgumentException("upload: expected float[], double[] or int[], got "
                     + (javaArray == null ? "null" : javaArray.getClass().getSimpleName()));
         ClStorage s = fresh(dtype, size, "upload");
-        if (size > 0) {
+        if (size == 1) {
+            // Scalars (constants in every gradient rule) go in as a fill: OpenCL copies a fill
+            // pattern when the command is enqueued, so unlike a blocking write it does not wait
+            // for every kernel queued before it (on an H100 that wait cost ~20 us per op).
+            try {
+                synchronized (this) {
+                    clEnqueueFillBuffer(queue, s.mem, p, dtype.byteSize(), 0, dtype.byteSize(), 0, null, null);
+                }
+            } catch (CLException e) {
+                throw error("upload", "a scalar " + dtype, e);
+            }
+        } else if (size > 0) {
             try {
                 // Blocking: the Java array may change or move once this returns.
                 clEnqueueWriteBuffer(queue, s.mem, CL_TRUE, 0, ClStorage.bytes(dtype, size), p, 0, null, null);
