@@ -27,7 +27,8 @@ import java.util.function.Supplier;
 final class SideBySide {
     /** Debian's python3-numpy (OpenBLAS); the pyenv python3 first on PATH has no NumPy. */
     private static final String NUMPY_PYTHON = "/usr/bin/python3";
-    private static final double WARMUP_SECONDS = 1.0;
+    /** Long enough for the JIT and for the first pass of allocations through fresh heap pages. */
+    private static final double WARMUP_SECONDS = 2.0;
 
     private final BenchOptions options;
     /** On the CPU the peer is NumPy; on a GPU device it is PyTorch on CUDA (TF32 off). */
