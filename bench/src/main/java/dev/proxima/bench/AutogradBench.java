@@ -155,8 +155,11 @@ public final class AutogradBench {
                 name, proximaMs, peer, speedup);
     }
 
-    /** Runs the PyTorch script; on any failure says why on stderr and returns no peer times. */
-    /** On the CPU the peer is Debian's PyTorch; on a GPU device, PyTorch on CUDA (PROXIMA_PEER_PYTHON or python3). */
+    /**
+     * Runs the PyTorch script: on the CPU with Debian's PyTorch, on a GPU device with PyTorch on
+     * CUDA (PROXIMA_PEER_PYTHON or python3). On any failure says why on stderr and returns no
+     * peer times.
+     */
     static Map<String, Double> torch(Device device, int threads, int repeat, int warmup, List<String> cases) {
         boolean gpu = !device.kind().equals("cpu");
         String python = gpu ? System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3") : CPU_PYTHON;
