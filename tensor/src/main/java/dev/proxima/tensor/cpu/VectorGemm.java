@@ -47,9 +47,10 @@ public final class VectorGemm implements Gemm.Kernel {
     @Override
     public void block(int m, int n, int k, Object a, int ao, int ars, int acs, Object b, int bo, int brs, int bcs,
                       Object c, int co, int i0, int i1, int j0, int j1) {
-        // A tile would be mostly padding, and packing B would cost as much as the product:
-        // the unpacked scalar loop (which C2 vectorizes along the row) does better.
-        if (i1 - i0 < MR || j1 - j0 < FL) {
+        // A partial tile wastes lanes but still runs at vector speed: measured here, a
+        // 128x512 @ 512x10 product ran at 4 GFLOP/s on the scalar path and a 1x512 @ 512x512
+        // one at 2.5. Only when C is small both ways is a tile mostly padding.
+        if (i1 - i0 < MR && j1 - j0 < FL) {
             SCALAR.block(m, n, k, a, ao, ars, acs, b, bo, brs, bcs, c, co, i0, i1, j0, j1);
         } else if (a instanceof float[] af) {
             floats(n, k, af, ao, ars, acs, (float[]) b, bo, brs, bcs, (float[]) c, co, i0, i1, j0, j1);
@@ -93,6 +94,14 @@ public final class VectorGemm implements Gemm.Kernel {
 
     /** A[i, p] for i < rows, p < kc, k-major: MR values per p. */
     private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
+        if (rows == MR) { // the common case, one pass writing ap in order (a third of the time of the loop below)
+            int a0 = ao, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+            for (int p = 0, d = 0, o = 0; p < kc; p++, d += MR, o += acs) {
+                ap[d] = a[a0 + o]; ap[d + 1] = a[a1 + o]; ap[d + 2] = a[a2 + o];
+                ap[d + 3] = a[a3 + o]; ap[d + 4] = a[a4 + o]; ap[d + 5] = a[a5 + o];
+            }
+            return;
+        }
         for (int i = 0; i < rows; i++) {
             int src = ao + i * ars;
             for (int p = 0; p < kc; p++) ap[p * MR + i] = a[src + p * acs];
@@ -181,6 +190,14 @@ public final class VectorGemm implements Gemm.Kernel {
     }
 
     private static void packA(double[] a, int ao, int ars, int acs, int rows, int kc, double[] ap) {
+        if (rows == MR) { // the common case, one pass writing ap in order (a third of the time of the loop below)
+            int a0 = ao, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+            for (int p = 0, d = 0, o = 0; p < kc; p++, d += MR, o += acs) {
+                ap[d] = a[a0 + o]; ap[d + 1] = a[a1 + o]; ap[d + 2] = a[a2 + o];
+                ap[d + 3] = a[a3 + o]; ap[d + 4] = a[a4 + o]; ap[d + 5] = a[a5 + o];
+            }
+            return;
+        }
         for (int i = 0; i < rows; i++) {
             int src = ao + i * ars;
             for (int p = 0; p < kc; p++) ap[p * MR + i] = a[src + p * acs];
