@@ -165,6 +165,15 @@ public final class AutogradBench {
         String python = gpu ? System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3") : CPU_PYTHON;
         Map<String, Double> r = new HashMap<>();
         Path script = null;
+        try {
+            if (gpu && !SideBySide.pythonRuns(python, "import torch; assert torch.cuda.is_available()")) {
+                System.err.println("bench autograd: no peer (" + python + " has no PyTorch with CUDA; set PROXIMA_PEER_PYTHON)");
+                return r;
+            }
+        } catch (Exception e) {
+            System.err.println("bench autograd: no peer (" + e.getMessage() + ")");
+            return r;
+        }
         try (InputStream in = AutogradBench.class.getResourceAsStream("autograd_torch.py")) {
             if (in == null) throw new IOException("resource autograd_torch.py is missing from the bench jar");
             script = Files.createTempFile("proxima-autograd-torch", ".py");

@@ -52,7 +52,7 @@ final class SideBySide {
             Files.write(script, in.readAllBytes());
         }
         String probeCode = gpu ? "import torch; assert torch.cuda.is_available()" : "import numpy";
-        String missing = runPeer(python, List.of("-c", probeCode), true) == null
+        String missing = !pythonRuns(python, probeCode)
                 ? python + (gpu ? " has no PyTorch with CUDA (set PROXIMA_PEER_PYTHON)" : " has no numpy (install python3-numpy and libopenblas0-pthread)")
                 : null;
         this.peerScript = missing == null ? script : null;
@@ -161,6 +161,11 @@ final class SideBySide {
     }
 
     /** Runs {@code python3 ARGS}; the key=value pairs of its last output line, or null on failure. */
+    /** Whether {@code python -c code} exits with status 0 (say, an import the peer needs). */
+    static boolean pythonRuns(String python, String code) throws Exception {
+        return runPeer(python, List.of("-c", code), true) != null;
+    }
+
     private static Map<String, String> runPeer(String python, List<String> args, boolean quiet) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(python));
         cmd.addAll(args);
