@@ -42,7 +42,6 @@ import java.util.function.Supplier;
 public final class AutogradBench {
     static final int CHAIN_SIZE = 64, CHAIN_BLOCKS = 100; // 10 ops per block
     static final int BATCH = 128;
-    private static final String CPU_PYTHON = "/usr/bin/python3"; // Debian's, which has python3-torch
 
     private AutogradBench() {}
 
@@ -156,17 +155,16 @@ public final class AutogradBench {
     }
 
     /**
-     * Runs the PyTorch script: on the CPU with Debian's PyTorch, on a GPU device with PyTorch on
-     * CUDA (PROXIMA_PEER_PYTHON or python3). On any failure says why on stderr and returns no
-     * peer times.
+     * Runs the PyTorch script with {@link SideBySide#peerPython}, on CUDA when Proxima runs on
+     * a GPU. On any failure says why on stderr and returns no peer times.
      */
     static Map<String, Double> torch(Device device, int threads, int repeat, int warmup, List<String> cases) {
         boolean gpu = !device.kind().equals("cpu");
-        String python = gpu ? System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3") : CPU_PYTHON;
+        String python = SideBySide.peerPython(device);
         Map<String, Double> r = new HashMap<>();
         Path script = null;
         try {
-            if (gpu && !SideBySide.pythonRuns(python, "import torch; assert torch.cuda.is_available()")) {
+            if (gpu && !SideBySide.pythonRuns(python, SideBySide.CUDA_PROBE)) {
                 System.err.println("bench autograd: no peer (" + python + " has no PyTorch with CUDA; set PROXIMA_PEER_PYTHON)");
                 return r;
             }

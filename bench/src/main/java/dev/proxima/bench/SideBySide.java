@@ -25,8 +25,10 @@ import java.util.function.Supplier;
  * in a subprocess of the system Python, which times the same case the same way.
  */
 final class SideBySide {
-    /** Debian's python3-numpy (OpenBLAS); the pyenv python3 first on PATH has no NumPy. */
-    private static final String NUMPY_PYTHON = "/usr/bin/python3";
+    /** Debian's python3, which has python3-numpy (OpenBLAS) and python3-torch; the pyenv python3 first on PATH has neither. */
+    private static final String DEBIAN_PYTHON = "/usr/bin/python3";
+    /** Exits with status 0 where PyTorch can use a CUDA device. */
+    static final String CUDA_PROBE = "import torch; assert torch.cuda.is_available()";
     /** Long enough for the JIT and for the first pass of allocations through fresh heap pages. */
     private static final double WARMUP_SECONDS = 2.0;
 
@@ -42,7 +44,7 @@ final class SideBySide {
         this.options = options;
         Device d = options.device();
         gpu = !d.kind().equals("cpu");
-        python = gpu ? System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3") : NUMPY_PYTHON;
+        python = peerPython(d);
         peerName = gpu ? "torch-cuda" : "numpy";
         String resource = gpu ? "peer_torch_cuda.py" : "peer_numpy.py";
         Path script = Files.createTempFile("proxima-peer", ".py");
@@ -51,7 +53,7 @@ final class SideBySide {
             if (in == null) throw new IOException("bench: resource " + resource + " missing from the bench jar");
             Files.write(script, in.readAllBytes());
         }
-        String probeCode = gpu ? "import torch; assert torch.cuda.is_available()" : "import numpy";
+        String probeCode = gpu ? CUDA_PROBE : "import numpy";
         String missing = !pythonRuns(python, probeCode)
                 ? python + (gpu ? " has no PyTorch with CUDA (set PROXIMA_PEER_PYTHON)" : " has no numpy (install python3-numpy and libopenblas0-pthread)")
                 : null;
@@ -160,12 +162,20 @@ final class SideBySide {
         return r;
     }
 
-    /** Runs {@code python3 ARGS}; the key=value pairs of its last output line, or null on failure. */
+    /**
+     * The Python that runs the peer: Debian's (with python3-numpy and python3-torch) on the
+     * CPU; on a GPU device PROXIMA_PEER_PYTHON, else python3, which must have CUDA PyTorch.
+     */
+    static String peerPython(Device device) {
+        return device.kind().equals("cpu") ? DEBIAN_PYTHON : System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3");
+    }
+
     /** Whether {@code python -c code} exits with status 0 (say, an import the peer needs). */
     static boolean pythonRuns(String python, String code) throws Exception {
         return runPeer(python, List.of("-c", code), true) != null;
     }
 
+    /** Runs {@code python ARGS}; the key=value pairs of its last output line, or null on failure. */
     private static Map<String, String> runPeer(String python, List<String> args, boolean quiet) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(python));
         cmd.addAll(args);

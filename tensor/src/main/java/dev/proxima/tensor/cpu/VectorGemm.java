@@ -94,7 +94,9 @@ public final class VectorGemm implements Gemm.Kernel {
 
     /** A[i, p] for i < rows, p < kc, k-major: MR values per p. */
     private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
-        if (rows == MR) { // the common case, one pass writing ap in order (a third of the time of the loop below)
+        // Whole slivers (all but the last) in one pass that writes ap in order; the general
+        // loop below writes it with a stride of MR. Spelled out for MR = 6.
+        if (MR == 6 && rows == MR) {
             int a0 = ao, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
             for (int p = 0, d = 0, o = 0; p < kc; p++, d += MR, o += acs) {
                 ap[d] = a[a0 + o]; ap[d + 1] = a[a1 + o]; ap[d + 2] = a[a2 + o];
@@ -190,7 +192,9 @@ public final class VectorGemm implements Gemm.Kernel {
     }
 
     private static void packA(double[] a, int ao, int ars, int acs, int rows, int kc, double[] ap) {
-        if (rows == MR) { // the common case, one pass writing ap in order (a third of the time of the loop below)
+        // Whole slivers (all but the last) in one pass that writes ap in order; the general
+        // loop below writes it with a stride of MR. Spelled out for MR = 6.
+        if (MR == 6 && rows == MR) {
             int a0 = ao, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
             for (int p = 0, d = 0, o = 0; p < kc; p++, d += MR, o += acs) {
                 ap[d] = a[a0 + o]; ap[d + 1] = a[a1 + o]; ap[d + 2] = a[a2 + o];

@@ -5,8 +5,6 @@ import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.Vector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -41,7 +39,7 @@ public final class VectorRowKernels implements RowKernels {
         return FL;
     }
 
-    // ---- op definitions over Vector<E> ------------------------------------------------
+    // ---- elementwise loops, one per element type -------------------------------------
 
     /** False for the ops with no Vector API operator: they run the scalar definition. */
     private static boolean vectorizable(UnaryOp op) {
@@ -126,7 +124,6 @@ public final class VectorRowKernels implements RowKernels {
         }
     }
 
-
     private static void algebraicDouble(UnaryOp op, double[] x, int xo, double[] o, int oo, int end) {
         DoubleVector zero = DoubleVector.zero(D), one = DoubleVector.broadcast(D, 1);
         for (int i = 0; i < end; i += DL) {
@@ -186,7 +183,6 @@ public final class VectorRowKernels implements RowKernels {
         }
     }
 
-
     /*
      * The binary loops switch over the op inside the loop body, with typed vectors and no
      * helper method between the load and the store. A helper (generic or not) is inlined by
@@ -244,7 +240,6 @@ public final class VectorRowKernels implements RowKernels {
             }
         }
     }
-
 
     // ---- elementwise rows --------------------------------------------------------------
 
