@@ -107,6 +107,20 @@ public final class Autograd {
     }
 
     /**
+     * The gradient of a scalar output with respect to every tensor of a parameter tree, as a
+     * tree with the same names and shapes (zeros for a parameter the output does not use).
+     * With {@code createGraph} the gradients are differentiable (meta-gradients, Hessians).
+     */
+    public static Params grad(Tensor output, Params params, boolean createGraph) {
+        return params.withValues(grad(output, params.values(), createGraph));
+    }
+
+    /** {@link #grad(Tensor, Params, boolean)} without recording the backward pass. */
+    public static Params grad(Tensor output, Params params) {
+        return grad(output, params, false);
+    }
+
+    /**
      * The gradients of {@code sum_i <seeds[i], outputs[i]>} with respect to each input.
      *
      * @param seeds        one per output (its cotangent), or null / null entries for scalar
