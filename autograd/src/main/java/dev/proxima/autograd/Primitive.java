@@ -81,7 +81,7 @@ sealed interface Primitive {
 
     /**
      * The adjoint of {@link Slice}: places the input at start, start+step, ... along axis of
-     * a zero array of {@code shape}. Used by slice's rule (and so by pad).
+     * a zero array of {@code shape}. Used by slice's rule.
      */
     record Embed(int[] shape, int axis, int start, int step) implements Primitive {
         public NDArray forward(NDArray[] in) {
@@ -94,23 +94,19 @@ sealed interface Primitive {
         public String toString() { return "embed" + Shapes.str(shape) + "(" + axis + ", " + start + "::" + step + ")"; }
     }
 
-    /** Joins inputs along an axis. */
+    /** Joins inputs (of one dtype, shapes checked by {@link Tensor#concat}) along an axis. */
     record Concat(int axis) implements Primitive {
-        public NDArray forward(NDArray[] in) {
-            int[] shape = in[0].shape();
-            int total = 0;
-            for (NDArray x : in) total += x.shape(axis);
-            shape[axis] = total;
-            NDArray out = NDArray.zeros(in[0].dtype(), in[0].device(), shape);
-            int at = 0;
-            for (NDArray x : in) {
-                int n = x.shape(axis);
-                x.backend().copyInto(out.slice(axis, at, at + n), x, false);
-                at += n;
-            }
-            return out;
-        }
+        public NDArray forward(NDArray[] in) { return NDArray.concat(axis, in); }
         public String toString() { return "concat(" + axis + ")"; }
+    }
+
+    /**
+     * Pads every axis with (before, after) amounts of {@code value}; negative amounts crop.
+     * Its own adjoint with the amounts negated (and value 0), which is its rule.
+     */
+    record Pad(int[] padding, double value) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].pad(padding, value); }
+        public String toString() { return "pad" + Arrays.toString(padding) + (value == 0 ? "" : " with " + value); }
     }
 
     /** Dtype conversion between floating types. */

@@ -53,6 +53,7 @@ final class Rules {
             case Primitive.Slice s -> new Tensor[] {g.embed(in[0].shape(), s.axis(), s.start(), s.step())};
             case Primitive.Embed e -> new Tensor[] {g.slice(e.axis(), e.start(), e.start() + (in[0].shape(e.axis()) - 1) * e.step() + 1, e.step())};
             case Primitive.Concat c -> concat(c, g, in);
+            case Primitive.Pad pd -> new Tensor[] {g.pad(negate(pd.padding()), 0)};
             case Primitive.Cast c -> new Tensor[] {g.to(in[0].dtype())};
             case Primitive.Contiguous c -> new Tensor[] {g};
             case Primitive.Gather ga -> new Tensor[] {
@@ -153,6 +154,12 @@ final class Rules {
             r[i] = g.slice(c.axis(), at, at + n, 1);
             at += n;
         }
+        return r;
+    }
+
+    private static int[] negate(int[] a) {
+        int[] r = new int[a.length];
+        for (int i = 0; i < a.length; i++) r[i] = -a[i];
         return r;
     }
 

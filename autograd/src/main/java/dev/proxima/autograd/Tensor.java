@@ -20,6 +20,13 @@ import java.util.List;
  * {@link Autograd#grad}. Tensors are immutable values except for the {@link #grad()} slot
  * that {@link #backward()} fills on leaves.
  *
+ * <p>This class is the one home of compositions (mean, var, logsumexp, clamp, stack, split,
+ * conv2d, pooling, vector matmul, ...): each is written here once, from other ops, and gets
+ * its gradients from their rules; {@link NDArray} only holds what a primitive's forward needs.
+ * Dtypes follow {@code torch.result_type}: float32 with float64 computes in float64 (in binary
+ * ops, {@link #where} and {@link #concat}), arithmetic on int32 tensors is an error naming the
+ * op, and each input's gradient comes back in the input's own dtype.
+ *
  * <pre>{@code
  * Tensor w = Tensor.randn(rng, 3, 2).requiresGrad(true);
  * Tensor loss = x.matmul(w).tanh().square().mean();
@@ -301,7 +308,7 @@ public final class Tensor {
     // ---- reductions --------------------------------------------------------------------
 
     Tensor reduce(ReduceOp op, int[] axes, boolean keepdim) {
-        return apply(new Primitive.Reduce(op, Shapes.axes(op.opName(), axes, ndim()), keepdim), this);
+        return apply(new Primitive.Reduce(op, Shapes.axes(op.opName(), axes, shape()), keepdim), this);
     }
 
     public Tensor sum() { return reduce(ReduceOp.SUM, new int[0], false); }
@@ -319,7 +326,7 @@ public final class Tensor {
     public Tensor mean(int... axes) { return mean(axes, false); }
 
     public Tensor mean(int[] axes, boolean keepdim) {
-        int[] ax = Shapes.axes("mean", axes, ndim());
+        int[] ax = Shapes.axes("mean", axes, shape());
         long count = 1;
         for (int a : ax) count *= shape(a);
         return sum(ax, keepdim).div((double) count);
@@ -327,7 +334,7 @@ public final class Tensor {
 
     /** Variance with {@code correction} subtracted from the count (1: unbiased, PyTorch's default). */
     public Tensor var(int[] axes, boolean keepdim, int correction) {
-        int[] ax = Shapes.axes("var", axes, ndim());
+        int[] ax = Shapes.axes("var", axes, shape());
         long count = 1;
         for (int a : ax) count *= shape(a);
         return sub(mean(ax, true)).square().sum(ax, keepdim).div((double) Math.max(0, count - correction));
@@ -342,7 +349,7 @@ public final class Tensor {
      * not change the value or the gradient, so it needs no gradient of its own.
      */
     public Tensor logsumexp(int[] axes, boolean keepdim) {
-        int[] ax = Shapes.axes("logsumexp", axes, ndim());
+        int[] ax = Shapes.axes("logsumexp", axes, shape());
         NDArray m = data.max(ax, true);
         NDArray shift = NDArray.where(m.abs().lt(Double.POSITIVE_INFINITY), m, m.scalarLike(0));
         Tensor s = of(shift);
@@ -351,11 +358,11 @@ public final class Tensor {
     }
 
     public Tensor softmax(int axis) {
-        return apply(new Primitive.Softmax(Shapes.axis("softmax", axis, ndim()), false), this);
+        return apply(new Primitive.Softmax(Shapes.axis("softmax", axis, shape()), false), this);
     }
 
     public Tensor logSoftmax(int axis) {
-        return apply(new Primitive.Softmax(Shapes.axis("logSoftmax", axis, ndim()), true), this);
+        return apply(new Primitive.Softmax(Shapes.axis("logSoftmax", axis, shape()), true), this);
     }
 
     /** Index of the maximum along {@code axis} (INT32, no gradient). */
@@ -400,7 +407,7 @@ public final class Tensor {
 
     public Tensor permute(int... perm) {
         int[] p = new int[perm.length];
-        for (int i = 0; i < perm.length; i++) p[i] = Shapes.axis("permute", perm[i], ndim());
+        for (int i = 0; i < perm.length; i++) p[i] = Shapes.axis("permute", perm[i], shape());
         data.permute(p); // validates
         return apply(new Primitive.Permute(p), this);
     }
@@ -467,7 +474,7 @@ public final class Tensor {
 
     /** Python-style slice along one axis (negative bounds count from the end; step > 0). */
     public Tensor slice(int axis, int start, int end, int step) {
-        int a = Shapes.axis("slice", axis, ndim());
+        int a = Shapes.axis("slice", axis, shape());
         int n = shape(a);
         int s = Math.max(0, Math.min(n, start < 0 ? start + n : start));
         int e = Math.max(0, Math.min(n, end < 0 ? end + n : end));
@@ -482,7 +489,7 @@ public final class Tensor {
 
     /** The sub-tensor at {@code index} along {@code axis}, which is removed. */
     public Tensor select(int axis, int index) {
-        int a = Shapes.axis("select", axis, ndim());
+        int a = Shapes.axis("select", axis, shape());
         int i = index < 0 ? index + shape(a) : index;
         if (i < 0 || i >= shape(a))
             throw new IndexOutOfBoundsException("select: index " + index + " is out of range for axis " + a + " of shape " + Shapes.str(shape()));
@@ -495,38 +502,54 @@ public final class Tensor {
     }
 
     /**
-     * Pads with zeros: {@code padding} holds (before, after) pairs for each axis from the
-     * first axis; fewer pairs leave the trailing axes unpadded.
+     * Pads with zeros; see {@link #pad(int[], double)}. Fewer pairs than axes leave the
+     * trailing axes as they are.
      */
     public Tensor pad(int... padding) {
-        if (padding.length % 2 != 0 || padding.length / 2 > ndim())
-            throw new IllegalArgumentException("pad: " + Arrays.toString(padding) + " is not (before, after) pairs for the axes of " + Shapes.str(shape()));
-        Tensor t = this;
-        for (int a = 0; a < padding.length / 2; a++) {
-            int before = padding[2 * a], after = padding[2 * a + 1];
-            if (before < 0 || after < 0) throw new IllegalArgumentException("pad: negative padding " + Arrays.toString(padding));
-            if (before == 0 && after == 0) continue;
-            int[] s = t.shape();
-            s[a] += before + after;
-            t = t.embed(s, a, before, 1);
-        }
-        return t;
+        return pad(padding, 0);
     }
 
-    /** Joins tensors of equal shape except along {@code axis}. */
+    /**
+     * Pads with {@code value}: {@code padding} holds a (before, after) pair per axis, FIRST
+     * axis first ({@code {b0, a0, b1, a1, ...}}; an image [N, C, H, W] takes
+     * {@code {0, 0, 0, 0, top, bottom, left, right}}), and fewer pairs leave the trailing axes
+     * alone. torch.nn.functional.pad lists its pairs from the LAST axis instead; otherwise
+     * the semantics are PyTorch's: any value, any axis, and a negative amount crops. The
+     * gradient is the adjoint crop (or zero-pad) of the incoming one; {@code value} gets none.
+     */
+    public Tensor pad(int[] padding, double value) {
+        if (padding.length % 2 != 0 || padding.length / 2 > ndim())
+            throw new IllegalArgumentException("pad: " + Arrays.toString(padding) + " is not (before, after) pairs for the axes of " + Shapes.str(shape()));
+        int[] full = Arrays.copyOf(padding, 2 * ndim());
+        boolean identity = true;
+        for (int p : full) identity &= p == 0;
+        if (identity) return this;
+        data.pad(full, value); // checks (a crop below size 0) with pad's own message, before recording
+        return apply(new Primitive.Pad(full, value), this);
+    }
+
+    /**
+     * Joins tensors of equal shape except along {@code axis}. Mixed dtypes promote as
+     * {@code torch.result_type} does for tensors (float32 with float64 gives float64, int32
+     * with a floating type gives that type), through a differentiable cast, so each input's
+     * gradient comes back in its own dtype.
+     */
     public static Tensor concat(int axis, Tensor... xs) {
         if (xs.length == 0) throw new IllegalArgumentException("concat: no tensors");
         int nd = xs[0].ndim();
         int a = Shapes.axis("concat", axis, nd);
+        DType dt = xs[0].dtype();
         for (Tensor x : xs) {
             int[] s0 = xs[0].shape(), s = x.shape();
             boolean ok = s.length == nd;
             for (int d = 0; ok && d < nd; d++) ok = d == a || s[d] == s0[d];
             if (!ok) throw new IllegalArgumentException("concat: shapes " + Shapes.str(s0) + " and " + Shapes.str(s) + " differ outside axis " + a);
-            if (x.dtype() != xs[0].dtype()) throw new IllegalArgumentException("concat: dtypes " + xs[0].dtype() + " and " + x.dtype() + " differ");
+            dt = DType.promote(dt, x.dtype());
         }
         if (xs.length == 1) return xs[0];
-        return apply(new Primitive.Concat(a), xs);
+        Tensor[] same = new Tensor[xs.length];
+        for (int i = 0; i < xs.length; i++) same[i] = xs[i].to(dt);
+        return apply(new Primitive.Concat(a), same);
     }
 
     public static Tensor concat(int axis, List<Tensor> xs) {
@@ -546,16 +569,38 @@ public final class Tensor {
         return concat(a, u);
     }
 
-    /** Splits into consecutive pieces of the given sizes along {@code axis}. */
+    /**
+     * Consecutive pieces along {@code axis} with the given lengths, which must add up to the
+     * axis length (unlike torch.split, a single size is one piece, not a chunk size).
+     */
     public Tensor[] split(int axis, int... sizes) {
-        int a = Shapes.axis("split", axis, ndim());
-        int total = 0;
-        for (int s : sizes) total += s;
+        int a = Shapes.axis("split", axis, shape());
+        long total = 0;
+        for (int s : sizes) {
+            if (s < 0) throw new IllegalArgumentException("split: negative section " + Arrays.toString(sizes) + " for shape " + Shapes.str(shape()));
+            total += s;
+        }
         if (total != shape(a))
-            throw new IllegalArgumentException("split: sizes " + Arrays.toString(sizes) + " sum to " + total + ", not " + shape(a) + " (axis " + a + " of " + Shapes.str(shape()) + ")");
+            throw new IllegalArgumentException("split: sections " + Arrays.toString(sizes) + " add up to " + total + ", not to the size "
+                    + shape(a) + " of axis " + a + " of shape " + Shapes.str(shape()));
         Tensor[] r = new Tensor[sizes.length];
         for (int i = 0, at = 0; i < sizes.length; at += sizes[i], i++) r[i] = slice(a, at, at + sizes[i], 1);
         return r;
+    }
+
+    /**
+     * {@code ceil(n / chunks)}-long pieces along {@code axis}, the last one shorter, as
+     * torch.chunk (so there may be fewer than {@code chunks}; an empty axis gives one piece).
+     */
+    public Tensor[] chunk(int chunks, int axis) {
+        int a = Shapes.axis("chunk", axis, shape());
+        if (chunks < 1) throw new IllegalArgumentException("chunk: chunk count " + chunks + " must be >= 1 (shape " + Shapes.str(shape()) + ")");
+        int n = shape(a);
+        if (n == 0) return new Tensor[] {this};
+        int len = (n + chunks - 1) / chunks, count = (n + len - 1) / len;
+        int[] sizes = new int[count];
+        for (int i = 0; i < count; i++) sizes[i] = Math.min(len, n - i * len);
+        return split(a, sizes);
     }
 
     public Tensor contiguous() {
@@ -585,24 +630,28 @@ public final class Tensor {
 
     /** torch.gather: {@code out[i][j] = this[index[i][j]][j]} for axis 0; index is INT32. */
     public Tensor gather(int axis, Tensor index) {
-        return apply(new Primitive.Gather(Shapes.axis("gather", axis, ndim())), this, index);
+        return apply(new Primitive.Gather(Shapes.axis("gather", axis, shape())), this, index);
     }
 
     /** Functional torch.scatter_add: this plus {@code src} added at {@code index} along axis. */
     public Tensor scatterAdd(int axis, Tensor index, Tensor src) {
-        return apply(new Primitive.ScatterAdd(Shapes.axis("scatterAdd", axis, ndim())), this, index, src);
+        return apply(new Primitive.ScatterAdd(Shapes.axis("scatterAdd", axis, shape())), this, index, src);
     }
 
     /** The entries at the 1-d INT32 {@code index} along {@code axis} (torch.index_select). */
     public Tensor indexSelect(int axis, Tensor index) {
-        int a = Shapes.axis("indexSelect", axis, ndim());
+        int a = Shapes.axis("indexSelect", axis, shape());
         if (index.ndim() != 1 || index.dtype() != DType.INT32)
             throw new IllegalArgumentException("indexSelect: index must be a 1-d int32 tensor, got " + index.dtype() + " " + Shapes.str(index.shape()));
         int[] view = new int[ndim()], out = shape();
         Arrays.fill(view, 1);
         view[a] = index.size();
         out[a] = index.size();
-        return gather(a, of(index.data().reshape(view).expand(out)));
+        try {
+            return gather(a, of(index.data().reshape(view).expand(out)));
+        } catch (IllegalArgumentException e) { // an index out of range: say which op the user called
+            throw new IllegalArgumentException("indexSelect: " + e.getMessage().replaceFirst("^gather: ", ""), e);
+        }
     }
 
     /** One-hot rows of {@code numClasses} for INT32 labels (a constant). */
@@ -631,6 +680,9 @@ public final class Tensor {
         int[] xs = x.shape(), ws = w.shape();
         if (xs.length != 4 || ws.length != 4)
             throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " and weight " + Shapes.str(ws) + " must be [N, C, H, W] and [O, C/groups, KH, KW]");
+        if (!x.dtype().isFloating() || !w.dtype().isFloating())
+            throw new IllegalArgumentException("conv2d: needs floating tensors, got " + x.dtype() + " input " + Shapes.str(xs)
+                    + " and " + w.dtype() + " weight " + Shapes.str(ws));
         int n = xs[0], c = xs[1], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], groups = spec.groups();
         if (c != cg * groups || o % groups != 0)
             throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " has " + c + " channels but weight " + Shapes.str(ws)
@@ -645,30 +697,33 @@ public final class Tensor {
     }
 
     /**
-     * Max pooling; padding counts as -inf. Composed as a max over each window, so a tie
-     * shares the gradient evenly (PyTorch gives it all to the first maximum).
+     * Max pooling; padding counts as -inf. Each window's gradient goes to its FIRST maximum
+     * (row-major within the window), as in PyTorch: the value is gathered at the window's
+     * argmax, so gather's rule (a scatter) routes the gradient.
      */
     public static Tensor maxPool2d(Tensor x, Pool2dSpec spec) {
-        int[] xs = pool4d("maxPool2d", x);
-        Tensor padded = x;
-        if (spec.padH() > 0 || spec.padW() > 0) {
-            int[] pad = {0, 0, 0, 0, spec.padH(), spec.padH(), spec.padW(), spec.padW()};
-            NDArray inside = NDArray.ones(x.dtype(), xs).to(x.device()).pad(pad, 0);
-            padded = where(of(inside), x.pad(pad), x.constant(Double.NEGATIVE_INFINITY));
-        }
+        int[] xs = pool4d("maxPool2d", x, spec);
+        Tensor padded = x.pad(new int[] {0, 0, 0, 0, spec.padH(), spec.padH(), spec.padW(), spec.padW()}, Double.NEGATIVE_INFINITY);
         Conv2dSpec windows = new Conv2dSpec(spec.strideH(), spec.strideW(), 0, 0, 1, 1, 1);
-        return pool(padded, xs, spec, windows).max(new int[] {2}, false).reshape(outShape(xs, spec));
+        Tensor cols = pool(padded, xs, spec, windows);
+        return cols.gather(2, cols.argmax(2, true)).reshape(outShape(xs, spec));
     }
 
     /** Average pooling over windows including padding zeros (PyTorch's count_include_pad=True). */
     public static Tensor avgPool2d(Tensor x, Pool2dSpec spec) {
-        int[] xs = pool4d("avgPool2d", x);
+        int[] xs = pool4d("avgPool2d", x, spec);
         return pool(x, xs, spec, spec.windows()).mean(new int[] {2}, false).reshape(outShape(xs, spec));
     }
 
-    private static int[] pool4d(String op, Tensor x) {
+    private static int[] pool4d(String op, Tensor x, Pool2dSpec spec) {
         int[] xs = x.shape();
         if (xs.length != 4) throw new IllegalArgumentException(op + ": input " + Shapes.str(xs) + " must be [N, C, H, W]");
+        if (!x.dtype().isFloating())
+            throw new IllegalArgumentException(op + ": needs a floating tensor, got " + x.dtype() + " input " + Shapes.str(xs));
+        int[] out = outShape(xs, spec);
+        if (out[2] < 1 || out[3] < 1)
+            throw new IllegalArgumentException(op + ": kernel " + spec.kernelH() + "x" + spec.kernelW() + " does not fit input "
+                    + Shapes.str(xs) + " padded by " + spec.padH() + "x" + spec.padW());
         return xs;
     }
 

@@ -1,7 +1,5 @@
 package dev.proxima.autograd;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.proxima.tensor.Conv2dSpec;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
@@ -14,7 +12,7 @@ import net.jqwik.api.constraints.IntRange;
 
 /**
  * First- and second-order gradient checks of the ops composed from unfold2d/fold2d and
- * gather/scatterAdd, and agreement of the Tensor compositions with the NDArray kernels.
+ * gather/scatterAdd (their values against plain loops: ConvolutionPropertiesTest in tests).
  */
 class ConvolutionAndIndexingGradTest {
     private static final GradCheck.Options OPTS = GradCheck.Options.defaults();
@@ -30,8 +28,6 @@ class ConvolutionAndIndexingGradTest {
         Conv2dSpec spec = Conv2dSpec.of(stride, pad, 1, groups);
         Tensor x = randn(rng, 1, 2 * groups / groups * groups, 4, 4);
         Tensor w = randn(rng, 2 * groups, 2, 2, 2);
-        Tensor ref = Tensor.of(NDArray.conv2d(x.data(), w.data(), spec));
-        assertTrue(Tensor.conv2d(x, w, spec).data().allClose(ref.data(), 1e-10, 1e-10), "conv2d composition vs NDArray kernel");
         GradCheck.check(in -> Tensor.conv2d(in.get(0), in.get(1), spec).tanh(), List.of(x, w), OPTS);
         GradCheck.checkSecondOrder(in -> Tensor.conv2d(in.get(0), in.get(1), spec).tanh(), List.of(x, w), OPTS);
     }
@@ -41,8 +37,6 @@ class ConvolutionAndIndexingGradTest {
         Rng rng = new Rng(seed);
         Pool2dSpec spec = Pool2dSpec.of(2, 2, pad);
         Tensor x = randn(rng, 1, 2, 4, 5); // distinct values almost surely: no ties
-        assertTrue(Tensor.maxPool2d(x, spec).data().allClose(NDArray.maxPool2d(x.data(), spec), 0, 0), "maxPool2d vs NDArray kernel");
-        assertTrue(Tensor.avgPool2d(x, spec).data().allClose(NDArray.avgPool2d(x.data(), spec), 1e-12, 1e-12), "avgPool2d vs NDArray kernel");
         GradCheck.check(t -> Tensor.maxPool2d(t, spec).square(), x);
         GradCheck.check(t -> Tensor.avgPool2d(t, spec).square(), x);
         GradCheck.checkSecondOrder(t -> Tensor.avgPool2d(t, spec).square(), x);

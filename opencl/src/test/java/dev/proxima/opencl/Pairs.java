@@ -7,8 +7,10 @@ import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Shapes;
+import dev.proxima.testkit.Gen.Domain;
+import dev.proxima.testkit.OpDomains;
 import java.util.Arrays;
-import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
  * Test arrays that exist twice, on the CPU and on OpenCL, with the same values and the same
@@ -39,7 +41,7 @@ final class Pairs {
         return Device.opencl();
     }
 
-    static double[] values(Random r, int n, Values kind) {
+    static double[] values(SplittableRandom r, int n, Values kind) {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
             v[i] = switch (kind) {
@@ -60,7 +62,16 @@ final class Pairs {
     }
 
     /** A pair of arrays of {@code shape} built through {@code view} from a random base. */
-    static Pair make(int[] shape, DType dtype, View view, Values kind, Random r) {
+    static Pair make(int[] shape, DType dtype, View view, Values kind, SplittableRandom r) {
+        return make(shape, dtype, view, n -> values(r, n, kind), r);
+    }
+
+    /** A pair whose values come from an op's row of the shared domain table ({@link OpDomains}). */
+    static Pair make(int[] shape, DType dtype, View view, Domain domain, SplittableRandom r) {
+        return make(shape, dtype, view, n -> domain.sample(r, dtype, n), r);
+    }
+
+    private static Pair make(int[] shape, DType dtype, View view, java.util.function.IntFunction<double[]> values, SplittableRandom r) {
         int nd = shape.length;
         if (nd == 0) view = View.CONTIGUOUS;
         int[] base = shape.clone();
@@ -77,7 +88,7 @@ final class Pairs {
             }
             default -> {}
         }
-        NDArray cpu = host(values(r, Shapes.numel(base), kind), dtype, base);
+        NDArray cpu = host(values.apply(Shapes.numel(base)), dtype, base);
         NDArray cl = cpu.to(cl());
         Pair p = new Pair(cpu, cl);
         int[] pm = perm;
@@ -95,7 +106,7 @@ final class Pairs {
         return d.to(dtype);
     }
 
-    static int[] shuffled(int n, Random r) {
+    static int[] shuffled(int n, SplittableRandom r) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
         for (int i = n - 1; i > 0; i--) {

@@ -1,6 +1,5 @@
 package dev.proxima.tensor;
 
-import dev.proxima.tensor.cpu.CpuBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where arrays live: {@code cpu}, or {@code opencl:N} when the optional OpenCL jar is on the
- * class path. Backends other than the CPU are found through {@link ServiceLoader}; the core
- * never imports them. Asking for a device that cannot be opened is an error that says why:
+ * class path. Every backend, the CPU's included, is found through {@link ServiceLoader}
+ * ({@link BackendProvider}), so this package imports none of them. Asking for a device that cannot be opened is an error that says why:
  * there is no silent fallback to the CPU.
  */
 public record Device(String kind, int index) {
@@ -64,8 +63,8 @@ public record Device(String kind, int index) {
 
     /** The backend of this device, opened on first use and kept open. */
     public Backend backend() {
-        if (kind.equals("cpu")) return CpuBackend.INSTANCE;
-        return OPEN.computeIfAbsent(this, Device::open);
+        Backend open = OPEN.get(this); // the common case, without computeIfAbsent's locking
+        return open != null ? open : OPEN.computeIfAbsent(this, Device::open);
     }
 
     private static Backend open(Device d) {
@@ -75,7 +74,7 @@ public record Device(String kind, int index) {
             if (p.kind().equals(d.kind)) return p.open(d.index);
         }
         throw new IllegalStateException("device " + d + ": no backend of kind '" + d.kind
-                + "' on the class path (found: cpu" + (kinds.isEmpty() ? "" : ", " + String.join(", ", kinds))
+                + "' on the class path (found: " + String.join(", ", kinds)
                 + "); add the proxima-opencl jar for OpenCL");
     }
 

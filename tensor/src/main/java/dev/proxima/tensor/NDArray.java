@@ -8,8 +8,11 @@ import java.util.Arrays;
  * (reshape, permute, slice, expand, ...) share storage without copying. No gradients here;
  * {@code dev.proxima.autograd.Tensor} wraps this type and records a graph.
  *
- * <p>Ops check shapes and dtypes and name themselves in errors, then ask the array's
- * {@link Backend} for a primitive kernel; everything not in {@link Backend} is composed here.
+ * <p>This class holds storage, views, checks and {@link Backend} dispatch: what the forward
+ * pass of a primitive needs. Ops check shapes and dtypes, name themselves in errors, then ask
+ * the array's backend for a kernel. Compositions of primitives (mean, var, logsumexp, clamp,
+ * stack, split, conv2d, pooling, ...) live once, in {@code dev.proxima.autograd.Tensor}; a
+ * tensor that needs no gradient records nothing, so they cost nothing more there.
  * Broadcasting follows NumPy. Binary ops between float32 and float64 compute in float64.
  * Elementwise math and reductions need a floating dtype; INT32 arrays hold indices.
  */
@@ -595,12 +598,6 @@ public final class NDArray {
         return scalar(value, dtype(), device());
     }
 
-    /** Limits values to [min, max]; NaN stays NaN. */
-    public NDArray clamp(double min, double max) {
-        if (min > max) throw new IllegalArgumentException("clamp: min " + min + " > max " + max);
-        return maximum(min).minimum(max);
-    }
-
     /** {@code cond != 0 ? a : b}, all three broadcast together. */
     public static NDArray where(NDArray cond, NDArray a, NDArray b) {
         a.requireSameDevice("where", b);
@@ -643,41 +640,6 @@ public final class NDArray {
     public NDArray min() { return reduce(ReduceOp.MIN, new int[0], false); }
     public NDArray min(int[] axes, boolean keepdim) { return reduce(ReduceOp.MIN, axes, keepdim); }
 
-    public NDArray mean() { return mean(new int[0], false); }
-
-    public NDArray mean(int[] axes, boolean keepdim) {
-        int[] ax = Shapes.axes("mean", axes, shape);
-        long count = 1;
-        for (int a : ax) count *= shape[a];
-        return sum(ax, keepdim).div((double) count);
-    }
-
-    /**
-     * Variance over {@code axes} with {@code correction} subtracted from the count (1 gives
-     * the unbiased estimate, PyTorch's default; 0 the population variance, NumPy's).
-     */
-    public NDArray var(int[] axes, boolean keepdim, int correction) {
-        int[] ax = Shapes.axes("var", axes, shape);
-        long count = 1;
-        for (int a : ax) count *= shape[a];
-        NDArray centered = sub(mean(ax, true));
-        return centered.square().sum(ax, keepdim).div((double) Math.max(0, count - correction));
-    }
-
-    public NDArray std(int[] axes, boolean keepdim, int correction) {
-        return var(axes, keepdim, correction).sqrt();
-    }
-
-    /** log(sum(exp(x))) over {@code axes}, stable for large and for all -inf inputs. */
-    public NDArray logsumexp(int[] axes, boolean keepdim) {
-        int[] ax = Shapes.axes("logsumexp", axes, shape);
-        NDArray m = max(ax, true);
-        // An all -inf row has max -inf; shift by 0 there so the result is -inf, not NaN.
-        NDArray shift = where(m.abs().lt(Double.POSITIVE_INFINITY), m, m.scalarLike(0));
-        NDArray r = sub(shift).exp().sum(ax, true).log().add(shift);
-        return keepdim ? r : r.squeezeAxes(ax);
-    }
-
     /** Index of the maximum along {@code axis} (first one on ties), INT32. */
     public NDArray argmax(int axis, boolean keepdim) {
         return argReduce(ReduceOp.MAX, "argmax", axis, keepdim);
@@ -708,20 +670,19 @@ public final class NDArray {
     // ---- linear algebra ----------------------------------------------------------------
 
     /**
-     * Matrix product with NumPy semantics: 1-d operands are promoted to a row (left) or a
-     * column (right) and the added dimension removed; batch dimensions broadcast.
+     * Batched matrix product of operands of rank >= 2 whose batch dimensions broadcast
+     * (float32 with float64 computes in float64). Vectors are promoted to matrices by
+     * {@code Tensor.matmul}, the one place that composition lives.
      */
     public NDArray matmul(NDArray other) {
         requireFloating("matmul");
         other.requireFloating("matmul");
         requireSameDevice("matmul", other);
-        if (shape.length == 0 || other.shape.length == 0)
-            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(shape) + " and " + Shapes.str(other.shape) + ": 0-d operands are not matrices");
+        if (shape.length < 2 || other.shape.length < 2)
+            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(shape) + " and " + Shapes.str(other.shape)
+                    + ": NDArray.matmul takes matrices (rank >= 2); Tensor.matmul also takes vectors");
         DType dt = DType.promote(dtype(), other.dtype());
         NDArray a = to(dt), b = other.to(dt);
-        boolean vecA = a.ndim() == 1, vecB = b.ndim() == 1;
-        if (vecA) a = a.unsqueeze(0);
-        if (vecB) b = b.unsqueeze(1);
         int m = a.shape[a.ndim() - 2], k = a.shape[a.ndim() - 1];
         int k2 = b.shape[b.ndim() - 2], n = b.shape[b.ndim() - 1];
         if (k != k2)
@@ -738,13 +699,8 @@ public final class NDArray {
         int[] sa = Arrays.copyOf(batch, batch.length + 2), sb = sa.clone();
         sa[batch.length] = m; sa[batch.length + 1] = k;
         sb[batch.length] = k; sb[batch.length + 1] = n;
-        NDArray r = backend().matmul(a.expand(sa), b.expand(sb));
-        if (vecB) r = r.squeeze(-1);
-        if (vecA) r = r.squeeze(vecB ? -1 : -2);
-        return r;
+        return backend().matmul(a.expand(sa), b.expand(sb));
     }
-
-    // ---- composed ops from later sections (indexing, joining, convolution) go below ----
 
     // ---- indexing ----------------------------------------------------------------------
 
@@ -793,20 +749,6 @@ public final class NDArray {
         return out;
     }
 
-    /** The entries {@code index} (1-d INT32, repeats allowed) along {@code axis}, as torch.index_select. */
-    public NDArray indexSelect(int axis, NDArray index) {
-        int a = Shapes.axis("indexSelect", axis, shape.length);
-        checkIndexArray("indexSelect", index);
-        if (index.ndim() != 1)
-            throw new IllegalArgumentException("indexSelect: index " + Shapes.str(index.shape) + " must be 1-d (input " + Shapes.str(shape) + ")");
-        checkIndexRange("indexSelect", index, a, shape);
-        int[] outShape = shape.clone(), along = new int[shape.length];
-        Arrays.fill(along, 1);
-        outShape[a] = along[a] = index.shape[0];
-        // A stride-0 broadcast of the index turns the selection into a gather without a copy.
-        return backend().gather(this, a, index.reshape(along).expand(outShape));
-    }
-
     /**
      * One-hot rows: {@code result[..., c] = labels[...] == c ? 1 : 0}, of shape
      * {@code labels.shape + [numClasses]}. Labels are INT32 in {@code [0, numClasses)}.
@@ -818,10 +760,6 @@ public final class NDArray {
         if (range != null && (range[0] < 0 || range[1] >= numClasses))
             throw new IllegalArgumentException("oneHot: label " + (range[0] < 0 ? range[0] : range[1]) + " is out of range for "
                     + numClasses + " classes (labels of shape " + Shapes.str(labels.shape) + ")");
-        return oneHotUnchecked(labels, numClasses, dtype);
-    }
-
-    static NDArray oneHotUnchecked(NDArray labels, int numClasses, DType dtype) {
         int[] s = Arrays.copyOf(labels.shape, labels.shape.length + 1);
         s[labels.shape.length] = numClasses;
         NDArray out = zeros(dtype, labels.device(), s);
@@ -885,53 +823,6 @@ public final class NDArray {
         return out;
     }
 
-    /** Joins equal-shape arrays along a new axis {@code axis} (which may be {@code ndim}). */
-    public static NDArray stack(int axis, NDArray... xs) {
-        if (xs.length == 0) throw new IllegalArgumentException("stack: no arrays given");
-        int a = Shapes.axis("stack", axis, xs[0].ndim() + 1);
-        NDArray[] lifted = new NDArray[xs.length];
-        for (int i = 0; i < xs.length; i++) {
-            if (!Arrays.equals(xs[i].shape, xs[0].shape))
-                throw new IllegalArgumentException("stack: shapes " + Shapes.str(xs[0].shape) + " and " + Shapes.str(xs[i].shape) + " differ");
-            lifted[i] = xs[i].unsqueeze(a);
-        }
-        return concat(a, lifted);
-    }
-
-    /**
-     * Views of consecutive sections along {@code axis} with the given lengths, which must add
-     * up to the axis length (unlike torch.split, a single size is one section, not a chunk size).
-     */
-    public NDArray[] split(int axis, int... sizes) {
-        int a = Shapes.axis("split", axis, shape.length);
-        long total = 0;
-        for (int s : sizes) {
-            if (s < 0) throw new IllegalArgumentException("split: negative section " + Arrays.toString(sizes) + " for shape " + Shapes.str(shape));
-            total += s;
-        }
-        if (total != shape[a])
-            throw new IllegalArgumentException("split: sections " + Arrays.toString(sizes) + " add up to " + total + ", not to the size "
-                    + shape[a] + " of axis " + a + " of shape " + Shapes.str(shape));
-        NDArray[] parts = new NDArray[sizes.length];
-        for (int i = 0, at = 0; i < sizes.length; at += sizes[i++]) parts[i] = slice(a, at, at + sizes[i]);
-        return parts;
-    }
-
-    /**
-     * Views of {@code ceil(n / chunks)}-long sections along {@code axis}, the last one shorter,
-     * as torch.chunk (so there may be fewer than {@code chunks}; an empty axis gives one empty view).
-     */
-    public NDArray[] chunk(int chunks, int axis) {
-        int a = Shapes.axis("chunk", axis, shape.length);
-        if (chunks < 1) throw new IllegalArgumentException("chunk: chunk count " + chunks + " must be >= 1 (shape " + Shapes.str(shape) + ")");
-        int n = shape[a];
-        if (n == 0) return new NDArray[] {this};
-        int len = (n + chunks - 1) / chunks, count = (n + len - 1) / len;
-        int[] sizes = new int[count];
-        for (int i = 0; i < count; i++) sizes[i] = Math.min(len, n - i * len);
-        return split(a, sizes);
-    }
-
     /**
      * Pads with a constant. {@code padding} holds a (before, after) pair for every axis, FIRST
      * axis first: {@code {b0, a0, b1, a1, ...}}, so an image [N, C, H, W] is padded by
@@ -969,7 +860,7 @@ public final class NDArray {
         return out;
     }
 
-    // ---- convolution and pooling (composed in Convolution) -----------------------------
+    // ---- im2col and col2im (the primitives convolution and pooling are built from) ------
 
     /**
      * Sliding windows as columns (im2col, torch.nn.functional.unfold): this [N, C, H, W]
@@ -989,44 +880,6 @@ public final class NDArray {
     public static NDArray fold2d(NDArray cols, int[] inputShape, int kh, int kw, Conv2dSpec spec) {
         cols.requireFloating("fold2d");
         return Convolution.fold(cols, inputShape, kh, kw, spec, "fold2d");
-    }
-
-    /**
-     * 2-d cross-correlation as torch.nn.functional.conv2d (no bias): {@code x} [N, C, H, W],
-     * {@code w} [O, C/groups, KH, KW], result [N, O, OH, OW].
-     */
-    public static NDArray conv2d(NDArray x, NDArray w, Conv2dSpec spec) {
-        return Convolution.conv2d(x, w, spec);
-    }
-
-    /** The gradient of {@link #conv2d} with respect to an input of {@code inputShape}. */
-    public static NDArray conv2dBackwardInput(NDArray gradOut, NDArray w, int[] inputShape, Conv2dSpec spec) {
-        return Convolution.conv2dBackwardInput(gradOut, w, inputShape, spec);
-    }
-
-    /** The gradient of {@link #conv2d} with respect to a weight of {@code weightShape}. */
-    public static NDArray conv2dBackwardWeight(NDArray gradOut, NDArray x, int[] weightShape, Conv2dSpec spec) {
-        return Convolution.conv2dBackwardWeight(gradOut, x, weightShape, spec);
-    }
-
-    /** Max over each window of {@code x} [N, C, H, W]; see {@link Pool2dSpec}. */
-    public static NDArray maxPool2d(NDArray x, Pool2dSpec spec) {
-        return Convolution.maxPool2d(x, spec);
-    }
-
-    /** The gradient of {@link #maxPool2d}: each window's gradient goes to its first maximum. */
-    public static NDArray maxPool2dBackward(NDArray gradOut, NDArray x, Pool2dSpec spec) {
-        return Convolution.maxPool2dBackward(gradOut, x, spec);
-    }
-
-    /** Mean over each window of {@code x} [N, C, H, W], padding counted; see {@link Pool2dSpec}. */
-    public static NDArray avgPool2d(NDArray x, Pool2dSpec spec) {
-        return Convolution.avgPool2d(x, spec);
-    }
-
-    /** The gradient of {@link #avgPool2d} with respect to an input of {@code inputShape}. */
-    public static NDArray avgPool2dBackward(NDArray gradOut, int[] inputShape, Pool2dSpec spec) {
-        return Convolution.avgPool2dBackward(gradOut, inputShape, spec);
     }
 
     // ---- checks and printing -----------------------------------------------------------

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** The conventions at singular points documented in Rules, one test each. */
 class ConventionsTest {
     private static Tensor leaf(double... v) {
-        return Gen.f64(v, v.length).requiresGrad(true);
+        return GradInputs.f64(v, v.length).requiresGrad(true);
     }
 
     private static double[] grad(Tensor y, Tensor x) {
@@ -51,7 +51,7 @@ class ConventionsTest {
     void maxAndMinReductionsSplitTiesEvenly() {
         Tensor x = leaf(1, 5, 5, 0, 5);
         assertArrayEquals(new double[] {0, 1.0 / 3, 1.0 / 3, 0, 1.0 / 3}, grad(x.max(), x), 1e-15);
-        Tensor y = Gen.f64(new double[] {2, 0, 0, 7, 7, 9}, 2, 3).requiresGrad(true);
+        Tensor y = GradInputs.f64(new double[] {2, 0, 0, 7, 7, 9}, 2, 3).requiresGrad(true);
         // Row minima: 0 twice in row 0, 7 twice in row 1.
         assertArrayEquals(new double[] {0, 0.5, 0.5, 0.5, 0.5, 0}, grad(y.min(new int[] {1}, false), y), 1e-15);
     }
@@ -69,7 +69,7 @@ class ConventionsTest {
         Tensor x = leaf(2, 0, 3, 4);
         // d/dx_i prod = product of the others: only the zero's own entry is non-zero.
         assertArrayEquals(new double[] {0, 24, 0, 0}, grad(x.prod(), x));
-        Tensor y = Gen.f64(new double[] {2, 0, 3, 1, 5, 2}, 2, 3).requiresGrad(true);
+        Tensor y = GradInputs.f64(new double[] {2, 0, 3, 1, 5, 2}, 2, 3).requiresGrad(true);
         assertArrayEquals(new double[] {0, 6, 0, 10, 2, 5}, grad(y.prod(new int[] {1}, false), y));
     }
 
@@ -88,7 +88,7 @@ class ConventionsTest {
     void prodAtExactZerosPassesFirstAndSecondOrderChecks() {
         double[][] points = {{2, 0, 3, 1.5, -1, 2}, {2, 0, 3, 0, -1, 2}, {0, 0, 3, 0, -1, 2}, {0, 0, 0, 1, 0, 2}};
         for (double[] v : points) {
-            Tensor x = Gen.f64(v, 2, 3);
+            Tensor x = GradInputs.f64(v, 2, 3);
             dev.proxima.autograd.GradCheck.check(t -> t.prod(), x);
             dev.proxima.autograd.GradCheck.checkSecondOrder(t -> t.prod(), x);
             dev.proxima.autograd.GradCheck.checkSecondOrder(t -> t.prod(new int[] {1}, false), x);

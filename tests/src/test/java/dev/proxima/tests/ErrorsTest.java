@@ -7,13 +7,15 @@ import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
+import dev.proxima.testkit.Gen;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Misuse gives a clear error naming the problem and the shapes; anomaly mode names the op. */
 class ErrorsTest {
     private static Tensor leaf(int... shape) {
-        return Gen.f64(Gen.uniform(new dev.proxima.tensor.Rng(1), Gen.size(shape), 0.5, 1.5), shape).requiresGrad(true);
+        return GradInputs.f64(Gen.uniform(new SplittableRandom(1), GradInputs.size(shape), 0.5, 1.5), shape).requiresGrad(true);
     }
 
     private static void assertMentions(Throwable e, String... parts) {
@@ -57,7 +59,7 @@ class ErrorsTest {
 
     @Test
     void gradientWithRespectToAnInputThatDoesNotRequireIt() {
-        Tensor x = leaf(3), c = Gen.f64(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        Tensor x = leaf(3), c = GradInputs.f64(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
         Tensor y = x.mul(c).sum();
         var e = assertThrows(IllegalArgumentException.class,
                 () -> Autograd.grad(List.of(y), List.of(x, c), null, false, false, false));
@@ -68,7 +70,7 @@ class ErrorsTest {
     void seedShapeMismatch() {
         Tensor x = leaf(2, 3);
         Tensor y = x.square();
-        Tensor seed = Gen.f64(new double[] {1, 1, 1}, 3);
+        Tensor seed = GradInputs.f64(new double[] {1, 1, 1}, 3);
         var e = assertThrows(IllegalArgumentException.class, () -> y.backward(seed, false));
         assertMentions(e, "seed", "[3]", "[2, 3]");
         var e2 = assertThrows(IllegalArgumentException.class,
@@ -78,7 +80,7 @@ class ErrorsTest {
 
     @Test
     void anomalyModeNamesTheForwardOpThatMadeANaN() {
-        Tensor x = Gen.f64(new double[] {1, -1}, 2).requiresGrad(true);
+        Tensor x = GradInputs.f64(new double[] {1, -1}, 2).requiresGrad(true);
         try (var a = Autograd.detectAnomaly()) {
             var e = assertThrows(ArithmeticException.class, () -> x.mul(2.0).log());
             assertMentions(e, "forward", "'log'", "NaN", "[2]");
@@ -90,8 +92,8 @@ class ErrorsTest {
     @Test
     void anomalyModeNamesTheBackwardOpThatMadeANaN() {
         // sqrt(0) * 0 is 0 going forward, but sqrt's rule divides the zero cotangent by 2·sqrt(0).
-        Tensor x = Gen.f64(new double[] {0, 4}, 2).requiresGrad(true);
-        Tensor zero = Gen.f64(new double[] {0, 1}, 2);
+        Tensor x = GradInputs.f64(new double[] {0, 4}, 2).requiresGrad(true);
+        Tensor zero = GradInputs.f64(new double[] {0, 1}, 2);
         try (var a = Autograd.detectAnomaly()) {
             Tensor y = x.sqrt().mul(zero).sum();
             var e = assertThrows(ArithmeticException.class, y::backward);
@@ -104,7 +106,7 @@ class ErrorsTest {
     @Test
     void anomalyModeDoesNotFlagNonFiniteIntermediatesThatARuleMasksAway() {
         // pow's exponent rule computes log(a), -inf at a = 0, then replaces it by 0 there.
-        Tensor a = Gen.f64(new double[] {0, 2}, 2).requiresGrad(true), b = Gen.f64(new double[] {2, 3}, 2).requiresGrad(true);
+        Tensor a = GradInputs.f64(new double[] {0, 2}, 2).requiresGrad(true), b = GradInputs.f64(new double[] {2, 3}, 2).requiresGrad(true);
         try (var an = Autograd.detectAnomaly()) {
             List<Tensor> g = Autograd.grad(List.of(a.pow(b).sum()), List.of(a, b), null, false, false, false);
             assertTrue(Double.isFinite(g.get(1).toDoubleArray()[0]));

@@ -64,8 +64,8 @@ class GraphLifecycleTest {
 
     @Test
     void twoGraphsRecordedAndDifferentiatedIndependently() {
-        Tensor w = Gen.f64(new double[] {1, 2, 3}, 3).requiresGrad(true);
-        Tensor u = Gen.f64(new double[] {0.5, -1, 2}, 3).requiresGrad(true);
+        Tensor w = GradInputs.f64(new double[] {1, 2, 3}, 3).requiresGrad(true);
+        Tensor u = GradInputs.f64(new double[] {0.5, -1, 2}, 3).requiresGrad(true);
         // Interleave the recording of y1 = sum(w² · u) and y2 = sum(exp(w) + u).
         Tensor a1 = w.square();
         Tensor a2 = w.exp();
@@ -94,7 +94,7 @@ class GraphLifecycleTest {
 
     @Test
     void noGradRecordsNothingAndNests() {
-        Tensor w = Gen.f64(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor w = GradInputs.f64(new double[] {1, 2}, 2).requiresGrad(true);
         assertTrue(Autograd.isGradEnabled());
         try (var outer = Autograd.noGrad()) {
             Tensor y = w.mul(w).sum();
@@ -129,7 +129,7 @@ class GraphLifecycleTest {
 
     @Test
     void noGradScopeIsPerThread() throws Exception {
-        Tensor w = Gen.f64(new double[] {1, 2}, 2).requiresGrad(true);
+        Tensor w = GradInputs.f64(new double[] {1, 2}, 2).requiresGrad(true);
         try (var off = Autograd.noGrad()) {
             boolean[] other = new boolean[1];
             Thread t = new Thread(() -> other[0] = w.exp().requiresGrad());

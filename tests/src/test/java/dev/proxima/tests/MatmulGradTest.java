@@ -2,8 +2,9 @@ package dev.proxima.tests;
 
 import dev.proxima.autograd.GradCheck;
 import dev.proxima.autograd.Tensor;
-import dev.proxima.tensor.Rng;
+import dev.proxima.testkit.Gen;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -20,14 +21,14 @@ class MatmulGradTest {
     // tanh makes the second derivative in each operand non-zero (matmul alone is bilinear).
     private static final Function<List<Tensor>, Tensor> MATMUL_TANH = xs -> xs.get(0).matmul(xs.get(1)).tanh();
 
-    private static List<Tensor> inputs(int[][] shapes, Gen.Layout la, Gen.Layout lb, long seed) {
-        Rng r = new Rng(seed);
-        return List.of(Gen.f64(Gen.uniform(r, Gen.size(shapes[0]), -1, 1), shapes[0], la),
-                Gen.f64(Gen.uniform(r, Gen.size(shapes[1]), -1, 1), shapes[1], lb));
+    private static List<Tensor> inputs(int[][] shapes, GradInputs.Layout la, GradInputs.Layout lb, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        return List.of(GradInputs.f64(Gen.uniform(r, GradInputs.size(shapes[0]), -1, 1), shapes[0], la),
+                GradInputs.f64(Gen.uniform(r, GradInputs.size(shapes[1]), -1, 1), shapes[1], lb));
     }
 
     @Property(tries = 150)
-    void firstAndSecondOrder(@ForAll("operands") int[][] shapes, @ForAll Gen.Layout la, @ForAll Gen.Layout lb, @ForAll long seed) {
+    void firstAndSecondOrder(@ForAll("operands") int[][] shapes, @ForAll GradInputs.Layout la, @ForAll GradInputs.Layout lb, @ForAll long seed) {
         List<Tensor> in = inputs(shapes, la, lb, seed);
         GradCheck.check(MATMUL, in, O);
         GradCheck.checkSecondOrder(MATMUL_TANH, in, O);
@@ -40,13 +41,13 @@ class MatmulGradTest {
                 {{4}, {4, 3}}, {{3, 4}, {4}}, {{4}, {4}}, {{2, 3, 4}, {4}}, {{4}, {2, 4, 3}}, {{2, 1, 2, 3}, {3, 3, 2}}};
         long seed = 1;
         for (int[][] c : cases) {
-            List<Tensor> in = inputs(c, Gen.Layout.PERMUTED, Gen.Layout.STRIDED, seed++);
+            List<Tensor> in = inputs(c, GradInputs.Layout.PERMUTED, GradInputs.Layout.STRIDED, seed++);
             GradCheck.check(MATMUL, in, O);
             GradCheck.checkSecondOrder(MATMUL_TANH, in, O);
         }
         // A transposed operand made inside the graph: x x^T.
-        GradCheck.check(x -> x.matmul(x.mT()), inputs(new int[][] {{2, 3, 4}, {1}}, Gen.Layout.CONTIGUOUS, Gen.Layout.CONTIGUOUS, 9).get(0));
-        GradCheck.checkSecondOrder(x -> x.mT().matmul(x).sin(), inputs(new int[][] {{3, 4}, {1}}, Gen.Layout.STRIDED, Gen.Layout.CONTIGUOUS, 10).get(0));
+        GradCheck.check(x -> x.matmul(x.mT()), inputs(new int[][] {{2, 3, 4}, {1}}, GradInputs.Layout.CONTIGUOUS, GradInputs.Layout.CONTIGUOUS, 9).get(0));
+        GradCheck.checkSecondOrder(x -> x.mT().matmul(x).sin(), inputs(new int[][] {{3, 4}, {1}}, GradInputs.Layout.STRIDED, GradInputs.Layout.CONTIGUOUS, 10).get(0));
     }
 
     /**
@@ -58,15 +59,15 @@ class MatmulGradTest {
         Arbitrary<Integer> d = Arbitraries.integers().between(1, 4);
         return Combinators.combine(d, d, d, Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 3), Arbitraries.longs())
                 .as((m, k, n, ka, kb, seed) -> {
-                    Rng r = new Rng(seed);
+                    SplittableRandom r = new SplittableRandom(seed);
                     int[] batch = {1 + r.nextInt(3), 1 + r.nextInt(2)};
                     return new int[][] {side(ka, new int[] {m, k}, batch, r, true), side(kb, new int[] {k, n}, batch, r, false)};
                 })
-                .filter(s -> Gen.size(s[0]) <= Gen.MAX_ELEMS && Gen.size(s[1]) <= Gen.MAX_ELEMS);
+                .filter(s -> GradInputs.size(s[0]) <= GradInputs.MAX_ELEMS && GradInputs.size(s[1]) <= GradInputs.MAX_ELEMS);
     }
 
     /** kind 0: 1-d, 1: matrix, 2: one batch dim, 3: two batch dims; batch dims sometimes 1. */
-    private static int[] side(int kind, int[] mat, int[] batch, Rng r, boolean left) {
+    private static int[] side(int kind, int[] mat, int[] batch, SplittableRandom r, boolean left) {
         if (kind == 0) return new int[] {left ? mat[1] : mat[0]};
         int nb = kind - 1;
         int[] s = new int[nb + 2];

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Tensor;
-import dev.proxima.tensor.Rng;
+import dev.proxima.testkit.Gen;
 import java.util.List;
+import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -20,7 +21,7 @@ class MetaGradientTest {
 
     /** A = QᵀQ + I (SPD), b, θ0, all as plain arrays. */
     private record Problem(int n, double[] a, double[] b, double[] theta0) {
-        static Problem random(int n, Rng r) {
+        static Problem random(int n, SplittableRandom r) {
             double[] q = Gen.uniform(r, n * n, -1, 1), a = new double[n * n];
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) {
@@ -47,7 +48,7 @@ class MetaGradientTest {
         }
 
         double loss(double[] th) {
-            return 0.5 * Gen.dot(th, times(th)) - Gen.dot(b, th);
+            return 0.5 * GradInputs.dot(th, times(th)) - GradInputs.dot(b, th);
         }
 
         /** θ after k SGD steps with learning rate eta. */
@@ -61,7 +62,7 @@ class MetaGradientTest {
         }
 
         Tensor lossOf(Tensor th) { // the same loss in Tensor ops
-            return th.matmul(Gen.f64(a, n, n).matmul(th)).mul(0.5).sub(Gen.f64(b, n).matmul(th));
+            return th.matmul(GradInputs.f64(a, n, n).matmul(th)).mul(0.5).sub(GradInputs.f64(b, n).matmul(th));
         }
     }
 
@@ -74,23 +75,23 @@ class MetaGradientTest {
     @Property(tries = 50)
     void oneStepHasTheClosedForm(@ForAll @IntRange(min = 1, max = 6) int n, @ForAll @DoubleRange(min = 0.01, max = 0.2) double lr,
                                  @ForAll long seed) {
-        Problem p = Problem.random(n, new Rng(seed));
-        Tensor eta = Gen.f64(new double[] {lr}).requiresGrad(true);
-        Tensor theta0 = Gen.f64(p.theta0(), n).requiresGrad(true);
+        Problem p = Problem.random(n, new SplittableRandom(seed));
+        Tensor eta = GradInputs.f64(new double[] {lr}).requiresGrad(true);
+        Tensor theta0 = GradInputs.f64(p.theta0(), n).requiresGrad(true);
         Tensor theta1 = sgdStep(p, theta0, eta);
         double d = Autograd.grad(p.lossOf(theta1), eta).item();
         // dL(θ1)/dη = ∇L(θ1) · dθ1/dη = −∇L(θ1) · ∇L(θ0)
         double[] g0 = p.grad(p.theta0()), g1 = p.grad(p.unroll(p.theta0(), lr, 1));
-        double expected = -Gen.dot(g1, g0);
+        double expected = -GradInputs.dot(g1, g0);
         assertEquals(expected, d, 1e-10 * (1 + Math.abs(expected)));
     }
 
     @Property(tries = 50)
     void twoUnrolledStepsNeedTrueSecondOrderTerms(@ForAll @IntRange(min = 1, max = 6) int n,
                                                   @ForAll @DoubleRange(min = 0.01, max = 0.2) double lr, @ForAll long seed) {
-        Problem p = Problem.random(n, new Rng(seed));
-        Tensor eta = Gen.f64(new double[] {lr}).requiresGrad(true);
-        Tensor theta0 = Gen.f64(p.theta0(), n).requiresGrad(true);
+        Problem p = Problem.random(n, new SplittableRandom(seed));
+        Tensor eta = GradInputs.f64(new double[] {lr}).requiresGrad(true);
+        Tensor theta0 = GradInputs.f64(p.theta0(), n).requiresGrad(true);
         Tensor theta2 = sgdStep(p, sgdStep(p, theta0, eta), eta);
         double d = Autograd.grad(p.lossOf(theta2), eta).item();
 
@@ -99,13 +100,13 @@ class MetaGradientTest {
         double[] g0 = p.grad(p.theta0()), g1 = p.grad(p.unroll(p.theta0(), lr, 1)), g2 = p.grad(p.unroll(p.theta0(), lr, 2));
         double[] ag0 = p.times(g0), dTheta = new double[n];
         for (int i = 0; i < n; i++) dTheta[i] = -g0[i] - g1[i] + lr * ag0[i];
-        double expected = Gen.dot(g2, dTheta);
+        double expected = GradInputs.dot(g2, dTheta);
         assertEquals(expected, d, 1e-10 * (1 + Math.abs(expected)));
 
         // Without the η A g0 term (the first-order approximation), the answer differs, so the
         // check above does see the second-order term (unless it vanishes, which A g0 ≠ 0 rules out).
-        double firstOrderOnly = Gen.dot(g2, negSum(g0, g1));
-        if (Math.abs(lr * Gen.dot(g2, ag0)) > 1e-6) assertNotClose(firstOrderOnly, d);
+        double firstOrderOnly = GradInputs.dot(g2, negSum(g0, g1));
+        if (Math.abs(lr * GradInputs.dot(g2, ag0)) > 1e-6) assertNotClose(firstOrderOnly, d);
 
         // And a central difference in η of the plain-array unroll.
         double h = 1e-6;
@@ -116,9 +117,9 @@ class MetaGradientTest {
     @Property(tries = 20)
     void fiveUnrolledStepsAgreeWithFiniteDifferences(@ForAll @IntRange(min = 1, max = 5) int n,
                                                      @ForAll @DoubleRange(min = 0.01, max = 0.15) double lr, @ForAll long seed) {
-        Problem p = Problem.random(n, new Rng(seed));
-        Tensor eta = Gen.f64(new double[] {lr}).requiresGrad(true);
-        Tensor theta = Gen.f64(p.theta0(), n).requiresGrad(true);
+        Problem p = Problem.random(n, new SplittableRandom(seed));
+        Tensor eta = GradInputs.f64(new double[] {lr}).requiresGrad(true);
+        Tensor theta = GradInputs.f64(p.theta0(), n).requiresGrad(true);
         for (int k = 0; k < 5; k++) theta = sgdStep(p, theta, eta);
         double d = Autograd.grad(p.lossOf(theta), eta).item();
         double h = 1e-6;

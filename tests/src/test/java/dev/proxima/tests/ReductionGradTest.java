@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.GradCheck;
 import dev.proxima.autograd.Tensor;
-import dev.proxima.tensor.Rng;
+import dev.proxima.testkit.Gen;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -33,7 +34,7 @@ class ReductionGradTest {
         };
     }
 
-    private static double[] values(Reduction op, Rng r, int n) {
+    private static double[] values(Reduction op, SplittableRandom r, int n) {
         return switch (op) {
             // prod: magnitudes near 1 keep the product moderate; away from 0 (zeros are a convention test)
             case PROD -> Gen.awayFromZero(r, n, 0.5, 1.5);
@@ -54,30 +55,30 @@ class ReductionGradTest {
 
     @Property(tries = 200)
     void firstOrder(@ForAll Reduction op, @ForAll("shapes") int[] shape, @ForAll boolean keepdim,
-                    @ForAll Gen.Layout layout, @ForAll long seed) {
-        Rng r = new Rng(seed);
-        int[] axes = Gen.axesSubset(shape.length, r);
+                    @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] axes = GradInputs.axesSubset(shape.length, r);
         if (!meaningful(op, shape, axes)) return;
-        Tensor x = Gen.f64(values(op, r, Gen.size(shape)), shape, layout);
+        Tensor x = GradInputs.f64(values(op, r, GradInputs.size(shape)), shape, layout);
         GradCheck.check(t -> reduce(op, t, axes, keepdim), x);
     }
 
     @Property(tries = 150)
     void secondOrder(@ForAll Reduction op, @ForAll("shapes") int[] shape, @ForAll boolean keepdim, @ForAll long seed) {
-        Rng r = new Rng(seed);
-        int[] axes = Gen.axesSubset(shape.length, r);
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] axes = GradInputs.axesSubset(shape.length, r);
         if (!meaningful(op, shape, axes)) return;
-        Tensor x = Gen.f64(values(op, r, Gen.size(shape)), shape, Gen.Layout.PERMUTED);
+        Tensor x = GradInputs.f64(values(op, r, GradInputs.size(shape)), shape, GradInputs.Layout.PERMUTED);
         // Squared so that even the linear reductions have a non-zero second derivative.
         GradCheck.checkSecondOrder(t -> reduce(op, t, axes, keepdim).square(), x);
     }
 
     @Property(tries = 150)
-    void softmaxAndLogSoftmax(@ForAll("shapes") int[] shape, @ForAll boolean log, @ForAll Gen.Layout layout, @ForAll long seed) {
+    void softmaxAndLogSoftmax(@ForAll("shapes") int[] shape, @ForAll boolean log, @ForAll GradInputs.Layout layout, @ForAll long seed) {
         if (shape.length == 0) return;
-        Rng r = new Rng(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         int axis = r.nextInt(shape.length) - (r.nextInt(2) == 0 ? 0 : shape.length);
-        Tensor x = Gen.f64(Gen.uniform(r, Gen.size(shape), -3, 3), shape, layout);
+        Tensor x = GradInputs.f64(Gen.uniform(r, GradInputs.size(shape), -3, 3), shape, layout);
         Function<Tensor, Tensor> f = t -> log ? t.logSoftmax(axis) : t.softmax(axis);
         GradCheck.check(f, x);
         GradCheck.checkSecondOrder(f, x);
@@ -87,7 +88,7 @@ class ReductionGradTest {
             return log ? ls : ls.exp();
         };
         assertTrue(f.apply(x).data().allClose(composed.apply(x).data(), 1e-12, 1e-12));
-        Tensor c = Gen.f64(Gen.uniform(r, Gen.size(shape), -1, 1), shape);
+        Tensor c = GradInputs.f64(Gen.uniform(r, GradInputs.size(shape), -1, 1), shape);
         Tensor x1 = x.requiresGrad(true);
         Tensor g1 = Autograd.grad(f.apply(x1).mul(c).sum(), x1);
         Tensor x2 = x.requiresGrad(true);
@@ -97,6 +98,6 @@ class ReductionGradTest {
 
     @Provide
     Arbitrary<int[]> shapes() {
-        return Gen.shapes(0, 4);
+        return GradInputs.shapes(0, 4);
     }
 }

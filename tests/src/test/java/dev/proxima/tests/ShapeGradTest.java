@@ -6,10 +6,12 @@ import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.GradCheck;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.DType;
-import dev.proxima.tensor.Rng;
+import dev.proxima.testkit.Gen;
+import dev.proxima.testkit.TestArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -29,11 +31,11 @@ class ShapeGradTest {
     enum Op { RESHAPE, PERMUTE, EXPAND, SLICE, SELECT, PAD, SPLIT, CONTIGUOUS, MT, SUM_TO, CLAMP, FLATTEN_UNSQUEEZE }
 
     /** A random instance of the op for the input shape, or null when it does not apply. */
-    static Function<Tensor, Tensor> instance(Op op, int[] shape, Rng r) {
+    static Function<Tensor, Tensor> instance(Op op, int[] shape, SplittableRandom r) {
         int n = shape.length;
         switch (op) {
             case RESHAPE: {
-                int size = Gen.size(shape);
+                int size = GradInputs.size(shape);
                 List<Integer> divisors = new ArrayList<>();
                 for (int d = 1; d <= size; d++) if (size % d == 0) divisors.add(d);
                 int a = divisors.get(r.nextInt(divisors.size()));
@@ -41,7 +43,7 @@ class ShapeGradTest {
                 return x -> x.reshape(target);
             }
             case PERMUTE: {
-                int[] p = r.permutation(n);
+                int[] p = TestArrays.permutation(r, n);
                 return x -> x.permute(p);
             }
             case EXPAND: {
@@ -106,35 +108,35 @@ class ShapeGradTest {
     }
 
     // Distinct values on a 0.1 grid with jitter stay clear of the clamp bounds (multiples of 0.05 apart from it).
-    private static double[] values(Rng r, int n) {
+    private static double[] values(SplittableRandom r, int n) {
         double[] v = Gen.distinct(r, n, 0.1);
         for (int i = 0; i < n; i++) v[i] += 0.025;
         return v;
     }
 
     @Property(tries = 300)
-    void firstOrder(@ForAll Op op, @ForAll("shapes") int[] shape, @ForAll Gen.Layout layout, @ForAll long seed) {
-        Rng r = new Rng(seed);
+    void firstOrder(@ForAll Op op, @ForAll("shapes") int[] shape, @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         Function<Tensor, Tensor> f = instance(op, shape, r);
         if (f == null) return;
-        Tensor x = Gen.f64(values(r, Gen.size(shape)), shape, layout);
+        Tensor x = GradInputs.f64(values(r, GradInputs.size(shape)), shape, layout);
         GradCheck.check(f, x);
         // Composed with a view-producing op after it, as real code does.
         GradCheck.check(t -> { Tensor y = f.apply(t); return y.ndim() >= 2 ? y.mT().exp() : y.exp(); }, x);
     }
 
     @Property(tries = 150)
-    void secondOrder(@ForAll Op op, @ForAll("shapes") int[] shape, @ForAll Gen.Layout layout, @ForAll long seed) {
-        Rng r = new Rng(seed);
+    void secondOrder(@ForAll Op op, @ForAll("shapes") int[] shape, @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         Function<Tensor, Tensor> f = instance(op, shape, r);
         if (f == null) return;
-        Tensor x = Gen.f64(values(r, Gen.size(shape)), shape, layout);
+        Tensor x = GradInputs.f64(values(r, GradInputs.size(shape)), shape, layout);
         GradCheck.checkSecondOrder(t -> f.apply(t.sin()).square(), x);
     }
 
     @Property(tries = 100)
-    void concatAndStackOfSeveralInputs(@ForAll("shapes") int[] shape, @ForAll boolean stack, @ForAll Gen.Layout layout, @ForAll long seed) {
-        Rng r = new Rng(seed);
+    void concatAndStackOfSeveralInputs(@ForAll("shapes") int[] shape, @ForAll boolean stack, @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         int k = 1 + r.nextInt(3);
         int axis = stack ? r.nextInt(shape.length + 1) : (shape.length == 0 ? -1 : r.nextInt(shape.length));
         if (axis < 0) return;
@@ -142,7 +144,7 @@ class ShapeGradTest {
         for (int i = 0; i < k; i++) {
             int[] s = shape.clone();
             if (!stack) s[axis] = 1 + r.nextInt(3); // concat: sizes may differ along the axis
-            xs.add(Gen.f64(Gen.uniform(r, Gen.size(s), -1, 1), s, i == 0 ? layout : Gen.Layout.CONTIGUOUS));
+            xs.add(GradInputs.f64(Gen.uniform(r, GradInputs.size(s), -1, 1), s, i == 0 ? layout : GradInputs.Layout.CONTIGUOUS));
         }
         Function<List<Tensor>, Tensor> f = in -> {
             Tensor[] a = new Tensor[in.size()];
@@ -155,8 +157,8 @@ class ShapeGradTest {
 
     @Test
     void castBetweenFloatingTypesIsDifferentiable() {
-        Rng r = new Rng(5);
-        Tensor x = Gen.f64(Gen.uniform(r, 6, -1, 1), 2, 3);
+        SplittableRandom r = new SplittableRandom(5);
+        Tensor x = GradInputs.f64(Gen.uniform(r, 6, -1, 1), 2, 3);
         // The round trip through float32 rounds values to ~1e-7 relative; a linear function
         // of them has an exact difference quotient for a large step, so use one.
         GradCheck.Options coarse = new GradCheck.Options(1e-2, 1e-5, 1e-4, 3);
@@ -173,6 +175,6 @@ class ShapeGradTest {
 
     @Provide
     Arbitrary<int[]> shapes() {
-        return Gen.shapes(0, 4);
+        return GradInputs.shapes(0, 4);
     }
 }

@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Tensor;
-import dev.proxima.tensor.Rng;
+import dev.proxima.testkit.Gen;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -21,7 +22,7 @@ class TransformsTest {
      * [rows, cols] or turns it into another 2-d shape, so any chain is well formed. The
      * constants are drawn once, so the function is fixed.
      */
-    static Function<Tensor, Tensor> randomComposite(Rng r, int depth) {
+    static Function<Tensor, Tensor> randomComposite(SplittableRandom r, int depth) {
         List<Function<Tensor, Tensor>> blocks = new ArrayList<>();
         for (int i = 0; i < depth; i++) {
             int kind = r.nextInt(10);
@@ -31,9 +32,9 @@ class TransformsTest {
                 case 1 -> x -> x.sin().mul(x);
                 case 2 -> x -> x.softmax(-1);
                 case 3 -> x -> x.mT(); // transposes: the next block sees a view
-                case 4 -> x -> x.matmul(constant(new Rng(s), x.shape(-1), 3)); // [r, c] -> [r, 3]
+                case 4 -> x -> x.matmul(constant(new SplittableRandom(s), x.shape(-1), 3)); // [r, c] -> [r, 3]
                 case 5 -> x -> x.sub(x.mean(new int[] {0}, true)).square();
-                case 6 -> x -> x.mul(constant(new Rng(s), 1, x.shape(-1))).exp();
+                case 6 -> x -> x.mul(constant(new SplittableRandom(s), 1, x.shape(-1))).exp();
                 case 7 -> x -> Tensor.concat(0, x, x.slice(0, 0, x.shape(0), 2).sigmoid());
                 case 8 -> x -> x.logsumexp(new int[] {1}, true).add(x.pad(0, 0, 0, 1).slice(1, 1, x.shape(1) + 1));
                 default -> x -> x.sigmoid().log1p().div(x.square().add(1));
@@ -46,16 +47,16 @@ class TransformsTest {
         };
     }
 
-    static Tensor constant(Rng r, int... shape) {
-        return Gen.f64(Gen.uniform(r, Gen.size(shape), -1, 1), shape);
+    static Tensor constant(SplittableRandom r, int... shape) {
+        return GradInputs.f64(Gen.uniform(r, GradInputs.size(shape), -1, 1), shape);
     }
 
     @Property(tries = 100)
     void transpositionIdentity(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @IntRange(min = 1, max = 4) int cols,
-                               @ForAll @IntRange(min = 1, max = 5) int depth, @ForAll Gen.Layout layout, @ForAll long seed) {
-        Rng r = new Rng(seed);
+                               @ForAll @IntRange(min = 1, max = 5) int depth, @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         Function<Tensor, Tensor> f = randomComposite(r, depth);
-        Tensor x = Gen.f64(Gen.uniform(r, rows * cols, -1, 1), new int[] {rows, cols}, layout);
+        Tensor x = GradInputs.f64(Gen.uniform(r, rows * cols, -1, 1), new int[] {rows, cols}, layout);
         Tensor t = constant(r, rows, cols);
         int[] yShape = f.apply(x).shape();
         Tensor c = constant(r, yShape);
@@ -63,8 +64,8 @@ class TransformsTest {
         Tensor jvp = Autograd.jvp(f, x, t)[1];
         assertArrayEquals(x.shape(), vjp.shape());
         assertArrayEquals(yShape, jvp.shape());
-        double lhs = Gen.dot(t.toDoubleArray(), vjp.toDoubleArray());
-        double rhs = Gen.dot(jvp.toDoubleArray(), c.toDoubleArray());
+        double lhs = GradInputs.dot(t.toDoubleArray(), vjp.toDoubleArray());
+        double rhs = GradInputs.dot(jvp.toDoubleArray(), c.toDoubleArray());
         assertEquals(lhs, rhs, 1e-10 * (1 + Math.abs(lhs)), "<t, vjp(c)> vs <jvp(t), c>");
         // And jvp itself against a central difference in the direction t.
         double h = 1e-6;
@@ -80,9 +81,9 @@ class TransformsTest {
     @Property(tries = 50)
     void hvpMatchesFiniteDifferencesOfTheGradient(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @IntRange(min = 1, max = 4) int cols,
                                                   @ForAll @IntRange(min = 1, max = 4) int depth, @ForAll long seed) {
-        Rng r = new Rng(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         Function<Tensor, Tensor> g = randomComposite(r, depth);
-        Tensor w = constant(r, g.apply(constant(new Rng(0), rows, cols)).shape());
+        Tensor w = constant(r, g.apply(constant(new SplittableRandom(0), rows, cols)).shape());
         Function<Tensor, Tensor> f = x -> g.apply(x).mul(w).sum(); // scalar
         Tensor x = constant(r, rows, cols), v = constant(r, rows, cols);
         double[] hv = Autograd.hvp(f, x, v).toDoubleArray();
@@ -94,9 +95,9 @@ class TransformsTest {
 
     @Property(tries = 30)
     void hessianOfAQuadraticIsTheSymmetricPart(@ForAll @IntRange(min = 1, max = 6) int n, @ForAll long seed) {
-        Rng r = new Rng(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         double[] a = Gen.uniform(r, n * n, -2, 2);
-        Tensor A = Gen.f64(a, n, n), b = constant(r, n), x = constant(r, n);
+        Tensor A = GradInputs.f64(a, n, n), b = constant(r, n), x = constant(r, n);
         Function<Tensor, Tensor> f = t -> t.matmul(A.matmul(t)).mul(0.5).add(b.matmul(t));
         double[] h = Autograd.hessian(f, x).toDoubleArray();
         assertArrayEquals(new int[] {n, n}, Autograd.hessian(f, x).shape());
@@ -113,10 +114,10 @@ class TransformsTest {
 
     @Property(tries = 30)
     void jacobianOfALinearMapIsItsMatrix(@ForAll @IntRange(min = 1, max = 5) int m, @ForAll @IntRange(min = 1, max = 5) int n,
-                                         @ForAll Gen.Layout layout, @ForAll long seed) {
-        Rng r = new Rng(seed);
+                                         @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         double[] mv = Gen.uniform(r, m * n, -2, 2);
-        Tensor M = Gen.f64(mv, new int[] {m, n}, layout);
+        Tensor M = GradInputs.f64(mv, new int[] {m, n}, layout);
         Tensor x = constant(r, n);
         Tensor j = Autograd.jacobian(t -> M.matmul(t), x);
         assertArrayEquals(new int[] {m, n}, j.shape());

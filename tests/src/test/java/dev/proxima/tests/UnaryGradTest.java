@@ -2,8 +2,11 @@ package dev.proxima.tests;
 
 import dev.proxima.autograd.GradCheck;
 import dev.proxima.autograd.Tensor;
-import dev.proxima.tensor.Rng;
+import dev.proxima.tensor.DType;
 import dev.proxima.tensor.UnaryOp;
+import dev.proxima.testkit.Gen;
+import dev.proxima.testkit.OpDomains;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -14,15 +17,9 @@ import org.junit.jupiter.api.Test;
 /** Every unary primitive against central finite differences, first and second order. */
 class UnaryGradTest {
 
-    /** Points in the op's domain, away from its kinks and singularities. */
-    static double[] domain(UnaryOp op, Rng r, int n) {
-        return switch (op) {
-            case LOG, SQRT, RSQRT -> Gen.uniform(r, n, 0.2, 3);
-            case LOG1P -> Gen.uniform(r, n, -0.7, 3);
-            case RECIPROCAL, ABS, RELU, SIGN -> Gen.awayFromZero(r, n, 0.1, 2);
-            case EXP, EXPM1 -> Gen.uniform(r, n, -2, 2);
-            default -> Gen.uniform(r, n, -3, 3);
-        };
+    /** Points where the op is smooth (the shared table's {@code smooth} column). */
+    static double[] domain(UnaryOp op, SplittableRandom r, int n) {
+        return OpDomains.smooth(op).sample(r, DType.FLOAT64, n);
     }
 
     // Results are multiplied by a fixed non-trivial tensor so the cotangent reaching the op
@@ -33,35 +30,35 @@ class UnaryGradTest {
     }
 
     @Property(tries = 150)
-    void firstOrder(@ForAll UnaryOp op, @ForAll("shapes") int[] shape, @ForAll Gen.Layout layout, @ForAll long seed) {
-        double[] v = domain(op, new Rng(seed), Gen.size(shape));
-        GradCheck.check(x -> x.map(op), Gen.f64(v, shape, layout));
-        GradCheck.check(f(op), Gen.f64(v, shape, layout));
+    void firstOrder(@ForAll UnaryOp op, @ForAll("shapes") int[] shape, @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        double[] v = domain(op, new SplittableRandom(seed), GradInputs.size(shape));
+        GradCheck.check(x -> x.map(op), GradInputs.f64(v, shape, layout));
+        GradCheck.check(f(op), GradInputs.f64(v, shape, layout));
     }
 
     @Property(tries = 150)
-    void secondOrder(@ForAll UnaryOp op, @ForAll("shapes") int[] shape, @ForAll Gen.Layout layout, @ForAll long seed) {
-        double[] v = domain(op, new Rng(seed), Gen.size(shape));
-        GradCheck.checkSecondOrder(f(op), Gen.f64(v, shape, layout));
+    void secondOrder(@ForAll UnaryOp op, @ForAll("shapes") int[] shape, @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        double[] v = domain(op, new SplittableRandom(seed), GradInputs.size(shape));
+        GradCheck.checkSecondOrder(f(op), GradInputs.f64(v, shape, layout));
     }
 
     /** Deterministic sweep so that every op is checked on every run, whatever jqwik draws. */
     @Test
     void everyOpOnAFixedViewAndAPermutedInput() {
         for (UnaryOp op : UnaryOp.values()) {
-            double[] v = domain(op, new Rng(op.ordinal()), 12);
-            for (Gen.Layout layout : Gen.Layout.values()) {
-                GradCheck.check(f(op), Gen.f64(v, new int[] {3, 4}, layout));
-                GradCheck.checkSecondOrder(f(op), Gen.f64(v, new int[] {3, 4}, layout));
+            double[] v = domain(op, new SplittableRandom(op.ordinal()), 12);
+            for (GradInputs.Layout layout : GradInputs.Layout.values()) {
+                GradCheck.check(f(op), GradInputs.f64(v, new int[] {3, 4}, layout));
+                GradCheck.checkSecondOrder(f(op), GradInputs.f64(v, new int[] {3, 4}, layout));
             }
             // The op applied to a view produced inside the graph.
-            GradCheck.check(x -> x.mT().map(op).slice(0, 0, 4, 2), Gen.f64(v, 3, 4));
+            GradCheck.check(x -> x.mT().map(op).slice(0, 0, 4, 2), GradInputs.f64(v, 3, 4));
         }
     }
 
     @Provide
     Arbitrary<int[]> shapes() {
-        return Gen.shapes(0, 3);
+        return GradInputs.shapes(0, 3);
     }
 
 }

@@ -1,12 +1,13 @@
-package dev.proxima.tensor;
+package dev.proxima.testkit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.util.Random;
+import dev.proxima.tensor.*;
+import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
-/** Random inputs (as strided views) and plain row-major helpers for the reference implementations. */
-final class TestArrays {
+/** SplittableRandom inputs (as strided views) and plain row-major helpers for the reference implementations. */
+public final class TestArrays {
     private TestArrays() {}
 
     /**
@@ -14,7 +15,7 @@ final class TestArrays {
      * storage, so ops see non-trivial strides. Values are Gaussian, or small integers when
      * {@code ties} (to provoke equal maxima).
      */
-    static NDArray randomView(Random r, int[] shape, boolean ties) {
+    public static NDArray randomView(SplittableRandom r, int[] shape, boolean ties) {
         int nd = shape.length;
         int[] step = new int[nd], start = new int[nd], full = new int[nd];
         for (int d = 0; d < nd; d++) {
@@ -35,12 +36,12 @@ final class TestArrays {
         return v;
     }
 
-    static NDArray randomView(Random r, int... shape) {
+    public static NDArray randomView(SplittableRandom r, int... shape) {
         return randomView(r, shape, false);
     }
 
     /** An INT32 array of {@code shape} with values in [lo, hi), also as a strided view. */
-    static NDArray randomIndex(Random r, int[] shape, int lo, int hi) {
+    public static NDArray randomIndex(SplittableRandom r, int[] shape, int lo, int hi) {
         NDArray v = randomView(r, shape, false);
         double[] d = new double[v.size()];
         for (int i = 0; i < d.length; i++) d[i] = lo + r.nextInt(hi - lo);
@@ -52,7 +53,7 @@ final class TestArrays {
         return target;
     }
 
-    static int[] permutation(Random r, int n) {
+    public static int[] permutation(SplittableRandom r, int n) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
         for (int i = n - 1; i > 0; i--) {
@@ -63,21 +64,21 @@ final class TestArrays {
         return p;
     }
 
-    static int[] randomShape(Random r, int minRank, int maxRank, int maxDim) {
+    public static int[] randomShape(SplittableRandom r, int minRank, int maxRank, int maxDim) {
         int[] s = new int[minRank + r.nextInt(maxRank - minRank + 1)];
         for (int i = 0; i < s.length; i++) s[i] = 1 + r.nextInt(maxDim);
         return s;
     }
 
     /** Row-major position of {@code idx} in {@code shape}. */
-    static int flat(int[] shape, int... idx) {
+    public static int flat(int[] shape, int... idx) {
         int f = 0;
         for (int d = 0; d < shape.length; d++) f = f * shape[d] + idx[d];
         return f;
     }
 
     /** Calls {@code body} with every multi-index of {@code shape} in row-major order (the array is reused). */
-    static void forEachIndex(int[] shape, Consumer<int[]> body) {
+    public static void forEachIndex(int[] shape, Consumer<int[]> body) {
         int n = Shapes.numel(shape);
         int[] idx = new int[shape.length];
         for (int k = 0; k < n; k++) {
@@ -89,7 +90,7 @@ final class TestArrays {
         }
     }
 
-    static double dot(NDArray a, NDArray b) {
+    public static double dot(NDArray a, NDArray b) {
         assertArrayEquals(a.shape(), b.shape(), "dot of different shapes");
         double[] x = a.toDoubleArray(), y = b.toDoubleArray();
         double s = 0;
@@ -97,7 +98,7 @@ final class TestArrays {
         return s;
     }
 
-    static void assertClose(double[] expected, int[] expectedShape, NDArray actual, double tol) {
+    public static void assertClose(double[] expected, int[] expectedShape, NDArray actual, double tol) {
         assertArrayEquals(expectedShape, actual.shape(), "shape");
         double[] a = actual.toDoubleArray();
         for (int i = 0; i < a.length; i++)
@@ -105,7 +106,7 @@ final class TestArrays {
                 fail("element " + i + ": expected " + expected[i] + " but got " + a[i] + " (shape " + Shapes.str(expectedShape) + ")");
     }
 
-    static void assertAdjoint(double lhs, double rhs) {
+    public static void assertAdjoint(double lhs, double rhs) {
         assertEquals(lhs, rhs, 1e-10 * (1 + Math.abs(lhs)), "adjoint identity");
     }
 }

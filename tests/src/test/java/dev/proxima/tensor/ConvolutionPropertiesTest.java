@@ -1,18 +1,34 @@
 package dev.proxima.tensor;
 
-import static dev.proxima.tensor.TestArrays.*;
+import static dev.proxima.testkit.TestArrays.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.util.Random;
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.Tensor;
+import java.util.List;
+import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 
 /**
- * unfold2d, fold2d, conv2d and pooling against direct nested-loop references, and the adjoint
- * identities that make the backward functions the VJPs of the forward ones.
+ * unfold2d, fold2d (NDArray primitives) and Tensor's conv2d and pooling compositions against
+ * direct nested-loop references; their gradients (vector-Jacobian products) against the
+ * references' adjoints.
  */
 class ConvolutionPropertiesTest {
+
+    private static NDArray conv2d(NDArray x, NDArray w, Conv2dSpec s) {
+        return Tensor.conv2d(Tensor.of(x), Tensor.of(w), s).data();
+    }
+
+    /** d<g, f(x...)>/d(inputs): the VJP of f at the inputs with cotangent g. */
+    private static List<Tensor> vjp(java.util.function.Function<List<Tensor>, Tensor> f, NDArray g, NDArray... inputs) {
+        List<Tensor> leaves = new java.util.ArrayList<>();
+        for (NDArray x : inputs) leaves.add(Tensor.of(x).requiresGrad(true));
+        Tensor out = f.apply(leaves);
+        return Autograd.grad(List.of(out), leaves, List.of(Tensor.of(g)), false, false, false);
+    }
 
     // ---- random geometry ---------------------------------------------------------------
 
@@ -22,7 +38,7 @@ class ConvolutionPropertiesTest {
         }
     }
 
-    private static ConvCase randomConv(Random r) {
+    private static ConvCase randomConv(SplittableRandom r) {
         int g = 1 + r.nextInt(3), kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
         Conv2dSpec s = new Conv2dSpec(1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(3), r.nextInt(3),
                 1 + r.nextInt(2), 1 + r.nextInt(2), g);
@@ -32,12 +48,12 @@ class ConvolutionPropertiesTest {
         return new ConvCase(new int[] {1 + r.nextInt(2), g * cg, h, w}, new int[] {g * og, cg, kh, kw}, s);
     }
 
-    private static Pool2dSpec randomPool(Random r) {
+    private static Pool2dSpec randomPool(SplittableRandom r) {
         int kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
         return new Pool2dSpec(kh, kw, 1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(kh / 2 + 1), r.nextInt(kw / 2 + 1));
     }
 
-    private static int[] poolInput(Random r, Pool2dSpec p) {
+    private static int[] poolInput(SplittableRandom r, Pool2dSpec p) {
         return new int[] {1 + r.nextInt(2), 1 + r.nextInt(3),
                 Math.max(1, p.kernelH() - 2 * p.padH() + r.nextInt(4)), Math.max(1, p.kernelW() - 2 * p.padW() + r.nextInt(4))};
     }
@@ -121,7 +137,7 @@ class ConvolutionPropertiesTest {
 
     @Property
     void unfold2dMatchesReference(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         ConvCase c = randomConv(r);
         int kh = c.ws[2], kw = c.ws[3];
         NDArray x = randomView(r, c.xs);
@@ -132,7 +148,7 @@ class ConvolutionPropertiesTest {
 
     @Property
     void fold2dIsTheAdjointOfUnfold2d(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         ConvCase c = randomConv(r);
         int kh = c.ws[2], kw = c.ws[3];
         NDArray x = randomView(r, c.xs);
@@ -145,21 +161,21 @@ class ConvolutionPropertiesTest {
 
     @Property
     void conv2dMatchesReference(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         ConvCase c = randomConv(r);
         NDArray x = randomView(r, c.xs), w = randomView(r, c.ws);
         double[] expected = convRef(x.toDoubleArray(), c.xs, w.toDoubleArray(), c.ws, c.spec);
-        assertClose(expected, c.outShape(), NDArray.conv2d(x, w, c.spec), 1e-12);
+        assertClose(expected, c.outShape(), conv2d(x, w, c.spec), 1e-12);
     }
 
     @Property
-    void conv2dBackwardFunctionsAreItsAdjoints(@ForAll long seed) {
-        Random r = new Random(seed);
+    void conv2dGradientsAreItsAdjoints(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         ConvCase c = randomConv(r);
         NDArray x = randomView(r, c.xs), w = randomView(r, c.ws), g = randomView(r, c.outShape());
-        double forward = dot(NDArray.conv2d(x, w, c.spec), g);
-        NDArray dx = NDArray.conv2dBackwardInput(g, w, c.xs, c.spec);
-        NDArray dw = NDArray.conv2dBackwardWeight(g, x, c.ws, c.spec);
+        double forward = dot(conv2d(x, w, c.spec), g);
+        List<Tensor> grads = vjp(in -> Tensor.conv2d(in.get(0), in.get(1), c.spec), g, x, w);
+        NDArray dx = grads.get(0).data(), dw = grads.get(1).data();
         assertArrayEquals(c.xs, dx.shape());
         assertArrayEquals(c.ws, dw.shape());
         assertAdjoint(forward, dot(x, dx));
@@ -168,11 +184,11 @@ class ConvolutionPropertiesTest {
 
     @Property
     void maxPool2dAndItsGradientMatchReference(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         Pool2dSpec p = randomPool(r);
         int[] xs = poolInput(r, p);
         NDArray x = randomView(r, xs, true); // small integers: ties must go to the first maximum
-        NDArray out = NDArray.maxPool2d(x, p);
+        NDArray out = Tensor.maxPool2d(Tensor.of(x), p).data();
         NDArray g = randomView(r, out.shape());
         double[] xv = x.toDoubleArray(), gv = g.toDoubleArray();
         double[] expected = new double[out.size()], grad = new double[xv.length];
@@ -182,16 +198,16 @@ class ConvolutionPropertiesTest {
             grad[best] += gv[o];
         });
         assertClose(expected, out.shape(), out, 0);
-        assertClose(grad, xs, NDArray.maxPool2dBackward(g, x, p), 1e-14);
+        assertClose(grad, xs, vjp(in -> Tensor.maxPool2d(in.get(0), p), g, x).get(0).data(), 1e-14);
     }
 
     @Property
     void avgPool2dAndItsGradientMatchReference(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         Pool2dSpec p = randomPool(r);
         int[] xs = poolInput(r, p);
         NDArray x = randomView(r, xs);
-        NDArray out = NDArray.avgPool2d(x, p);
+        NDArray out = Tensor.avgPool2d(Tensor.of(x), p).data();
         NDArray g = randomView(r, out.shape());
         double[] xv = x.toDoubleArray(), gv = g.toDoubleArray();
         double[] expected = new double[out.size()], grad = new double[xv.length];
@@ -203,7 +219,7 @@ class ConvolutionPropertiesTest {
             }
         });
         assertClose(expected, out.shape(), out, 1e-12);
-        NDArray dx = NDArray.avgPool2dBackward(g, xs, p);
+        NDArray dx = vjp(in -> Tensor.avgPool2d(in.get(0), p), g, x).get(0).data();
         assertClose(grad, xs, dx, 1e-12);
         assertAdjoint(dot(out, g), dot(x, dx));
     }
@@ -212,20 +228,21 @@ class ConvolutionPropertiesTest {
 
     @Test
     void float32AgreesWithFloat64AndMixedOperandsPromote() {
-        Random r = new Random(7);
+        SplittableRandom r = new SplittableRandom(7);
         Conv2dSpec s = new Conv2dSpec(2, 1, 1, 2, 1, 2, 2);
         NDArray x = randomView(r, 2, 4, 9, 8), w = randomView(r, 6, 2, 3, 3);
-        NDArray exact = NDArray.conv2d(x, w, s);
-        NDArray single = NDArray.conv2d(x.to(DType.FLOAT32), w.to(DType.FLOAT32), s);
+        NDArray exact = conv2d(x, w, s);
+        NDArray single = conv2d(x.to(DType.FLOAT32), w.to(DType.FLOAT32), s);
         assertEquals(DType.FLOAT32, single.dtype());
         assertTrue(single.allClose(exact, 1e-4, 1e-4));
-        NDArray mixed = NDArray.conv2d(x.to(DType.FLOAT32), w, s);
+        NDArray mixed = conv2d(x.to(DType.FLOAT32), w, s);
         assertEquals(DType.FLOAT64, mixed.dtype());
         assertTrue(mixed.allClose(exact, 1e-6, 1e-6));
-        NDArray g = NDArray.ones(DType.FLOAT32, exact.shape());
-        assertEquals(DType.FLOAT64, NDArray.conv2dBackwardInput(g, w, x.shape(), s).dtype());
-        assertEquals(DType.FLOAT32, NDArray.maxPool2dBackward(NDArray.ones(DType.FLOAT32, 2, 4, 4, 4),
-                x.to(DType.FLOAT32), Pool2dSpec.of(2)).dtype());
+        NDArray g = NDArray.ones(DType.FLOAT64, exact.shape());
+        assertEquals(DType.FLOAT32, vjp(in -> Tensor.conv2d(in.get(0), in.get(1), s), g, x.to(DType.FLOAT32), w).get(0).dtype(),
+                "each input's gradient comes back in its own dtype");
+        assertEquals(DType.FLOAT32, vjp(in -> Tensor.maxPool2d(in.get(0), Pool2dSpec.of(2)), NDArray.ones(DType.FLOAT32, 2, 4, 4, 4),
+                x.to(DType.FLOAT32)).get(0).dtype());
     }
 
     // ---- errors ------------------------------------------------------------------------
@@ -233,28 +250,25 @@ class ConvolutionPropertiesTest {
     @Test
     void errorsNameTheOpAndShapes() {
         NDArray x = NDArray.zeros(2, 3, 8, 8);
-        var e = assertThrows(IllegalArgumentException.class, () -> NDArray.conv2d(x, NDArray.zeros(4, 2, 3, 3), Conv2dSpec.DEFAULT));
-        assertEquals("conv2d: input [2, 3, 8, 8] has 3 channels but weight [4, 2, 3, 3] expects 2 (groups=1)", e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> conv2d(x, NDArray.zeros(4, 2, 3, 3), Conv2dSpec.DEFAULT));
+        assertTrue(e.getMessage().startsWith("conv2d: input [2, 3, 8, 8] has 3 channels but weight [4, 2, 3, 3] expects 2 (groups=1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> NDArray.conv2d(NDArray.zeros(2, 4, 8, 8), NDArray.zeros(3, 2, 3, 3), Conv2dSpec.DEFAULT.withGroups(2)));
-        assertEquals("conv2d: weight [3, 2, 3, 3] has 3 output channels, not divisible by groups=2", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> NDArray.conv2d(NDArray.zeros(3, 8, 8), NDArray.zeros(4, 3, 3, 3), Conv2dSpec.DEFAULT));
-        assertEquals("conv2d: input [3, 8, 8] must be 4-d [N, C, H, W]", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> NDArray.conv2d(x, NDArray.zeros(4, 3, 9, 3), Conv2dSpec.DEFAULT));
-        assertEquals("conv2d: kernel 9x3 (dilation 1x1) does not fit input [2, 3, 8, 8] padded by 0x0", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
-                () -> NDArray.conv2dBackwardInput(NDArray.zeros(2, 4, 7, 7), NDArray.zeros(4, 3, 3, 3), x.shape(), Conv2dSpec.DEFAULT));
-        assertEquals("conv2dBackwardInput: gradient [2, 4, 7, 7] does not match the output shape [2, 4, 6, 6]", e.getMessage());
+                () -> conv2d(NDArray.zeros(2, 4, 8, 8), NDArray.zeros(3, 2, 3, 3), Conv2dSpec.DEFAULT.withGroups(2)));
+        assertTrue(e.getMessage().contains("3 output channels must divide by groups"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> conv2d(NDArray.zeros(3, 8, 8), NDArray.zeros(4, 3, 3, 3), Conv2dSpec.DEFAULT));
+        assertTrue(e.getMessage().startsWith("conv2d: input [3, 8, 8] and weight [4, 3, 3, 3] must be [N, C, H, W]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> conv2d(x, NDArray.zeros(4, 3, 9, 3), Conv2dSpec.DEFAULT));
+        assertTrue(e.getMessage().startsWith("conv2d: input [2, 3, 8, 8] is smaller than the dilated kernel [4, 3, 9, 3]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> NDArray.fold2d(NDArray.zeros(2, 27, 35), x.shape(), 3, 3, Conv2dSpec.DEFAULT));
         assertTrue(e.getMessage().startsWith("fold2d: columns [2, 27, 35] do not match input shape [2, 3, 8, 8] with kernel 3x3"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> NDArray.maxPool2d(NDArray.zeros(1, 1, 2, 2), Pool2dSpec.of(3)));
-        assertEquals("maxPool2d: kernel 3x3 (dilation 1x1) does not fit input [1, 1, 2, 2] padded by 0x0", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.maxPool2d(Tensor.zeros(1, 1, 2, 2), Pool2dSpec.of(3)));
+        assertEquals("maxPool2d: kernel 3x3 does not fit input [1, 1, 2, 2] padded by 0x0", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Pool2dSpec.of(3, 1, 2));
         assertEquals("Pool2dSpec: padding 2x2 exceeds half the kernel 3x3", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Conv2dSpec.of(0, 1));
         assertTrue(e.getMessage().startsWith("Conv2dSpec: stride 0x0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> NDArray.conv2d(NDArray.zeros(DType.INT32, 1, 1, 3, 3), NDArray.zeros(1, 1, 1, 1), Conv2dSpec.DEFAULT));
-        assertEquals("conv2d: needs a floating dtype, got int32 array of shape [1, 1, 3, 3]", e.getMessage());
+                () -> conv2d(NDArray.zeros(DType.INT32, 1, 1, 3, 3), NDArray.zeros(1, 1, 1, 1), Conv2dSpec.DEFAULT));
+        assertEquals("conv2d: needs floating tensors, got int32 input [1, 1, 3, 3] and float32 weight [1, 1, 1, 1]", e.getMessage());
     }
 }

@@ -3,25 +3,27 @@ package dev.proxima.tests;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
-import dev.proxima.tensor.Rng;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 
 /**
- * Reusable generators for the gradient suites. jqwik generates the structure (shapes, axes,
- * view kinds, seeds); the values are drawn from a seeded {@link Rng}, so a failing case is
- * reproduced by its printed seed and shrinking works on shapes rather than on 24 doubles.
+ * Inputs for the gradient suites: small shapes, axis subsets and float64 tensors in several
+ * memory layouts. jqwik generates the structure (shapes, axes, view kinds, seeds); the values
+ * come from the test kit ({@code dev.proxima.testkit.Gen}, {@code OpDomains}) drawn from a
+ * {@link SplittableRandom} seeded by jqwik, so a failing case is reproduced by its printed
+ * seed and shrinking works on shapes rather than on 24 doubles.
  *
  * <p>Shapes stay small (at most {@link #MAX_ELEMS} elements): a finite-difference check costs
  * two forward evaluations per input element, and the second-order check two backward passes.
  */
-final class Gen {
+final class GradInputs {
     static final int MAX_ELEMS = 24;
 
-    private Gen() {}
+    private GradInputs() {}
 
     /** Shapes of rank minRank..maxRank, each dimension 1..4, at most {@link #MAX_ELEMS} elements. */
     static Arbitrary<int[]> shapes(int minRank, int maxRank) {
@@ -35,12 +37,12 @@ final class Gen {
      */
     static Arbitrary<int[][]> broadcastPair() {
         return Combinators.combine(shapes(0, 4), Arbitraries.longs()).as((full, seed) -> {
-            Rng r = new Rng(seed);
+            SplittableRandom r = new SplittableRandom(seed);
             return new int[][] {derive(full, r), derive(full, r)};
         });
     }
 
-    private static int[] derive(int[] full, Rng r) {
+    private static int[] derive(int[] full, SplittableRandom r) {
         int drop = r.nextInt(full.length + 1);
         int[] s = new int[full.length - drop];
         for (int i = 0; i < s.length; i++) s[i] = r.nextInt(3) == 0 ? 1 : full[drop + i];
@@ -48,7 +50,7 @@ final class Gen {
     }
 
     /** A sorted, duplicate-free subset of the axes of a rank-n shape (possibly empty: "all"). */
-    static int[] axesSubset(int ndim, Rng r) {
+    static int[] axesSubset(int ndim, SplittableRandom r) {
         List<Integer> ax = new ArrayList<>();
         for (int a = 0; a < ndim; a++) if (r.nextInt(2) == 0) ax.add(a);
         // Sometimes name axes from the end, as users do.
@@ -59,40 +61,6 @@ final class Gen {
         int n = 1;
         for (int d : shape) n *= d;
         return n;
-    }
-
-    // ---- values --------------------------------------------------------------------------
-
-    /** Uniform in [lo, hi). */
-    static double[] uniform(Rng r, int n, double lo, double hi) {
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = lo + (hi - lo) * r.nextDouble();
-        return v;
-    }
-
-    /** Magnitude in [lo, hi), random sign: away from the kink at 0. */
-    static double[] awayFromZero(Rng r, int n, double lo, double hi) {
-        double[] v = uniform(r, n, lo, hi);
-        for (int i = 0; i < n; i++) if (r.nextInt(2) == 0) v[i] = -v[i];
-        return v;
-    }
-
-    /**
-     * n distinct values at least {@code gap} apart (a shuffled grid plus a small jitter), so
-     * max/min/maximum have no ties, not even within a finite-difference step.
-     */
-    static double[] distinct(Rng r, int n, double gap) {
-        int[] perm = r.permutation(n);
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = (perm[i] - n / 2.0) * gap + 0.2 * gap * r.nextDouble();
-        return v;
-    }
-
-    /** Splits a flat array into pieces of the given sizes. */
-    static double[][] split(double[] v, int... sizes) {
-        double[][] r = new double[sizes.length][];
-        for (int i = 0, at = 0; i < sizes.length; at += sizes[i], i++) r[i] = java.util.Arrays.copyOfRange(v, at, at + sizes[i]);
-        return r;
     }
 
     // ---- tensors, possibly as views -------------------------------------------------------

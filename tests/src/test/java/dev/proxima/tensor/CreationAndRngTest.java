@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.proxima.tensor.Gen.Built;
-import dev.proxima.tensor.Gen.Domain;
-import dev.proxima.tensor.Gen.Layout;
-import dev.proxima.tensor.Ref.Tol;
+import dev.proxima.testkit.Gen.Built;
+import dev.proxima.testkit.Gen.Domain;
+import dev.proxima.testkit.Gen.Layout;
+import dev.proxima.testkit.Gen;
+import dev.proxima.testkit.Ref.Tol;
+import dev.proxima.testkit.Ref;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.Supplier;

@@ -1,5 +1,6 @@
-package dev.proxima.tensor;
+package dev.proxima.testkit;
 
+import dev.proxima.tensor.*;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -7,8 +8,8 @@ import java.util.SplittableRandom;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
-import net.jqwik.api.Tuple;
 import net.jqwik.api.Tuple.Tuple2;
+import net.jqwik.api.Tuple;
 
 /**
  * Reusable jqwik generators for the tensor property suites: shapes, strided views of them
@@ -25,8 +26,8 @@ import net.jqwik.api.Tuple.Tuple2;
  * tries in well under a second; dimensions favour 1 and lengths around SIMD widths (7, 8, 9,
  * 15, 16, 17, 33, 65, 100, ...) so vector-loop tails and size-1 broadcasts are always covered.
  */
-final class Gen {
-    static final int MAX_NUMEL = 2000;
+public final class Gen {
+    public static final int MAX_NUMEL = 2000;
 
     private Gen() {}
 
@@ -36,21 +37,21 @@ final class Gen {
      * Where an op's inputs are drawn from: uniform in [lo, hi], optionally integers only
      * (to force ties and exact zeros), optionally with |x| >= minAbs (divisors, reciprocals).
      */
-    record Domain(double lo, double hi, boolean integers, double minAbs) {
-        static Domain range(double lo, double hi) {
+    public record Domain(double lo, double hi, boolean integers, double minAbs) {
+        public static Domain range(double lo, double hi) {
             return new Domain(lo, hi, false, 0);
         }
 
-        static Domain ints(int lo, int hi) {
+        public static Domain ints(int lo, int hi) {
             return new Domain(lo, hi, true, 0);
         }
 
         /** Values in [-hi, -minAbs] or [minAbs, hi]. */
-        static Domain awayFromZero(double minAbs, double hi) {
+        public static Domain awayFromZero(double minAbs, double hi) {
             return new Domain(-hi, hi, false, minAbs);
         }
 
-        double sample(SplittableRandom r, DType dtype) {
+        public double sample(SplittableRandom r, DType dtype) {
             while (true) {
                 double x = integers ? r.nextInt((int) lo, (int) hi + 1) : lo + (hi - lo) * r.nextDouble();
                 if (dtype == DType.FLOAT32) x = (float) x;
@@ -58,7 +59,7 @@ final class Gen {
             }
         }
 
-        double[] sample(SplittableRandom r, DType dtype, int n) {
+        public double[] sample(SplittableRandom r, DType dtype, int n) {
             double[] v = new double[n];
             for (int i = 0; i < n; i++) v[i] = sample(r, dtype);
             return v;
@@ -66,7 +67,7 @@ final class Gen {
     }
 
     /** An array of {@code dtype} holding exactly the given values (already representable). */
-    static NDArray array(double[] v, DType dtype, int... shape) {
+    public static NDArray array(double[] v, DType dtype, int... shape) {
         return switch (dtype) {
             case FLOAT64 -> NDArray.of(v, shape);
             case FLOAT32 -> {
@@ -82,19 +83,53 @@ final class Gen {
         };
     }
 
-    static Arbitrary<Long> seeds() {
+    public static Arbitrary<Long> seeds() {
         // No edge cases: 0, +-1 and the extremes are no more interesting than any other seed.
         return Arbitraries.longs().withoutEdgeCases();
     }
 
-    static Arbitrary<DType> floatTypes() {
+    public static Arbitrary<DType> floatTypes() {
         return Arbitraries.of(DType.FLOAT32, DType.FLOAT64);
+    }
+
+    // ---- value helpers of the gradient suites -------------------------------------------
+
+    /** Uniform in [lo, hi). */
+    public static double[] uniform(SplittableRandom r, int n, double lo, double hi) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = lo + (hi - lo) * r.nextDouble();
+        return v;
+    }
+
+    /** Magnitude in [lo, hi), random sign: away from the kink at 0. */
+    public static double[] awayFromZero(SplittableRandom r, int n, double lo, double hi) {
+        double[] v = uniform(r, n, lo, hi);
+        for (int i = 0; i < n; i++) if (r.nextInt(2) == 0) v[i] = -v[i];
+        return v;
+    }
+
+    /**
+     * n distinct values at least {@code gap} apart (a shuffled grid plus a small jitter), so
+     * max/min/maximum have no ties, not even within a finite-difference step.
+     */
+    public static double[] distinct(SplittableRandom r, int n, double gap) {
+        int[] perm = TestArrays.permutation(r, n);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = (perm[i] - n / 2.0) * gap + 0.2 * gap * r.nextDouble();
+        return v;
+    }
+
+    /** Splits a flat array into pieces of the given sizes. */
+    public static double[][] split(double[] v, int... sizes) {
+        double[][] r = new double[sizes.length][];
+        for (int i = 0, at = 0; i < sizes.length; at += sizes[i], i++) r[i] = java.util.Arrays.copyOfRange(v, at, at + sizes[i]);
+        return r;
     }
 
     // ---- shapes ---------------------------------------------------------------------------
 
     /** One dimension: mostly small, often 1, sometimes a length around a SIMD boundary. */
-    static Arbitrary<Integer> dims() {
+    public static Arbitrary<Integer> dims() {
         return Arbitraries.frequencyOf(
                 Tuple.of(3, Arbitraries.integers().between(1, 5)),
                 Tuple.of(1, Arbitraries.just(1)),
@@ -102,7 +137,7 @@ final class Gen {
     }
 
     /** Shapes of rank in [minRank, maxRank] with at most {@code maxNumel} elements. */
-    static Arbitrary<int[]> shapes(int minRank, int maxRank, int maxNumel) {
+    public static Arbitrary<int[]> shapes(int minRank, int maxRank, int maxNumel) {
         return dims().list().ofMinSize(minRank).ofMaxSize(maxRank).map(ds -> {
             int[] s = new int[ds.size()];
             long n = 1;
@@ -117,19 +152,19 @@ final class Gen {
         });
     }
 
-    static Arbitrary<int[]> shapes() {
+    public static Arbitrary<int[]> shapes() {
         return shapes(0, 4, MAX_NUMEL);
     }
 
     /** 1-d lengths that straddle SIMD widths and unrolled loops, up to about a thousand. */
-    static Arbitrary<Integer> rowLengths() {
+    public static Arbitrary<Integer> rowLengths() {
         return Arbitraries.frequencyOf(
                 Tuple.of(2, Arbitraries.of(1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 255, 257, 1000, 1023, 1025)),
                 Tuple.of(1, Arbitraries.integers().between(1, 1100)));
     }
 
     /** A permutation of 0..n-1. */
-    static Arbitrary<int[]> permutations(int n) {
+    public static Arbitrary<int[]> permutations(int n) {
         List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < n; i++) ids.add(i);
         return Arbitraries.shuffle(ids).map(l -> l.stream().mapToInt(Integer::intValue).toArray());
@@ -139,7 +174,7 @@ final class Gen {
      * A set of distinct axes of a rank-{@code rank} array, in random order and with random
      * negative aliases; empty means "all axes" to the reductions.
      */
-    static Arbitrary<int[]> axisSets(int rank) {
+    public static Arbitrary<int[]> axisSets(int rank) {
         return Combinators.combine(permutations(rank), Arbitraries.integers().between(0, rank),
                 Arbitraries.longs()).as((p, k, signs) -> {
                     int[] r = Arrays.copyOf(p, k);
@@ -149,12 +184,12 @@ final class Gen {
     }
 
     /** One axis of a rank-{@code rank} array (rank >= 1), possibly written negatively. */
-    static Arbitrary<Integer> axes(int rank) {
+    public static Arbitrary<Integer> axes(int rank) {
         return Arbitraries.integers().between(-rank, rank - 1);
     }
 
     /** Resolves possibly negative axes to sorted non-negative ones; empty means all. */
-    static int[] resolveAxes(int[] axes, int rank) {
+    public static int[] resolveAxes(int[] axes, int rank) {
         if (axes.length == 0) {
             int[] all = new int[rank];
             for (int i = 0; i < rank; i++) all[i] = i;
@@ -169,10 +204,10 @@ final class Gen {
     // ---- views ----------------------------------------------------------------------------
 
     /** An array and the values it must show. */
-    record Built(NDArray array, Ref ref) {}
+    public record Built(NDArray array, Ref ref) {}
 
     /** A recipe for an array of {@link #shape()}: a dense base seen through zero or more views. */
-    sealed interface Layout permits Dense, Permuted, Sliced, Expanded {
+    public sealed interface Layout permits Dense, Permuted, Sliced, Expanded {
         int[] shape();
 
         /** Materialises the recipe; the base is filled from {@code r} with values of {@code d}. */
@@ -188,7 +223,7 @@ final class Gen {
         }
     }
 
-    record Dense(int[] shape) implements Layout {
+    public record Dense(int[] shape) implements Layout {
         public Built build(DType dtype, Domain d, SplittableRandom r) {
             double[] v = d.sample(r, dtype, Ref.count(shape));
             return new Built(array(v, dtype, shape), new Ref(shape, v));
@@ -203,7 +238,7 @@ final class Gen {
         }
     }
 
-    record Permuted(Layout inner, int[] perm) implements Layout {
+    public record Permuted(Layout inner, int[] perm) implements Layout {
         public Built build(DType dtype, Domain d, SplittableRandom r) {
             Built b = inner.build(dtype, d, r);
             return new Built(b.array().permute(perm), b.ref().permute(perm));
@@ -220,7 +255,7 @@ final class Gen {
         }
     }
 
-    record Sliced(Layout inner, int axis, int start, int end, int step) implements Layout {
+    public record Sliced(Layout inner, int axis, int start, int end, int step) implements Layout {
         public Built build(DType dtype, Domain d, SplittableRandom r) {
             Built b = inner.build(dtype, d, r);
             return new Built(b.array().slice(axis, start, end, step), b.ref().slice(axis, start, end, step));
@@ -238,7 +273,7 @@ final class Gen {
         }
     }
 
-    record Expanded(Layout inner, int[] shape) implements Layout {
+    public record Expanded(Layout inner, int[] shape) implements Layout {
         public Built build(DType dtype, Domain d, SplittableRandom r) {
             Built b = inner.build(dtype, d, r);
             return new Built(b.array().expand(shape), b.ref().expand(shape));
@@ -254,12 +289,12 @@ final class Gen {
     }
 
     /** Arrays of any generated shape, as dense arrays or views up to two levels deep. */
-    static Arbitrary<Layout> layouts() {
+    public static Arbitrary<Layout> layouts() {
         return shapes().flatMap(s -> layoutsOf(s, 2));
     }
 
     /** Arrays of exactly shape {@code s}: dense or built through up to {@code depth} views. */
-    static Arbitrary<Layout> layoutsOf(int[] s, int depth) {
+    public static Arbitrary<Layout> layoutsOf(int[] s, int depth) {
         Arbitrary<Layout> dense = Arbitraries.just(new Dense(s));
         if (depth == 0) return dense;
         int rank = s.length;
@@ -307,14 +342,14 @@ final class Gen {
     // ---- broadcasting ---------------------------------------------------------------------
 
     /** Two shapes that broadcast together to {@code out}. */
-    record BroadcastShapes(int[] a, int[] b, int[] out) {
+    public record BroadcastShapes(int[] a, int[] b, int[] out) {
         public String toString() {
             return Arrays.toString(a) + " with " + Arrays.toString(b) + " -> " + Arrays.toString(out);
         }
     }
 
     /** A random shape and two operands derived from it by dropping leading axes and setting axes to 1. */
-    static Arbitrary<BroadcastShapes> broadcastShapes(int maxRank, int maxNumel) {
+    public static Arbitrary<BroadcastShapes> broadcastShapes(int maxRank, int maxNumel) {
         return shapes(0, maxRank, maxNumel).flatMap(out -> {
             int r = out.length;
             return Combinators.combine(Arbitraries.integers().between(0, r), Arbitraries.longs(),
@@ -326,7 +361,7 @@ final class Gen {
         });
     }
 
-    static Arbitrary<BroadcastShapes> broadcastShapes() {
+    public static Arbitrary<BroadcastShapes> broadcastShapes() {
         return broadcastShapes(4, MAX_NUMEL);
     }
 
@@ -337,13 +372,13 @@ final class Gen {
     }
 
     /** Two layouts (each possibly a view) of broadcast-compatible shapes. */
-    record LayoutPair(Layout a, Layout b, int[] out) {
+    public record LayoutPair(Layout a, Layout b, int[] out) {
         public String toString() {
             return a + " with " + b + " -> " + Arrays.toString(out);
         }
     }
 
-    static Arbitrary<LayoutPair> broadcastLayouts() {
+    public static Arbitrary<LayoutPair> broadcastLayouts() {
         return broadcastShapes().flatMap(bs -> Combinators.combine(layoutsOf(bs.a(), 1), layoutsOf(bs.b(), 1))
                 .as((a, b) -> new LayoutPair(a, b, bs.out())));
     }

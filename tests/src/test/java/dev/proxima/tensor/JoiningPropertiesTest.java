@@ -1,9 +1,11 @@
 package dev.proxima.tensor;
 
-import static dev.proxima.tensor.TestArrays.*;
+import static dev.proxima.testkit.TestArrays.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.util.Random;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.testkit.TestArrays;
+import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
@@ -13,7 +15,7 @@ class JoiningPropertiesTest {
 
     @Property
     void concatMatchesReferenceAndSplitUndoesIt(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         int[] base = randomShape(r, 1, 4, 3);
         int axis = r.nextInt(base.length), parts = 1 + r.nextInt(4);
         NDArray[] xs = new NDArray[parts];
@@ -41,25 +43,25 @@ class JoiningPropertiesTest {
         }
         NDArray joined = NDArray.concat(axis, xs);
         assertClose(expected, os, joined, 0);
-        NDArray[] back = joined.split(axis, sizes);
-        for (int p = 0; p < parts; p++) assertClose(xs[p].toDoubleArray(), xs[p].shape(), back[p], 0);
+        Tensor[] back = Tensor.of(joined).split(axis, sizes);
+        for (int p = 0; p < parts; p++) assertClose(xs[p].toDoubleArray(), xs[p].shape(), back[p].data(), 0);
     }
 
     @Property
     void stackIsConcatOfUnsqueezedAndChunkCoversTheAxis(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         int[] s = randomShape(r, 0, 3, 3);
         int axis = r.nextInt(s.length + 1), count = 1 + r.nextInt(4);
         NDArray[] xs = new NDArray[count];
         for (int i = 0; i < count; i++) xs[i] = randomView(r, s);
-        NDArray stacked = NDArray.stack(axis, xs);
+        NDArray stacked = Tensor.stack(axis, tensors(xs)).data();
         int[] os = new int[s.length + 1];
         for (int d = 0, j = 0; d < os.length; d++) os[d] = d == axis ? count : s[j++];
         assertArrayEquals(os, stacked.shape());
         for (int i = 0; i < count; i++) assertClose(xs[i].toDoubleArray(), s, stacked.select(axis, i), 0);
 
         int chunks = 1 + r.nextInt(5);
-        NDArray[] pieces = stacked.chunk(chunks, axis);
+        NDArray[] pieces = arrays(Tensor.of(stacked).chunk(chunks, axis));
         int len = (count + chunks - 1) / chunks;
         assertTrue(pieces.length <= chunks);
         for (int i = 0; i < pieces.length; i++) assertEquals(Math.min(len, count - i * len), pieces[i].shape(axis));
@@ -68,7 +70,7 @@ class JoiningPropertiesTest {
 
     @Property
     void padMatchesReference(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         int[] s = randomShape(r, 1, 3, 4);
         int[] padding = new int[2 * s.length], os = new int[s.length];
         for (int d = 0; d < s.length; d++) {
@@ -94,7 +96,7 @@ class JoiningPropertiesTest {
 
     @Property
     void padByMinusPIsTheAdjointOfPadByP(@ForAll long seed) {
-        Random r = new Random(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         int[] s = randomShape(r, 1, 3, 4);
         int[] padding = new int[2 * s.length], negated = new int[2 * s.length], os = new int[s.length];
         for (int d = 0; d < s.length; d++) {
@@ -114,7 +116,7 @@ class JoiningPropertiesTest {
         NDArray c = NDArray.concat(0, a, b);
         assertEquals(DType.FLOAT64, c.dtype());
         assertArrayEquals(new double[] {1, 2, 3}, c.toDoubleArray());
-        assertEquals(DType.FLOAT32, NDArray.stack(0, a, a).dtype());
+        assertEquals(DType.FLOAT32, Tensor.stack(0, Tensor.of(a), Tensor.of(a)).dtype());
         NDArray padded = NDArray.of(new int[] {1, 2}, 2).pad(new int[] {1, 1}, 7);
         assertEquals(DType.INT32, padded.dtype());
         assertArrayEquals(new int[] {7, 1, 2, 7}, padded.toIntArray());
@@ -125,9 +127,9 @@ class JoiningPropertiesTest {
         NDArray a = NDArray.zeros(2, 3), b = NDArray.zeros(2, 4);
         var e = assertThrows(IllegalArgumentException.class, () -> NDArray.concat(0, a, b));
         assertEquals("concat: shapes [2, 3] and [2, 4] differ outside axis 0", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> NDArray.stack(0, a, b));
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.stack(0, Tensor.of(a), Tensor.of(b)));
         assertEquals("stack: shapes [2, 3] and [2, 4] differ", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> a.split(1, 1, 1));
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(a).split(1, 1, 1));
         assertEquals("split: sections [1, 1] add up to 2, not to the size 3 of axis 1 of shape [2, 3]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> a.pad(new int[] {1, 1}, 0));
         assertEquals("pad: padding [1, 1] has 2 values, but shape [2, 3] needs a (before, after) pair per axis: 4", e.getMessage());
@@ -135,5 +137,17 @@ class JoiningPropertiesTest {
         assertEquals("pad: padding [0, 0, -2, -2] crops axis 1 of shape [2, 3] below size 0", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> NDArray.concat(0));
         assertEquals("concat: no arrays given", e.getMessage());
+    }
+
+    private static Tensor[] tensors(NDArray... xs) {
+        Tensor[] t = new Tensor[xs.length];
+        for (int i = 0; i < xs.length; i++) t[i] = Tensor.of(xs[i]);
+        return t;
+    }
+
+    private static NDArray[] arrays(Tensor... ts) {
+        NDArray[] a = new NDArray[ts.length];
+        for (int i = 0; i < ts.length; i++) a[i] = ts[i].data();
+        return a;
     }
 }

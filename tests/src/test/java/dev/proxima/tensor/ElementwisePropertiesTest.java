@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.proxima.tensor.Gen.Built;
-import dev.proxima.tensor.Gen.Domain;
-import dev.proxima.tensor.Gen.Layout;
-import dev.proxima.tensor.Gen.LayoutPair;
-import dev.proxima.tensor.Ref.Tol;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.testkit.Gen.Built;
+import dev.proxima.testkit.Gen.Domain;
+import dev.proxima.testkit.Gen.Layout;
+import dev.proxima.testkit.Gen.LayoutPair;
+import dev.proxima.testkit.Gen;
+import dev.proxima.testkit.OpDomains;
+import dev.proxima.testkit.Ref.Tol;
+import dev.proxima.testkit.Ref;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 import net.jqwik.api.Arbitrary;
@@ -31,64 +35,72 @@ class ElementwisePropertiesTest {
         return exact ? Tol.EXACT : dt == DType.FLOAT32 ? F32 : F64;
     }
 
-    /** How to test one unary op: its input domain, its reference, and whether IEEE makes it exact. */
-    record UnarySpec(Domain domain, DoubleUnaryOperator ref, boolean exact) {}
+    /**
+     * How to test one unary op: its input domain (from the shared table, OpDomains), its
+     * reference, and whether IEEE makes it exact.
+     */
+    record UnarySpec(Domain domain, DoubleUnaryOperator ref, boolean exact) {
+        UnarySpec(UnaryOp op, DoubleUnaryOperator ref, boolean exact) {
+            this(OpDomains.values(op), ref, exact);
+        }
+    }
 
     static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
     /** An exhaustive switch: a new UnaryOp does not compile until it has a reference here. */
     static UnarySpec spec(UnaryOp op) {
-        Domain wide = Domain.range(-10, 10);
         return switch (op) {
-            case NEG -> new UnarySpec(wide, x -> -x, true);
-            case ABS -> new UnarySpec(wide, x -> x < 0 ? -x : x, true);
-            case EXP -> new UnarySpec(wide, Math::exp, false);
-            case LOG -> new UnarySpec(Domain.range(1e-3, 100), Math::log, false);
-            case LOG1P -> new UnarySpec(Domain.range(-0.9, 10), Math::log1p, false);
-            case EXPM1 -> new UnarySpec(Domain.range(-5, 5), Math::expm1, false);
+            case NEG -> new UnarySpec(op, x -> -x, true);
+            case ABS -> new UnarySpec(op, x -> x < 0 ? -x : x, true);
+            case EXP -> new UnarySpec(op, Math::exp, false);
+            case LOG -> new UnarySpec(op, Math::log, false);
+            case LOG1P -> new UnarySpec(op, Math::log1p, false);
+            case EXPM1 -> new UnarySpec(op, Math::expm1, false);
             // Correctly rounded in IEEE arithmetic, so exact even in float32.
-            case SQRT -> new UnarySpec(Domain.range(0, 100), Math::sqrt, true);
-            case RSQRT -> new UnarySpec(Domain.range(1e-3, 100), x -> 1 / Math.sqrt(x), false);
-            case SQUARE -> new UnarySpec(wide, x -> x * x, true);
-            case RECIPROCAL -> new UnarySpec(Domain.awayFromZero(0.1, 10), x -> 1 / x, true);
-            case SIN -> new UnarySpec(wide, Math::sin, false);
-            case COS -> new UnarySpec(wide, Math::cos, false);
+            case SQRT -> new UnarySpec(op, Math::sqrt, true);
+            case RSQRT -> new UnarySpec(op, x -> 1 / Math.sqrt(x), false);
+            case SQUARE -> new UnarySpec(op, x -> x * x, true);
+            case RECIPROCAL -> new UnarySpec(op, x -> 1 / x, true);
+            case SIN -> new UnarySpec(op, Math::sin, false);
+            case COS -> new UnarySpec(op, Math::cos, false);
             // (e^2x - 1) / (e^2x + 1), through expm1 so that small x keeps its digits.
-            case TANH -> new UnarySpec(wide, x -> {
+            case TANH -> new UnarySpec(op, x -> {
                 double e = Math.expm1(2 * Math.abs(x));
                 return Math.copySign(e / (e + 2), x);
             }, false);
-            case SIGMOID -> new UnarySpec(Domain.range(-30, 30), x -> 1 / (1 + Math.exp(-x)), false);
-            case RELU -> new UnarySpec(Domain.ints(-3, 3), x -> x > 0 ? x : 0, true);
-            case GELU -> new UnarySpec(Domain.range(-6, 6), x -> x * Ref.phi(x), false);
-            case GELU_TANH -> new UnarySpec(Domain.range(-6, 6),
-                    x -> 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))), false);
-            case SILU -> new UnarySpec(Domain.range(-30, 30), x -> x / (1 + Math.exp(-x)), false);
-            case SIGN -> new UnarySpec(Domain.ints(-2, 2), x -> x > 0 ? 1 : x < 0 ? -1 : 0, true);
-            case SOFTPLUS -> new UnarySpec(Domain.range(-30, 30), x -> Math.log1p(Math.exp(x)), false);
-            case ERF -> new UnarySpec(Domain.range(-5, 5), Ref::erf, false);
+            case SIGMOID -> new UnarySpec(op, x -> 1 / (1 + Math.exp(-x)), false);
+            case RELU -> new UnarySpec(op, x -> x > 0 ? x : 0, true);
+            case GELU -> new UnarySpec(op, x -> x * Ref.phi(x), false);
+            case GELU_TANH -> new UnarySpec(op, x -> 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))), false);
+            case SILU -> new UnarySpec(op, x -> x / (1 + Math.exp(-x)), false);
+            case SIGN -> new UnarySpec(op, x -> x > 0 ? 1 : x < 0 ? -1 : 0, true);
+            case SOFTPLUS -> new UnarySpec(op, x -> Math.log1p(Math.exp(x)), false);
+            case ERF -> new UnarySpec(op, Ref::erf, false);
         };
     }
 
-    record BinarySpec(Domain a, Domain b, DoubleBinaryOperator ref, boolean exact) {}
+    record BinarySpec(Domain a, Domain b, DoubleBinaryOperator ref, boolean exact) {
+        BinarySpec(BinaryOp op, DoubleBinaryOperator ref, boolean exact) {
+            this(OpDomains.values(op).a(), OpDomains.values(op).b(), ref, exact);
+        }
+    }
 
     static BinarySpec spec(BinaryOp op) {
-        Domain wide = Domain.range(-10, 10), ties = Domain.ints(-2, 2);
         return switch (op) {
             // +, -, *, / of floats computed in double and rounded once give the float result.
-            case ADD -> new BinarySpec(wide, wide, (a, b) -> a + b, true);
-            case SUB -> new BinarySpec(wide, wide, (a, b) -> a - b, true);
-            case MUL -> new BinarySpec(wide, wide, (a, b) -> a * b, true);
-            case DIV -> new BinarySpec(wide, Domain.awayFromZero(0.1, 10), (a, b) -> a / b, true);
-            case POW -> new BinarySpec(Domain.range(0.1, 5), Domain.range(-3, 3), Math::pow, false);
-            case MAXIMUM -> new BinarySpec(ties, ties, (a, b) -> a >= b ? a : b, true);
-            case MINIMUM -> new BinarySpec(ties, ties, (a, b) -> a <= b ? a : b, true);
-            case EQ -> new BinarySpec(ties, ties, (a, b) -> a == b ? 1 : 0, true);
-            case NE -> new BinarySpec(ties, ties, (a, b) -> a != b ? 1 : 0, true);
-            case LT -> new BinarySpec(ties, ties, (a, b) -> a < b ? 1 : 0, true);
-            case LE -> new BinarySpec(ties, ties, (a, b) -> a <= b ? 1 : 0, true);
-            case GT -> new BinarySpec(ties, ties, (a, b) -> a > b ? 1 : 0, true);
-            case GE -> new BinarySpec(ties, ties, (a, b) -> a >= b ? 1 : 0, true);
+            case ADD -> new BinarySpec(op, (a, b) -> a + b, true);
+            case SUB -> new BinarySpec(op, (a, b) -> a - b, true);
+            case MUL -> new BinarySpec(op, (a, b) -> a * b, true);
+            case DIV -> new BinarySpec(op, (a, b) -> a / b, true);
+            case POW -> new BinarySpec(op, Math::pow, false);
+            case MAXIMUM -> new BinarySpec(op, (a, b) -> a >= b ? a : b, true);
+            case MINIMUM -> new BinarySpec(op, (a, b) -> a <= b ? a : b, true);
+            case EQ -> new BinarySpec(op, (a, b) -> a == b ? 1 : 0, true);
+            case NE -> new BinarySpec(op, (a, b) -> a != b ? 1 : 0, true);
+            case LT -> new BinarySpec(op, (a, b) -> a < b ? 1 : 0, true);
+            case LE -> new BinarySpec(op, (a, b) -> a <= b ? 1 : 0, true);
+            case GT -> new BinarySpec(op, (a, b) -> a > b ? 1 : 0, true);
+            case GE -> new BinarySpec(op, (a, b) -> a >= b ? 1 : 0, true);
         };
     }
 
@@ -290,6 +302,6 @@ class ElementwisePropertiesTest {
     void clampLimitsToTheInterval(@ForAll("layouts") Layout layout, @ForAll("floats") DType dt, @ForAll("seeds") long seed) {
         Built x = layout.build(dt, Domain.range(-10, 10), seed);
         double lo = -3.5, hi = 2.25; // representable in float32, so the bounds are exact
-        Ref.assertClose("clamp on " + layout, x.array().clamp(lo, hi), x.ref().map(v -> v < lo ? lo : v > hi ? hi : v), Tol.EXACT);
+        Ref.assertClose("clamp on " + layout, Tensor.of(x.array()).clamp(lo, hi).data(), x.ref().map(v -> v < lo ? lo : v > hi ? hi : v), Tol.EXACT);
     }
 }

@@ -1,9 +1,10 @@
-package dev.proxima.tensor;
+package dev.proxima.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.proxima.tensor.*;
 import java.util.Arrays;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
@@ -14,42 +15,42 @@ import java.util.function.ToDoubleFunction;
  * with every op written as plain index arithmetic. Nothing here calls {@link NDArray}, so a
  * bug in the strided machinery cannot hide in its own expected values.
  */
-final class Ref {
-    final int[] shape;
-    final double[] v;
+public final class Ref {
+    public final int[] shape;
+    public final double[] v;
 
-    Ref(int[] shape, double[] v) {
+    public Ref(int[] shape, double[] v) {
         this.shape = shape.clone();
         this.v = v;
         if (count(shape) != v.length) throw new IllegalArgumentException("Ref: " + v.length + " values for " + Arrays.toString(shape));
     }
 
-    static int count(int[] shape) {
+    public static int count(int[] shape) {
         int n = 1;
         for (int d : shape) n *= d;
         return n;
     }
 
-    int size() {
+    public int size() {
         return v.length;
     }
 
     /** Row-major flat position of a full index. */
-    static int flat(int[] shape, int[] idx) {
+    public static int flat(int[] shape, int[] idx) {
         int f = 0;
         for (int i = 0; i < shape.length; i++) f = f * shape[i] + idx[i];
         return f;
     }
 
     /** The index of flat position {@code f}, written into {@code idx}. */
-    static void unflat(int[] shape, int f, int[] idx) {
+    public static void unflat(int[] shape, int f, int[] idx) {
         for (int i = shape.length - 1; i >= 0; i--) {
             idx[i] = f % shape[i];
             f /= shape[i];
         }
     }
 
-    double at(int... idx) {
+    public double at(int... idx) {
         return v[flat(shape, idx)];
     }
 
@@ -64,21 +65,21 @@ final class Ref {
         return new Ref(outShape, r);
     }
 
-    Ref map(DoubleUnaryOperator f) {
+    public Ref map(DoubleUnaryOperator f) {
         double[] r = new double[v.length];
         for (int i = 0; i < r.length; i++) r[i] = f.applyAsDouble(v[i]);
         return new Ref(shape, r);
     }
 
     /** Rounds every value to float, as a float32 array holds it. */
-    Ref toFloat() {
+    public Ref toFloat() {
         return map(x -> (float) x);
     }
 
     // ---- views ----------------------------------------------------------------------------
 
     /** out[i0..] = this[idx with idx[perm[k]] = i_k]; perm entries may be negative. */
-    Ref permute(int[] perm) {
+    public Ref permute(int[] perm) {
         int n = shape.length;
         int[] p = new int[n], out = new int[n];
         for (int k = 0; k < n; k++) {
@@ -93,7 +94,7 @@ final class Ref {
     }
 
     /** Python's positive-step slice semantics, written out: the list of indices taken. */
-    static int[] sliceIndices(int n, int start, int end, int step) {
+    public static int[] sliceIndices(int n, int start, int end, int step) {
         int s = start < 0 ? Math.max(0, start + n) : Math.min(start, n);
         int e = end < 0 ? Math.max(0, end + n) : Math.min(end, n);
         int[] taken = new int[n + 1];
@@ -102,7 +103,7 @@ final class Ref {
         return Arrays.copyOf(taken, k);
     }
 
-    Ref slice(int axis, int start, int end, int step) {
+    public Ref slice(int axis, int start, int end, int step) {
         int a = axis < 0 ? axis + shape.length : axis;
         int[] taken = sliceIndices(shape[a], start, end, step);
         int[] out = shape.clone();
@@ -114,7 +115,7 @@ final class Ref {
         });
     }
 
-    Ref select(int axis, int index) {
+    public Ref select(int axis, int index) {
         int a = axis < 0 ? axis + shape.length : axis;
         int i = index < 0 ? index + shape[a] : index;
         int[] out = new int[shape.length - 1];
@@ -127,7 +128,7 @@ final class Ref {
     }
 
     /** NumPy broadcasting of this array to {@code out} (which must be compatible). */
-    Ref expand(int[] out) {
+    public Ref expand(int[] out) {
         int lead = out.length - shape.length;
         return gather(out, idx -> {
             int[] src = new int[shape.length];
@@ -136,14 +137,14 @@ final class Ref {
         });
     }
 
-    Ref reshape(int... out) {
+    public Ref reshape(int... out) {
         return new Ref(out, v.clone());
     }
 
     // ---- elementwise ----------------------------------------------------------------------
 
     /** The broadcast shape, computed here independently of Shapes.broadcast. */
-    static int[] broadcastShape(int[] a, int[] b) {
+    public static int[] broadcastShape(int[] a, int[] b) {
         int n = Math.max(a.length, b.length);
         int[] r = new int[n];
         for (int i = 0; i < n; i++) {
@@ -155,7 +156,7 @@ final class Ref {
         return r;
     }
 
-    static Ref zip(Ref a, Ref b, DoubleBinaryOperator f) {
+    public static Ref zip(Ref a, Ref b, DoubleBinaryOperator f) {
         int[] s = broadcastShape(a.shape, b.shape);
         Ref x = a.expand(s), y = b.expand(s);
         double[] r = new double[x.v.length];
@@ -169,7 +170,7 @@ final class Ref {
      * Reduces the (non-negative, distinct) {@code axes} with {@code f} applied to the list of
      * values of each output element, in row-major order of the reduced positions.
      */
-    Ref reduce(int[] axes, boolean keepdim, ToDoubleFunction<double[]> f) {
+    public Ref reduce(int[] axes, boolean keepdim, ToDoubleFunction<double[]> f) {
         boolean[] red = new boolean[shape.length];
         for (int a : axes) red[a] = true;
         int[] kept = shape.clone();
@@ -193,7 +194,7 @@ final class Ref {
     }
 
     /** Applies {@code f} to each 1-d lane along {@code axis}, replacing the lane. */
-    Ref alongAxis(int axis, java.util.function.UnaryOperator<double[]> f) {
+    public Ref alongAxis(int axis, java.util.function.UnaryOperator<double[]> f) {
         int n = shape[axis];
         double[] r = new double[v.length];
         int[] idx = new int[shape.length];
@@ -215,7 +216,7 @@ final class Ref {
      * NumPy matmul written out, with a second result: for every output element, the sum of
      * |a_ik| |b_kj|, which bounds the rounding error of any summation order.
      */
-    static Ref[] matmul(Ref a, Ref b) {
+    public static Ref[] matmul(Ref a, Ref b) {
         boolean va = a.shape.length == 1, vb = b.shape.length == 1;
         int[] as = va ? new int[] {1, a.shape[0]} : a.shape, bs = vb ? new int[] {b.shape[0], 1} : b.shape;
         int m = as[as.length - 2], k = as[as.length - 1], n = bs[bs.length - 1];
@@ -261,7 +262,7 @@ final class Ref {
      * (3/2)/(x + ...)))) above, evaluated bottom-up; the latter keeps full relative precision
      * in the tail, which GELU's x * Phi(x) needs for negative x.
      */
-    static double erfc(double x) {
+    public static double erfc(double x) {
         if (x < 0) return 2 - erfc(-x);
         if (x < 2) return 1 - erfSeries(x);
         double f = x;
@@ -281,23 +282,23 @@ final class Ref {
         return 2 / Math.sqrt(Math.PI) * sum;
     }
 
-    static double erf(double x) {
+    public static double erf(double x) {
         if (Math.abs(x) < 1) return erfSeries(x);
         return Math.copySign(1 - erfc(Math.abs(x)), x);
     }
 
     /** The standard normal CDF, accurate in the lower tail. */
-    static double phi(double x) {
+    public static double phi(double x) {
         return 0.5 * erfc(-x / Math.sqrt(2));
     }
 
     // ---- comparison -----------------------------------------------------------------------
 
     /** Tolerance |got - want| <= atol + rtol * |want|; both NaN or equal infinities match. */
-    record Tol(double rtol, double atol) {
-        static final Tol EXACT = new Tol(0, 0);
+    public record Tol(double rtol, double atol) {
+        public static final Tol EXACT = new Tol(0, 0);
 
-        boolean ok(double got, double want) {
+        public boolean ok(double got, double want) {
             if (got == want || (Double.isNaN(got) && Double.isNaN(want))) return true;
             return Math.abs(got - want) <= atol + rtol * Math.abs(want);
         }
@@ -308,7 +309,7 @@ final class Ref {
      * within {@code tol}. For float32 arrays the reference is rounded to float first, so an
      * exact tolerance means "the correctly rounded float".
      */
-    static void assertClose(String what, NDArray got, Ref want, Tol tol) {
+    public static void assertClose(String what, NDArray got, Ref want, Tol tol) {
         assertArrayEquals(want.shape, got.shape(), () -> what + ": shape");
         double[] g = got.toDoubleArray();
         boolean f32 = got.dtype() == DType.FLOAT32;
@@ -324,7 +325,7 @@ final class Ref {
     }
 
     /** As {@link #assertClose} but with a per-element absolute bound {@code scale[i] * factor}. */
-    static void assertWithin(String what, NDArray got, Ref want, Ref scale, double factor, double atol) {
+    public static void assertWithin(String what, NDArray got, Ref want, Ref scale, double factor, double atol) {
         assertArrayEquals(want.shape, got.shape(), () -> what + ": shape");
         double[] g = got.toDoubleArray();
         for (int i = 0; i < g.length; i++) {
@@ -339,7 +340,7 @@ final class Ref {
     }
 
     /** Bitwise-equal values (NaN matches NaN) and equal shapes and dtypes. */
-    static void assertSame(String what, NDArray got, NDArray want) {
+    public static void assertSame(String what, NDArray got, NDArray want) {
         assertEquals(want.dtype(), got.dtype(), () -> what + ": dtype");
         assertClose(what, got, new Ref(want.shape(), want.toDoubleArray()), Tol.EXACT);
     }
