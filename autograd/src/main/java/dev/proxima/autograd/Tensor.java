@@ -413,14 +413,7 @@ public final class Tensor {
     }
 
     public Tensor transpose(int a, int b) {
-        int n = ndim();
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) perm[i] = i;
-        a = Shapes.axis("transpose", a, n);
-        b = Shapes.axis("transpose", b, n);
-        perm[a] = b;
-        perm[b] = a;
-        return permute(perm);
+        return permute(NDArray.transposition(shape(), a, b));
     }
 
     /** Swaps the last two axes. */

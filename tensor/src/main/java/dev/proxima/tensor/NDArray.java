@@ -406,14 +406,18 @@ public final class NDArray {
 
     /** Swaps two axes. */
     public NDArray transpose(int a, int b) {
-        int n = shape.length;
-        int[] perm = new int[n];
-        for (int i = 0; i < n; i++) perm[i] = i;
+        return permute(transposition(shape, a, b));
+    }
+
+    /** The permutation that swaps axes {@code a} and {@code b} of {@code shape} (negative axes allowed). */
+    public static int[] transposition(int[] shape, int a, int b) {
+        int[] perm = new int[shape.length];
+        for (int i = 0; i < perm.length; i++) perm[i] = i;
         a = Shapes.axis("transpose", a, shape);
         b = Shapes.axis("transpose", b, shape);
         perm[a] = b;
         perm[b] = a;
-        return permute(perm);
+        return perm;
     }
 
     /** Swaps the last two axes (matrix transpose, batched). */
