@@ -1,6 +1,7 @@
 package dev.proxima.testkit;
 
-import dev.proxima.tensor.*;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.NDArray;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

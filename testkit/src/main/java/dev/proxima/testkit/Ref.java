@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.proxima.tensor.*;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Shapes;
+import dev.proxima.tensor.UnaryOp;
 import java.util.Arrays;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;

@@ -2,7 +2,9 @@ package dev.proxima.testkit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.proxima.tensor.*;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Shapes;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
