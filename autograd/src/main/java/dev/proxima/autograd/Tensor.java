@@ -517,7 +517,6 @@ public final class Tensor {
         boolean identity = true;
         for (int p : full) identity &= p == 0;
         if (identity) return this;
-        data.pad(full, value); // checks (a crop below size 0) with pad's own message, before recording
         return apply(new Primitive.Pad(full, value), this);
     }
 
