@@ -23,8 +23,10 @@ import dev.proxima.tensor.UnaryOp;
  *
  * <p>Conventions at singular points (tested): abs'(0) = 0 (sign); sqrt'(0) = +inf as in
  * PyTorch, and optimizers guard the root with an epsilon inside it; relu'(0) = 0; maximum,
- * minimum, max and min split the gradient evenly between tied elements; d(a^b)/db = 0 where
- * a = 0; prod's gradient is exact with zeros in the reduced group.
+ * minimum, max and min split the gradient evenly between tied elements (max pooling instead
+ * gathers at each window's first maximum, so a tie sends it all there, as PyTorch's
+ * max_pool2d does); d(a^b)/db = 0 where a = 0; prod's gradient is exact with zeros in the
+ * reduced group.
  */
 final class Rules {
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
