@@ -41,21 +41,27 @@ public final class VectorRowKernels implements RowKernels {
 
     // ---- elementwise loops, one per element type -------------------------------------
 
-    /** False for the ops with no Vector API operator: they run the scalar definition. */
-    private static boolean vectorizable(UnaryOp op) {
+    /**
+     * The ops with a vector loop for this element type; the others run the scalar definition.
+     * float32 transcendentals use {@link VectorMath}'s polynomials. float64 ones, sin, cos,
+     * erf and pow run the scalar definitions (Math.*, which the interpreter and the JIT
+     * compute alike): the Vector API's own transcendental operators round differently once C2
+     * replaces their fallback with SIMD library calls, which made results depend on warm-up.
+     */
+    private static boolean vectorizable(UnaryOp op, boolean isFloat) {
         return switch (op) {
-            case GELU, ERF -> false; // erf has no Vector API operator
-            case NEG, ABS, EXP, LOG, LOG1P, EXPM1, SQRT, RSQRT, SQUARE, RECIPROCAL, SIN, COS, TANH,
-                 SIGMOID, RELU, GELU_TANH, SILU, SIGN, SOFTPLUS -> true;
+            case GELU, ERF, SIN, COS -> false;
+            case EXP, LOG, LOG1P, EXPM1, TANH, SIGMOID, GELU_TANH, SILU, SOFTPLUS -> isFloat;
+            case NEG, ABS, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, SIGN -> true;
         };
     }
 
     /*
      * The unary loops, like the binary ones below, switch over the op inside the loop body
      * with typed vectors: see the note there on why no helper method sits between the load
-     * and the store. The transcendental functions (calls into the JDK's SIMD math stubs) have
-     * a loop of their own: once two of them were compiled into one loop with the algebraic
-     * ops, C2 boxed every vector of that loop and all of its ops ran at half speed.
+     * and the store. The transcendental functions have a loop of their own: once two of them
+     * were compiled into one loop with the algebraic ops, C2 boxed every vector of that loop
+     * and all of its ops ran at half speed.
      */
 
     private static boolean algebraic(UnaryOp op) {
@@ -88,37 +94,22 @@ public final class VectorRowKernels implements RowKernels {
     }
 
     private static void transcendentalFloat(UnaryOp op, float[] x, int xo, float[] o, int oo, int end) {
-        FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
         FloatVector geluK = FloatVector.broadcast(F, 0.044715f), geluC2 = FloatVector.broadcast(F, 2 * 0.79788456080286536f);
         for (int i = 0; i < end; i += FL) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             switch (op) {
-                case EXP -> v.lanewise(VectorOperators.EXP).intoArray(o, oo + i);
-                case LOG -> v.lanewise(VectorOperators.LOG).intoArray(o, oo + i);
-                case LOG1P -> v.lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
-                case EXPM1 -> v.lanewise(VectorOperators.EXPM1).intoArray(o, oo + i);
-                case SIN -> v.lanewise(VectorOperators.SIN).intoArray(o, oo + i);
-                case COS -> v.lanewise(VectorOperators.COS).intoArray(o, oo + i);
-                case TANH -> v.lanewise(VectorOperators.TANH).intoArray(o, oo + i);
-                case SOFTPLUS -> v.max(zero).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P))
-                        .intoArray(o, oo + i);
-                // sigmoid(z) as 1/(1+e) or e/(1+e) with e = exp(-|z|) <= 1, so neither branch overflows.
+                case EXP -> VectorMath.exp(v).intoArray(o, oo + i);
+                case LOG -> VectorMath.log(v).intoArray(o, oo + i);
+                case LOG1P -> VectorMath.log1p(v).intoArray(o, oo + i);
+                case EXPM1 -> VectorMath.expm1(v).intoArray(o, oo + i);
+                case TANH -> VectorMath.tanh(v).intoArray(o, oo + i);
+                case SOFTPLUS -> v.max(zero).add(VectorMath.log1p(VectorMath.exp(v.abs().neg()))).intoArray(o, oo + i);
+                case SIGMOID -> VectorMath.sigmoid(v).intoArray(o, oo + i);
+                case SILU -> v.mul(VectorMath.sigmoid(v)).intoArray(o, oo + i);
                 // GELU_TANH uses 0.5 (1 + tanh(u)) = sigmoid(2u), which avoids the cancellation
                 // of 1 + tanh(u) for negative u.
-                // (No vector-valued ?: here: a vector that reaches a merge is boxed on every path.)
-                case SIGMOID -> {
-                    FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    r.blend(e.mul(r), v.compare(VectorOperators.LT, 0)).intoArray(o, oo + i);
-                }
-                case SILU -> {
-                    FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), v.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
-                }
-                case GELU_TANH -> {
-                    FloatVector u = v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2);
-                    FloatVector e = u.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), u.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
-                }
+                case GELU_TANH -> v.mul(VectorMath.sigmoid(v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2))).intoArray(o, oo + i);
                 default -> throw new AssertionError(op + " is not transcendental");
             }
         }
@@ -146,43 +137,6 @@ public final class VectorRowKernels implements RowKernels {
         }
     }
 
-    private static void transcendentalDouble(UnaryOp op, double[] x, int xo, double[] o, int oo, int end) {
-        DoubleVector one = DoubleVector.broadcast(D, 1), zero = DoubleVector.zero(D);
-        DoubleVector geluK = DoubleVector.broadcast(D, 0.044715), geluC2 = DoubleVector.broadcast(D, 2 * 0.79788456080286536);
-        for (int i = 0; i < end; i += DL) {
-            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
-            switch (op) {
-                case EXP -> v.lanewise(VectorOperators.EXP).intoArray(o, oo + i);
-                case LOG -> v.lanewise(VectorOperators.LOG).intoArray(o, oo + i);
-                case LOG1P -> v.lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
-                case EXPM1 -> v.lanewise(VectorOperators.EXPM1).intoArray(o, oo + i);
-                case SIN -> v.lanewise(VectorOperators.SIN).intoArray(o, oo + i);
-                case COS -> v.lanewise(VectorOperators.COS).intoArray(o, oo + i);
-                case TANH -> v.lanewise(VectorOperators.TANH).intoArray(o, oo + i);
-                case SOFTPLUS -> v.max(zero).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P))
-                        .intoArray(o, oo + i);
-                // sigmoid(z) as 1/(1+e) or e/(1+e) with e = exp(-|z|) <= 1, so neither branch overflows.
-                // GELU_TANH uses 0.5 (1 + tanh(u)) = sigmoid(2u), which avoids the cancellation
-                // of 1 + tanh(u) for negative u.
-                // (No vector-valued ?: here: a vector that reaches a merge is boxed on every path.)
-                case SIGMOID -> {
-                    DoubleVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    r.blend(e.mul(r), v.compare(VectorOperators.LT, 0)).intoArray(o, oo + i);
-                }
-                case SILU -> {
-                    DoubleVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), v.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
-                }
-                case GELU_TANH -> {
-                    DoubleVector u = v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2);
-                    DoubleVector e = u.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), u.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
-                }
-                default -> throw new AssertionError(op + " is not transcendental");
-            }
-        }
-    }
-
     /*
      * The binary loops switch over the op inside the loop body, with typed vectors and no
      * helper method between the load and the store. A helper (generic or not) is inlined by
@@ -203,7 +157,7 @@ public final class VectorRowKernels implements RowKernels {
                 case SUB -> x.sub(y).intoArray(o, oo + i);
                 case MUL -> x.mul(y).intoArray(o, oo + i);
                 case DIV -> x.div(y).intoArray(o, oo + i);
-                case POW -> x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
+                case POW -> throw new AssertionError("pow runs the scalar definition");
                 // Vector MAX/MIN follow Math.max/min: NaN propagates and -0 < +0.
                 case MAXIMUM -> x.lanewise(VectorOperators.MAX, y).intoArray(o, oo + i);
                 case MINIMUM -> x.lanewise(VectorOperators.MIN, y).intoArray(o, oo + i);
@@ -228,7 +182,7 @@ public final class VectorRowKernels implements RowKernels {
                 case SUB -> x.sub(y).intoArray(o, oo + i);
                 case MUL -> x.mul(y).intoArray(o, oo + i);
                 case DIV -> x.div(y).intoArray(o, oo + i);
-                case POW -> x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
+                case POW -> throw new AssertionError("pow runs the scalar definition");
                 case MAXIMUM -> x.lanewise(VectorOperators.MAX, y).intoArray(o, oo + i);
                 case MINIMUM -> x.lanewise(VectorOperators.MIN, y).intoArray(o, oo + i);
                 case EQ -> zero.blend(one, x.compare(VectorOperators.EQ, y)).intoArray(o, oo + i);
@@ -247,7 +201,7 @@ public final class VectorRowKernels implements RowKernels {
     public void unary(UnaryOp op, Object x, int xo, int xs, Object out, int oo, int n) {
         if (xs == 0) {
             fill(out, oo, n, op.apply(x instanceof float[] f ? f[xo] : ((double[]) x)[xo]));
-        } else if (xs != 1 || !vectorizable(op)) {
+        } else if (xs != 1 || !vectorizable(op, x instanceof float[])) {
             SCALAR.unary(op, x, xo, xs, out, oo, n);
         } else if (x instanceof float[] xf) {
             float[] of = (float[]) out;
@@ -258,8 +212,7 @@ public final class VectorRowKernels implements RowKernels {
         } else {
             double[] xd = (double[]) x, od = (double[]) out;
             int end = D.loopBound(n);
-            if (algebraic(op)) algebraicDouble(op, xd, xo, od, oo, end);
-            else transcendentalDouble(op, xd, xo, od, oo, end);
+            algebraicDouble(op, xd, xo, od, oo, end);
             for (int i = end; i < n; i++) od[oo + i] = op.apply(xd[xo + i]);
         }
     }
@@ -268,7 +221,7 @@ public final class VectorRowKernels implements RowKernels {
     public void binary(BinaryOp op, Object a, int ao, int as, Object b, int bo, int bs, Object out, int oo, int n) {
         if (as == 0 && bs == 0) {
             fill(out, oo, n, op.apply(read(a, ao), read(b, bo)));
-        } else if (as > 1 || bs > 1 || as < 0 || bs < 0) {
+        } else if (as > 1 || bs > 1 || as < 0 || bs < 0 || op == BinaryOp.POW) { // pow: see vectorizable
             SCALAR.binary(op, a, ao, as, b, bo, bs, out, oo, n);
         } else if (a instanceof float[] af) {
             float[] bf = (float[]) b, of = (float[]) out;
@@ -377,9 +330,9 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public void softmax(Object x, int xo, int xs, Object out, int oo, int os, int n, boolean log) {
-        if (xs != 1 || os != 1) SCALAR.softmax(x, xo, xs, out, oo, os, n, log);
-        else if (x instanceof float[] xf) softmax(xf, xo, (float[]) out, oo, n, log);
-        else softmax((double[]) x, xo, (double[]) out, oo, n, log);
+        // float64 rows take the scalar definition: see vectorizable.
+        if (xs != 1 || os != 1 || x instanceof double[]) SCALAR.softmax(x, xo, xs, out, oo, os, n, log);
+        else softmax((float[]) x, xo, (float[]) out, oo, n, log);
     }
 
     private static void softmax(float[] x, int xo, float[] out, int oo, int n, boolean log) {
@@ -393,7 +346,7 @@ public final class VectorRowKernels implements RowKernels {
         // softmax stores them and rescales, log-softmax needs only their sum.
         FloatVector vs = FloatVector.zero(F), shift = FloatVector.broadcast(F, m);
         for (i = 0; i < end; i += FL) {
-            FloatVector e = FloatVector.fromArray(F, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, xo + i).sub(shift));
             if (!log) e.intoArray(out, oo + i);
             vs = vs.add(e);
         }
@@ -413,37 +366,6 @@ public final class VectorRowKernels implements RowKernels {
             FloatVector r = FloatVector.broadcast(F, (float) (1 / sum));
             for (i = 0; i < end; i += FL) FloatVector.fromArray(F, out, oo + i).mul(r).intoArray(out, oo + i);
             for (; i < n; i++) out[oo + i] = (float) (out[oo + i] / sum);
-        }
-    }
-
-    private static void softmax(double[] x, int xo, double[] out, int oo, int n, boolean log) {
-        int end = D.loopBound(n), i;
-        DoubleVector vm = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
-        for (i = 0; i < end; i += DL) vm = vm.lanewise(VectorOperators.MAX, DoubleVector.fromArray(D, x, xo + i));
-        double m = vm.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) m = Math.max(m, x[xo + i]);
-        if (m == Double.NEGATIVE_INFINITY) m = 0;
-        DoubleVector vs = DoubleVector.zero(D), shift = DoubleVector.broadcast(D, m);
-        for (i = 0; i < end; i += DL) {
-            DoubleVector e = DoubleVector.fromArray(D, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
-            if (!log) e.intoArray(out, oo + i);
-            vs = vs.add(e);
-        }
-        double sum = vs.reduceLanes(VectorOperators.ADD);
-        for (int j = i; j < n; j++) {
-            double e = Math.exp(x[xo + j] - m);
-            if (!log) out[oo + j] = e;
-            sum += e;
-        }
-        if (log) {
-            double logSum = Math.log(sum);
-            DoubleVector lm = DoubleVector.broadcast(D, logSum);
-            for (i = 0; i < end; i += DL) DoubleVector.fromArray(D, x, xo + i).sub(shift).sub(lm).intoArray(out, oo + i);
-            for (; i < n; i++) out[oo + i] = x[xo + i] - m - logSum;
-        } else {
-            DoubleVector r = DoubleVector.broadcast(D, 1 / sum);
-            for (i = 0; i < end; i += DL) DoubleVector.fromArray(D, out, oo + i).mul(r).intoArray(out, oo + i);
-            for (; i < n; i++) out[oo + i] = out[oo + i] / sum;
         }
     }
 }
