@@ -5,6 +5,7 @@ import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -93,24 +94,105 @@ public final class VectorRowKernels implements RowKernels {
         }
     }
 
+    /*
+     * The float32 transcendentals, in two loops: one around a single VectorMath.exp call, one
+     * around a single VectorMath.log call. What differs between the ops of a loop is done by
+     * blends with loop-invariant masks before the call, and by a switch after it whose cases
+     * are plain arithmetic ending in a store. Why: C2 inlines a call only at a site that was
+     * hot when the loop was compiled, and a vector that crosses a call that was not inlined
+     * is boxed; with one call per op inside a switch, tanh and log ran 3-10x slower than exp.
+     * softplus and expm1 need both: the exp loop writes e into the output, then the log loop
+     * reads it back from there (aux) element by element.
+     */
     private static void transcendentalFloat(UnaryOp op, float[] x, int xo, float[] o, int oo, int end) {
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector geluK = FloatVector.broadcast(F, 0.044715f), geluC2 = FloatVector.broadcast(F, 2 * 0.79788456080286536f);
+        switch (op) {
+            case EXP -> expLoop(x, xo, o, oo, end);
+            case TANH, SIGMOID, SILU, GELU_TANH -> expFamily(op, x, xo, o, oo, end);
+            case LOG, LOG1P -> logFamily(op, x, xo, x, xo, o, oo, end);
+            case SOFTPLUS, EXPM1 -> {
+                expFamily(op, x, xo, o, oo, end);
+                logFamily(op, x, xo, o, oo, o, oo, end);
+            }
+            default -> throw new AssertionError(op + " is not a float32 transcendental");
+        }
+    }
+
+    /** exp alone, the most used, without the family's blends. */
+    private static void expLoop(float[] x, int xo, float[] o, int oo, int end) {
+        for (int i = 0; i < end; i += FL) VectorMath.exp(FloatVector.fromArray(F, x, xo + i)).intoArray(o, oo + i);
+    }
+
+    /**
+     * exp(x) (EXPM1's first pass), exp(-|x|) (SOFTPLUS's first pass), tanh, and
+     * sigmoid(s) times 1 (SIGMOID), x (SILU) or x with s = 2 sqrt(2/pi) (x + 0.044715 x^3)
+     * (GELU_TANH, as 0.5 (1 + tanh(s/2)) = sigmoid(s), which avoids the cancellation of
+     * 1 + tanh for negative arguments). Sigmoid is 1/(1+e) or e/(1+e) with e = exp(-|s|) <= 1,
+     * so neither branch overflows; tanh is an odd polynomial below |x| = 0.625 (Cephes'
+     * tanhf), else (1 - e)/(1 + e) with e = exp(-2|x|), signed.
+     */
+    private static void expFamily(UnaryOp op, float[] x, int xo, float[] o, int oo, int end) {
+        VectorMask<Float> plainArg = F.maskAll(op == UnaryOp.EXP || op == UnaryOp.EXPM1);
+        VectorMask<Float> gelu = F.maskAll(op == UnaryOp.GELU_TANH), timesX = F.maskAll(op == UnaryOp.SILU || op == UnaryOp.GELU_TANH);
+        float negScale = op == UnaryOp.TANH ? -2f : -1f;
+        FloatVector one = FloatVector.broadcast(F, 1f);
         for (int i = 0; i < end; i += FL) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector s = v.blend(v.mul(v).mul(v).mul(0.044715f).add(v).mul(2 * 0.79788456080286536f), gelu);
+            FloatVector e = VectorMath.exp(s.abs().mul(negScale).blend(v, plainArg));
             switch (op) {
-                case EXP -> VectorMath.exp(v).intoArray(o, oo + i);
-                case LOG -> VectorMath.log(v).intoArray(o, oo + i);
-                case LOG1P -> VectorMath.log1p(v).intoArray(o, oo + i);
-                case EXPM1 -> VectorMath.expm1(v).intoArray(o, oo + i);
-                case TANH -> VectorMath.tanh(v).intoArray(o, oo + i);
-                case SOFTPLUS -> v.max(zero).add(VectorMath.log1p(VectorMath.exp(v.abs().neg()))).intoArray(o, oo + i);
-                case SIGMOID -> VectorMath.sigmoid(v).intoArray(o, oo + i);
-                case SILU -> v.mul(VectorMath.sigmoid(v)).intoArray(o, oo + i);
-                // GELU_TANH uses 0.5 (1 + tanh(u)) = sigmoid(2u), which avoids the cancellation
-                // of 1 + tanh(u) for negative u.
-                case GELU_TANH -> v.mul(VectorMath.sigmoid(v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2))).intoArray(o, oo + i);
-                default -> throw new AssertionError(op + " is not transcendental");
+                case TANH -> {
+                    FloatVector z = v.mul(v);
+                    FloatVector p = z.fma(FloatVector.broadcast(F, -5.70498872745e-3f), FloatVector.broadcast(F, 2.06390887954e-2f))
+                            .fma(z, FloatVector.broadcast(F, -5.37397155531e-2f)).fma(z, FloatVector.broadcast(F, 1.33314422036e-1f))
+                            .fma(z, FloatVector.broadcast(F, -3.33332819422e-1f));
+                    FloatVector small = p.mul(z).fma(v, v);
+                    FloatVector large = one.sub(e).div(e.add(one));
+                    FloatVector a = v.abs();
+                    large.blend(large.neg(), v.compare(VectorOperators.LT, 0f)).blend(small, a.compare(VectorOperators.LT, 0.625f))
+                            .blend(v, a.compare(VectorOperators.EQ, 0f)) // keeps -0
+                            .intoArray(o, oo + i);
+                }
+                case SIGMOID, SILU, GELU_TANH -> {
+                    // One division (1 or e over 1 + e), not 1/(1+e) then e * that: one rounding less.
+                    one.blend(e, s.compare(VectorOperators.LT, 0f)).div(e.add(one)).mul(one.blend(v, timesX)).intoArray(o, oo + i);
+                }
+                default -> e.intoArray(o, oo + i); // EXP, EXPM1, SOFTPLUS
+            }
+        }
+    }
+
+    /**
+     * log, log1p, and the second passes of softplus (max(x, 0) + log1p(e), e = exp(-|x|) in
+     * aux) and expm1 (Kahan's (u - 1) x / ln u with u = exp(x) in aux, exact in the rounding of
+     * u). log1p(t) is ln u - ((u - 1) - t)/u with u = 1 + t: the second term restores what
+     * rounding u lost.
+     */
+    private static void logFamily(UnaryOp op, float[] x, int xo, float[] aux, int ao, float[] o, int oo, int end) {
+        VectorMask<Float> ofAux = F.maskAll(op == UnaryOp.SOFTPLUS || op == UnaryOp.EXPM1);
+        float plusOne = op == UnaryOp.LOG1P || op == UnaryOp.SOFTPLUS ? 1f : 0f;
+        FloatVector one = FloatVector.broadcast(F, 1f), inf = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+        for (int i = 0; i < end; i += FL) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector t = v.blend(FloatVector.fromArray(F, aux, ao + i), ofAux);
+            FloatVector u = t.add(plusOne);
+            FloatVector l = VectorMath.logSpecials(u, VectorMath.log(u));
+            switch (op) {
+                case LOG -> l.intoArray(o, oo + i);
+                case EXPM1 -> {
+                    FloatVector um1 = u.sub(one);
+                    um1.mul(v.div(l)) // x / ln u first: (u - 1) x may overflow
+                            .blend(v, u.compare(VectorOperators.EQ, 1f)) // also keeps -0 and NaN
+                            .blend(one.neg(), um1.compare(VectorOperators.EQ, -1f))
+                            .blend(u, u.compare(VectorOperators.EQ, inf))
+                            .intoArray(o, oo + i);
+                }
+                default -> { // LOG1P, SOFTPLUS
+                    // At u = 0 (t = -1) and u = +inf the correction is 0/0 or inf/inf: ln u is the
+                    // answer; at u = 1, t itself (-0 included).
+                    FloatVector r = l.sub(u.sub(one).sub(t).div(u)).blend(t, u.compare(VectorOperators.EQ, 1f))
+                            .blend(l, u.compare(VectorOperators.EQ, 0f).or(u.compare(VectorOperators.EQ, inf)));
+                    r.add(v.max(0f)).blend(r, ofAux.not()).intoArray(o, oo + i); // softplus adds max(x, 0)
+                }
             }
         }
     }

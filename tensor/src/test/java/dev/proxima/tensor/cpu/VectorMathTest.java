@@ -17,7 +17,7 @@ import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 /**
- * The float32 vector transcendentals: accurate to 2 ulp against the correctly rounded
+ * The float32 vector transcendentals: accurate to 2 ulp (3 for compositions) against the correctly rounded
  * double-precision definition, and bit-identical whether the interpreter, C1 or C2 runs them
  * (which the Vector API's own EXP/TANH operators were not).
  */
@@ -40,7 +40,7 @@ class VectorMathTest {
     }
 
     @Property(tries = 3000)
-    void withinTwoUlpOfTheDefinition(@ForAll("floats") float x) {
+    void withinAFewUlpOfTheDefinition(@ForAll("floats") float x) {
         float[] in = new float[VectorMath.F.length()];
         java.util.Arrays.fill(in, x);
         float[] out = new float[in.length];
@@ -59,8 +59,11 @@ class VectorMathTest {
             // there 2 * 2^-149 * max(1, |x|).
             boolean subnormalStep = Math.abs(want) <= Float.MIN_NORMAL
                     || (op == UnaryOp.SILU && UnaryOp.SIGMOID.apply(x) <= Float.MIN_NORMAL);
+            // exp, log, tanh and sigmoid: 2 ulp; the products and sums built on them (silu,
+            // softplus, log1p, expm1) add one rounding: 3 ulp.
+            int ulps = op == UnaryOp.EXP || op == UnaryOp.LOG || op == UnaryOp.TANH || op == UnaryOp.SIGMOID ? 2 : 3;
             double tolerance = subnormalStep
-                    ? 2 * Float.MIN_VALUE * Math.max(1, Math.abs(x)) : 2 * Math.ulp(want);
+                    ? 2 * Float.MIN_VALUE * Math.max(1, Math.abs(x)) : ulps * Math.ulp(want);
             assertTrue(Math.abs((double) got - want) <= tolerance, what);
         }
     }
