@@ -524,6 +524,8 @@ public final class Tensor {
             if (before < 0 || after < 0) throw new IllegalArgumentException("pad: negative padding " + Arrays.toString(padding));
             if (before == 0 && after == 0) continue;
             int[] s = t.shape();
+            if ((long) s[a] + before + after > Integer.MAX_VALUE)
+                throw new IllegalArgumentException("pad: padding " + Arrays.toString(padding) + " makes axis " + a + " of " + Shapes.str(shape()) + " longer than 2^31-1");
             s[a] += before + after;
             t = t.embed(s, a, before, 1);
         }

@@ -281,6 +281,7 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public void unary(UnaryOp op, Object x, int xo, int xs, Object out, int oo, int n) {
+        if (n == 0) return; // an empty array may sit at any offset, even past its storage
         if (xs == 0) {
             fill(out, oo, n, op.apply(x instanceof float[] f ? f[xo] : ((double[]) x)[xo]));
         } else if (xs != 1 || !vectorizable(op, x instanceof float[])) {
@@ -301,6 +302,7 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public void binary(BinaryOp op, Object a, int ao, int as, Object b, int bo, int bs, Object out, int oo, int n) {
+        if (n == 0) return; // an empty array may sit at any offset, even past its storage
         if (as == 0 && bs == 0) {
             fill(out, oo, n, op.apply(read(a, ao), read(b, bo)));
         } else if (as > 1 || bs > 1 || as < 0 || bs < 0 || op == BinaryOp.POW) { // pow: see vectorizable
@@ -361,6 +363,7 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public double reduce(ReduceOp op, Object x, int xo, int xs, int n) {
+        if (xs == 0) return SCALAR.reduce(op, x, xo, xs, n); // a broadcast: O(1) there
         if (xs != 1 || n < 4 * DL) return SCALAR.reduce(op, x, xo, xs, n);
         // Four independent accumulators hide the add latency; each lane then sums n/(4*DL)
         // values, which also keeps float32 sums accurate.
