@@ -87,6 +87,18 @@ class RobustnessTest {
         assertArrayEquals(new double[] {0}, g0.get(1).toDoubleArray());
     }
 
+    // ---- split sizes ---------------------------------------------------------------------
+
+    @Property(tries = 50)
+    void splitRejectsNegativeSizesEvenWhenTheyAddUp(@ForAll @IntRange(min = 1, max = 6) int n, @ForAll @IntRange(min = 1, max = 5) int k) {
+        Tensor x = Tensor.of(NDArray.zeros(DType.FLOAT64, 2, n));
+        // n + k and -k add up to n: only the sign check catches it.
+        var e = assertThrows(IllegalArgumentException.class, () -> x.split(1, n + k, -k));
+        assertTrue(e.getMessage().contains("split") && e.getMessage().contains(String.valueOf(-k)), e.getMessage());
+        var e2 = assertThrows(IllegalArgumentException.class, () -> x.data().split(1, n + k, -k));
+        assertTrue(e2.getMessage().contains("split") && e2.getMessage().contains(String.valueOf(-k)), e2.getMessage());
+    }
+
     // ---- empty tensors -----------------------------------------------------------------
 
     @Property(tries = 30)
