@@ -74,7 +74,7 @@ final class VectorMath {
      * two halves so that results in the subnormal range are rounded once, as Math.exp's are.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector c = x.max(EXP_LO).min(EXP_HI); // beyond these e^x rounds to 0 or overflows anyway
+        FloatVector c = x.max(EXP_LO).min(EXP_HI); // beyond these e^x rounds to 0 or overflows anyway; NaN stays
         FloatVector t = c.fma(V_LOG2E, V_SHIFTER);
         FloatVector n = t.sub(SHIFTER);
         FloatVector r = n.fma(NEG_LN2_HI, c);
@@ -87,8 +87,7 @@ final class VectorMath {
         IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1); // each in [-76, 64]: normal powers of two
         FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        y = y.mul(s1).mul(s2);
-        return y.blend(x, x.test(VectorOperators.IS_NAN));
+        return y.mul(s1).mul(s2); // NaN needs no blend: max/min propagate it, and so does the arithmetic
     }
 
     /**
