@@ -130,9 +130,19 @@ public final class Autograd {
      *                     differentiated (higher order)
      * @param allowUnused  return null for an input the outputs do not depend on; otherwise
      *                     such an input gets a zero gradient
+     * @throws IllegalArgumentException when an output has no graph at all (computed under
+     *                     {@link #noGrad()}, or from no tensor that requires gradients), as
+     *                     PyTorch does: a silent zero would hide the mistake. An output with a
+     *                     graph that does not reach an input is the allowUnused case instead.
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> seeds,
                                     boolean retainGraph, boolean createGraph, boolean allowUnused) {
+        for (int i = 0; i < outputs.size(); i++) {
+            Tensor out = outputs.get(i);
+            if (!out.requiresGrad())
+                throw new IllegalArgumentException("grad: output " + i + " of shape " + Shapes.str(out.shape()) + " (" + out.dtype()
+                        + ") has no graph: it was computed under noGrad(), or from no tensor that requires gradients");
+        }
         for (Tensor in : inputs)
             if (!in.requiresGrad())
                 throw new IllegalArgumentException("grad: an input of shape " + Shapes.str(in.shape())

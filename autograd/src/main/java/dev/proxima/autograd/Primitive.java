@@ -3,6 +3,7 @@ package dev.proxima.autograd;
 import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.Conv2dSpec;
 import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.Shapes;
@@ -113,6 +114,12 @@ sealed interface Primitive {
     record Cast(DType dtype) implements Primitive {
         public NDArray forward(NDArray[] in) { return in[0].to(dtype); }
         public String toString() { return "to(" + dtype + ")"; }
+    }
+
+    /** A copy on another device; its gradient is copied back to the source device. */
+    record ToDevice(Device device) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].to(device); }
+        public String toString() { return "to(" + device + ")"; }
     }
 
     /** A contiguous copy: the identity for values and gradients, a layout change for kernels. */

@@ -26,7 +26,14 @@ import dev.proxima.tensor.UnaryOp;
  * minimum, max and min split the gradient evenly between tied elements (max pooling instead
  * gathers at each window's first maximum, so a tie sends it all there, as PyTorch's
  * max_pool2d does); d(a^b)/db = 0 where a = 0; prod's gradient is exact with zeros in the
- * reduced group.
+ * reduced group; std (a composition, sqrt of var) has gradient 0, not NaN, where every
+ * element of a group is equal, as in PyTorch (sqrt'(0) = inf times a zero centred value
+ * would give NaN).
+ *
+ * <p>Conventions for empty arrays (a dimension of size 0), as NumPy and PyTorch: sum is 0,
+ * mean is NaN (0/0), logsumexp is -inf, max/min/argmax raise, and every gradient is an
+ * empty or zero tensor of the input's shape. {@code to(Device)} is differentiable: its
+ * gradient is {@code g} copied back to the input's device.
  */
 final class Rules {
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
@@ -57,6 +64,7 @@ final class Rules {
             case Primitive.Concat c -> concat(c, g, in);
             case Primitive.Pad pd -> new Tensor[] {g.pad(negate(pd.padding()), 0)};
             case Primitive.Cast c -> new Tensor[] {g.to(in[0].dtype())};
+            case Primitive.ToDevice d -> new Tensor[] {g.to(in[0].device())};
             case Primitive.Contiguous c -> new Tensor[] {g};
             case Primitive.Gather ga -> new Tensor[] {
                     Tensor.apply(new Primitive.ScatterAdd(ga.axis()), in[0].zerosLike(), in[1], g), null};

@@ -37,7 +37,8 @@ public final class Tensor {
     private final NDArray data;
     private final boolean requiresGrad;
     final Node node; // null for leaves and constants
-    private Tensor grad;
+    /** Written under this tensor's lock: threads may run backward() into one shared leaf. */
+    private volatile Tensor grad;
 
     Tensor(NDArray data, boolean requiresGrad, Node node) {
         this.data = data;
@@ -148,12 +149,18 @@ public final class Tensor {
     }
 
     /** Clears the accumulated gradient. */
-    public void zeroGrad() {
+    public synchronized void zeroGrad() {
         grad = null;
     }
 
-    void accumulateGrad(Tensor g) {
-        grad = grad == null ? g : grad.add(g);
+    /**
+     * Adds to {@link #grad()}. Synchronized, as PyTorch's accumulation is: threads that run
+     * backward() through one shared parameter (data-parallel on one machine) must not lose
+     * each other's read-add-write.
+     */
+    synchronized void accumulateGrad(Tensor g) {
+        Tensor prev = grad;
+        grad = prev == null ? g : prev.add(g);
     }
 
     /** Accumulates d(this)/d(leaf) into every leaf's {@link #grad()}; this must be a scalar. */
@@ -340,8 +347,15 @@ public final class Tensor {
         return sub(mean(ax, true)).square().sum(ax, keepdim).div((double) Math.max(0, count - correction));
     }
 
+    /**
+     * Standard deviation. Where a group's elements are all equal the variance is 0 and the
+     * gradient is 0, as in PyTorch, not sqrt'(0) * 0 = NaN: the root is taken of 1 there and
+     * the result replaced by a constant 0, so no gradient reaches that group at any order.
+     */
     public Tensor std(int[] axes, boolean keepdim, int correction) {
-        return var(axes, keepdim, correction).sqrt();
+        Tensor v = var(axes, keepdim, correction);
+        Tensor zero = v.eq(0);
+        return where(zero, v.zerosLikeScalar(), where(zero, v.onesLikeScalar(), v).sqrt());
     }
 
     /**
@@ -350,6 +364,9 @@ public final class Tensor {
      */
     public Tensor logsumexp(int[] axes, boolean keepdim) {
         int[] ax = Shapes.axes("logsumexp", axes, shape());
+        long group = 1;
+        for (int a : ax) group *= shape(a);
+        if (group == 0) return sum(ax, keepdim).add(Double.NEGATIVE_INFINITY); // log of an empty sum, as PyTorch
         NDArray m = data.max(ax, true);
         NDArray shift = NDArray.where(m.abs().lt(Double.POSITIVE_INFINITY), m, m.scalarLike(0));
         Tensor s = of(shift);
@@ -569,7 +586,7 @@ public final class Tensor {
         int a = Shapes.axis("split", axis, shape());
         long total = 0;
         for (int s : sizes) {
-            if (s < 0) throw new IllegalArgumentException("split: negative section " + Arrays.toString(sizes) + " for shape " + Shapes.str(shape()));
+            if (s < 0) throw new IllegalArgumentException("split: negative size in sizes " + Arrays.toString(sizes) + " (axis " + a + " of " + Shapes.str(shape()) + ")");
             total += s;
         }
         if (total != shape(a))
@@ -607,10 +624,13 @@ public final class Tensor {
         return apply(new Primitive.Cast(dtype), this);
     }
 
-    /** Moves to another device; the result is a leaf with the same requiresGrad flag. */
+    /**
+     * A copy on another device. Differentiable, as PyTorch's {@code .to()}: the gradient is
+     * copied back to this tensor's device.
+     */
     public Tensor to(Device device) {
         if (device.equals(device())) return this;
-        return new Tensor(data.to(device), requiresGrad, null);
+        return apply(new Primitive.ToDevice(device), this);
     }
 
     // ---- indexing ----------------------------------------------------------------------

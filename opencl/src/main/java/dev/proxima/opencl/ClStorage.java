@@ -10,8 +10,11 @@ import org.jocl.cl_mem;
  * A device buffer of one dtype. {@code NDArray} has no close(), so the buffer goes back to the
  * backend's {@link BufferPool} when this storage becomes unreachable (a {@link Cleaner}),
  * or earlier through {@link #close()}; whichever comes first releases it, exactly once.
- * Closing a storage that an array still views makes later kernels on it read garbage, so
- * close() is for code that owns the storage outright (benchmarks, tight loops).
+ * After close() the buffer may already hold another array's data, so every use of an array
+ * that views a closed storage (a kernel, a download) is an IllegalStateException naming the
+ * array; close() is for code that owns the storage outright (benchmarks, tight loops). CPU
+ * storages have no close(): the garbage collector alone frees them, so they cannot be used
+ * after release.
  */
 public final class ClStorage implements Storage, AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -21,6 +24,7 @@ public final class ClStorage implements Storage, AutoCloseable {
     private final int size;
     final cl_mem mem;
     private final Cleaner.Cleanable cleanable;
+    private volatile boolean closed;
 
     ClStorage(OpenClBackend backend, DType dtype, int size, cl_mem mem) {
         this.backend = backend;
@@ -45,7 +49,13 @@ public final class ClStorage implements Storage, AutoCloseable {
     /** Returns the buffer to the pool now. Idempotent. */
     @Override
     public void close() {
+        closed = true;
         cleanable.clean();
+    }
+
+    /** True once {@link #close()} has returned the buffer. */
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override public DType dtype() { return dtype; }

@@ -573,7 +573,12 @@ public final class OpenClBackend implements Backend {
     }
 
     private ClStorage storage(NDArray x, String op) {
-        if (x.storage() instanceof ClStorage s && s.backend() == this) return s;
+        if (x.storage() instanceof ClStorage s && s.backend() == this) {
+            if (s.isClosed())
+                throw new IllegalStateException("opencl " + op + ": array of shape " + Shapes.str(x.shape()) + ", " + x.dtype() + " on "
+                        + device + " was used after its storage was closed (its buffer may already hold another array)");
+            return s;
+        }
         throw new IllegalArgumentException("opencl " + op + ": array on " + x.device() + " passed to a kernel of "
                 + device + "; move it with to(Device)");
     }

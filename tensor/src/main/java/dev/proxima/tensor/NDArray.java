@@ -56,6 +56,7 @@ public final class NDArray {
 
     public static NDArray zeros(DType dtype, Device device, int... shape) {
         Backend be = device.backend();
+        if (device.kind().equals("cpu")) Shapes.checkHeap("zeros", dtype, shape);
         return wrap(be.allocate(dtype, Shapes.numel("zeros", shape)), shape);
     }
 
@@ -72,7 +73,8 @@ public final class NDArray {
     }
 
     public static NDArray full(double value, DType dtype, Device device, int... shape) {
-        Shapes.numel("full", shape);
+        if (device.kind().equals("cpu")) Shapes.checkHeap("full", dtype, shape);
+        else Shapes.numel("full", shape);
         return scalar(value, dtype, device).expand(shape).contiguous();
     }
 
@@ -92,8 +94,15 @@ public final class NDArray {
 
     /** {@code start, start + step, ...} below {@code end}, as NumPy's arange. */
     public static NDArray arange(double start, double end, double step, DType dtype) {
-        if (step == 0) throw new IllegalArgumentException("arange: step must not be 0");
-        int n = (int) Math.max(0, Math.ceil((end - start) / step));
+        if (!Double.isFinite(start) || !Double.isFinite(end) || !Double.isFinite(step))
+            throw new IllegalArgumentException("arange: start " + start + ", end " + end + " and step " + step + " must be finite");
+        if (step == 0) throw new IllegalArgumentException("arange: step must not be 0 (start " + start + ", end " + end + ")");
+        double count = Math.max(0, Math.ceil((end - start) / step));
+        if (count > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("arange: start " + start + ", end " + end + ", step " + step + " give "
+                    + (long) count + " values, more than 2^31-1");
+        int n = (int) count;
+        Shapes.checkHeap("arange", DType.FLOAT64, new int[] {n}); // the values are made in float64 first
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = start + i * step;
         return of(v, n).to(dtype);
@@ -106,6 +115,9 @@ public final class NDArray {
     /** {@code n} evenly spaced values from {@code start} to {@code end} inclusive. */
     public static NDArray linspace(double start, double end, int n, DType dtype) {
         if (n < 0) throw new IllegalArgumentException("linspace: negative count " + n);
+        if (!Double.isFinite(start) || !Double.isFinite(end))
+            throw new IllegalArgumentException("linspace: start " + start + " and end " + end + " must be finite");
+        Shapes.checkHeap("linspace", DType.FLOAT64, new int[] {n});
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = n == 1 ? start : start + (end - start) * i / (n - 1);
         if (n > 1) v[n - 1] = end;
@@ -113,6 +125,8 @@ public final class NDArray {
     }
 
     public static NDArray eye(int n, DType dtype) {
+        if (n < 0) throw new IllegalArgumentException("eye: negative size " + n);
+        Shapes.checkHeap("eye", DType.FLOAT64, new int[] {n, n});
         double[] v = new double[n * n];
         for (int i = 0; i < n; i++) v[i * n + i] = 1;
         return of(v, n, n).to(dtype);
@@ -189,9 +203,16 @@ public final class NDArray {
         return shape.length;
     }
 
-    /** Number of elements. */
+    /** Number of elements; an error for a view of more than 2^31-1 (see {@link #numel()}). */
     public int size() {
-        return Shapes.numel(shape);
+        return Shapes.numel("size", shape);
+    }
+
+    /** Number of elements, as a long: a broadcast view may describe more than 2^31-1. */
+    public long numel() {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return n;
     }
 
     public DType dtype() {
@@ -212,6 +233,7 @@ public final class NDArray {
 
     /** True when the elements are laid out row-major with no gaps (offset may be non-zero). */
     public boolean isContiguous() {
+        for (int d : shape) if (d == 0) return true; // no elements: any strides will do
         int s = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != s) return false;
@@ -435,7 +457,7 @@ public final class NDArray {
         if (step <= 0) throw new IllegalArgumentException("slice: step must be positive, got " + step);
         int n = shape[a];
         int s = clampIndex(start, n), e = clampIndex(end, n);
-        int len = e > s ? (e - s + step - 1) / step : 0;
+        int len = e > s ? (int) (((long) e - s + step - 1) / step) : 0; // long: step may be near 2^31
         int[] ns = shape.clone(), nst = strides.clone();
         ns[a] = len;
         nst[a] = strides[a] * step;
@@ -447,8 +469,8 @@ public final class NDArray {
     }
 
     private static int clampIndex(int i, int n) {
-        if (i < 0) i += n;
-        return Math.max(0, Math.min(n, i));
+        long j = i < 0 ? (long) i + n : i;
+        return (int) Math.max(0, Math.min(n, j));
     }
 
     /** The sub-array at {@code index} along {@code axis}, which is removed. */
@@ -472,6 +494,9 @@ public final class NDArray {
         for (int i = 0; i < n; i++) {
             int old = i < lead ? 1 : shape[i - lead];
             int want = newShape[i] == -1 && i >= lead ? old : newShape[i];
+            if (want < 0)
+                throw new IllegalArgumentException("expand: size " + newShape[i] + " in " + Arrays.toString(newShape) + " (dimension " + i
+                        + ") is negative" + (i < lead ? "; -1 keeps a dimension only where " + Shapes.str(shape) + " has one" : ""));
             if (want != old && old != 1)
                 throw new IllegalArgumentException("expand: cannot expand " + Shapes.str(shape) + " to " + Shapes.str(newShape)
                         + " (dimension " + i + ": " + old + " vs " + want + ")");
@@ -528,6 +553,7 @@ public final class NDArray {
     /** Applies a unary primitive. */
     public NDArray map(UnaryOp op) {
         if (!dtype().isFloating()) requireFloating(op.opName());
+        if (numel() > Integer.MAX_VALUE) Shapes.numel(op.opName(), shape); // names the op
         return backend().unary(op, this);
     }
 
@@ -844,6 +870,9 @@ public final class NDArray {
         boolean grows = false;
         for (int d = 0; d < shape.length; d++) {
             int before = padding[2 * d], after = padding[2 * d + 1];
+            if ((long) shape[d] + before + after > Integer.MAX_VALUE)
+                throw new IllegalArgumentException("pad: padding " + Arrays.toString(padding) + " makes axis " + d + " of shape "
+                        + Shapes.str(shape) + " longer than 2^31-1");
             outShape[d] = shape[d] + before + after;
             if (outShape[d] < 0)
                 throw new IllegalArgumentException("pad: padding " + Arrays.toString(padding) + " crops axis " + d + " of shape "

@@ -58,6 +58,8 @@ public final class Rng {
 
     /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
     public int[] permutation(int n) {
+        if (n < 0) throw new IllegalArgumentException("permutation: negative length " + n);
+        Shapes.checkHeap("permutation", DType.INT32, new int[] {n});
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
         long base = reserve(n);
@@ -70,6 +72,9 @@ public final class Rng {
 
     /** Uniform values in [low, high). */
     public NDArray uniform(double low, double high, DType dtype, Device device, int... shape) {
+        if (!Double.isFinite(low) || !Double.isFinite(high) || low > high)
+            throw new IllegalArgumentException("uniform: bounds low " + low + " and high " + high + " must be finite with low <= high");
+        Shapes.checkHeap("uniform", DType.FLOAT64, shape); // drawn in float64 first
         int n = Shapes.numel("uniform", shape);
         long base = reserve(n);
         double[] v = new double[n];
@@ -88,6 +93,9 @@ public final class Rng {
 
     /** Normal values with the given mean and standard deviation (Box-Muller, two counters per value). */
     public NDArray normal(double mean, double std, DType dtype, Device device, int... shape) {
+        if (!Double.isFinite(mean) || !Double.isFinite(std) || std < 0)
+            throw new IllegalArgumentException("normal: mean " + mean + " and std " + std + " must be finite with std >= 0");
+        Shapes.checkHeap("normal", DType.FLOAT64, shape); // drawn in float64 first
         int n = Shapes.numel("normal", shape);
         long base = reserve(2L * n);
         double[] v = new double[n];

@@ -47,7 +47,23 @@ public final class Shapes {
                         + " do not broadcast (dimension " + i + ": " + da + " vs " + db + ")");
             out[i] = da == 1 ? db : da;
         }
+        numel(op, out); // a result past 2^31-1 elements: say which op asked for it
         return out;
+    }
+
+    /**
+     * Checks, before allocating, that an array of {@code shape} and {@code dtype} fits in the
+     * Java heap at all ({@link Runtime#maxMemory()}; what is free now is not the limit, since
+     * a collection may free more). Past it the JVM would throw a bare OutOfMemoryError; this
+     * says what was asked for and what the heap allows, as PyTorch's allocator does.
+     */
+    public static void checkHeap(String op, DType dtype, int[] shape) {
+        long bytes = (long) numel(op, shape) * dtype.byteSize();
+        long max = Runtime.getRuntime().maxMemory();
+        if (bytes > max)
+            throw new IllegalArgumentException(op + ": a " + dtype + " array of shape " + str(shape) + " needs " + bytes
+                    + " bytes, more than the Java heap allows (" + max + " bytes maximum); raise it with -Xmx"
+                    + " (the proxima launcher passes PROXIMA_JAVA_OPTS to java)");
     }
 
     /** Resolves a possibly negative axis against {@code ndim}. */

@@ -81,13 +81,13 @@ public final class CpuBackend implements Backend {
         Object o = storage(out).data, xs = storage(x).data;
         int size = out.size(), xo = x.offset();
         if (x.isContiguous()) {
-            if (size < Parallel.GRAIN) Simd.ROWS.unary(op, xs, xo, 1, o, 0, size);
-            else Parallel.forRange(size, 1, Parallel.GRAIN, 64, (f, t) -> Simd.ROWS.unary(op, xs, xo + f, 1, o, f, t - f));
+            if (size < Parallel.GRAIN) Simd.rows().unary(op, xs, xo, 1, o, 0, size);
+            else Parallel.forRange(size, 1, Parallel.GRAIN, 64, (f, t) -> Simd.rows().unary(op, xs, xo + f, 1, o, f, t - f));
             return out;
         }
         Strided walk = new Strided(x.shape(), new int[][] {out.strides(), x.strides()});
         int in = walk.innerStride(1);
-        rows(walk, new int[] {0, xo}, (off, n) -> Simd.ROWS.unary(op, xs, off[1], in, o, off[0], n));
+        rows(walk, new int[] {0, xo}, (off, n) -> Simd.rows().unary(op, xs, off[1], in, o, off[0], n));
         return out;
     }
 
@@ -98,14 +98,14 @@ public final class CpuBackend implements Backend {
         int size = out.size(), ao = a.offset(), bo = b.offset();
         int fa = flatStride(a), fb = flatStride(b);
         if (fa >= 0 && fb >= 0) {
-            if (size < Parallel.GRAIN) Simd.ROWS.binary(op, as, ao, fa, bs, bo, fb, o, 0, size);
+            if (size < Parallel.GRAIN) Simd.rows().binary(op, as, ao, fa, bs, bo, fb, o, 0, size);
             else Parallel.forRange(size, 1, Parallel.GRAIN, 64,
-                    (f, t) -> Simd.ROWS.binary(op, as, ao + f * fa, fa, bs, bo + f * fb, fb, o, f, t - f));
+                    (f, t) -> Simd.rows().binary(op, as, ao + f * fa, fa, bs, bo + f * fb, fb, o, f, t - f));
             return out;
         }
         Strided walk = new Strided(a.shape(), new int[][] {out.strides(), a.strides(), b.strides()});
         int sa = walk.innerStride(1), sb = walk.innerStride(2);
-        rows(walk, new int[] {0, ao, bo}, (off, n) -> Simd.ROWS.binary(op, as, off[1], sa, bs, off[2], sb, o, off[0], n));
+        rows(walk, new int[] {0, ao, bo}, (off, n) -> Simd.rows().binary(op, as, off[1], sa, bs, off[2], sb, o, off[0], n));
         return out;
     }
 
@@ -175,7 +175,7 @@ public final class CpuBackend implements Backend {
             int xo = x.offset();
             Parallel.forChunks(chunks, (c, unused) -> {
                 int from = (int) ((long) len * c / chunks), to = (int) ((long) len * (c + 1) / chunks);
-                part[c] = Simd.ROWS.reduce(op, xd, xo + from * xs, xs, to - from);
+                part[c] = Simd.rows().reduce(op, xd, xo + from * xs, xs, to - from);
             });
             double r = op.identity();
             for (double p : part) r = op.combine(r, p);
@@ -201,7 +201,7 @@ public final class CpuBackend implements Backend {
                 }
                 int from = (int) ((long) rows * c / chunks), to = (int) ((long) rows * (c + 1) / chunks);
                 if (walk.shape.length == 2 && as == 1) // rows of a matrix into one row: one call
-                    Simd.ROWS.accumulate(op, mine, 0, xd, base[1] + from * walk.strides[1][0], xs, len, to - from, walk.strides[1][0]);
+                    Simd.rows().accumulate(op, mine, 0, xd, base[1] + from * walk.strides[1][0], xs, len, to - from, walk.strides[1][0]);
                 else walk.forRows(base, from, to, reduceRows(op, mine, xd, as, xs));
             });
             for (int c = 1; c < chunks; c++)
@@ -214,8 +214,8 @@ public final class CpuBackend implements Backend {
     }
 
     private static Strided.Row reduceRows(ReduceOp op, double[] acc, Object xd, int as, int xs) {
-        if (as == 0) return (off, n) -> acc[off[0]] = op.combine(acc[off[0]], Simd.ROWS.reduce(op, xd, off[1], xs, n));
-        if (as == 1) return (off, n) -> Simd.ROWS.accumulate(op, acc, off[0], xd, off[1], xs, n, 1, 0);
+        if (as == 0) return (off, n) -> acc[off[0]] = op.combine(acc[off[0]], Simd.rows().reduce(op, xd, off[1], xs, n));
+        if (as == 1) return (off, n) -> Simd.rows().accumulate(op, acc, off[0], xd, off[1], xs, n, 1, 0);
         CpuStorage s = new CpuStorage(xd);
         return (off, n) -> {
             for (int i = 0; i < n; i++) acc[off[0] + i * as] = op.combine(acc[off[0] + i * as], s.read(off[1] + i * xs));
@@ -267,7 +267,7 @@ public final class CpuBackend implements Backend {
         Parallel.forRange(walk.rowCount(), (long) walk.rowLength() * len * 8, Parallel.GRAIN, 1,
                 (from, to) -> walk.forRows(new int[] {0, x.offset()}, from, to, (off, n) -> {
                     for (int j = 0; j < n; j++)
-                        Simd.ROWS.softmax(xd, off[1] + j * ks, stride, o, off[0] + j * os, ostride, len, log);
+                        Simd.rows().softmax(xd, off[1] + j * ks, stride, o, off[0] + j * os, ostride, len, log);
                 }));
         return out;
     }
@@ -349,6 +349,7 @@ public final class CpuBackend implements Backend {
     // ---- helpers -----------------------------------------------------------------------
 
     private static NDArray fresh(DType dtype, int[] shape) {
+        Shapes.checkHeap("cpu kernel result", dtype, shape);
         return NDArray.wrap(CpuStorage.allocate(dtype, Shapes.numel(shape)), shape);
     }
 

@@ -37,7 +37,7 @@ final class Gemm {
             else java.util.Arrays.fill((double[]) c, co, co + m * n, 0.0);
             return;
         }
-        Kernel kernel = Simd.GEMM;
+        Kernel kernel = Simd.gemm();
         long work = (long) m * n * k;
         if (!parallel || work < PARALLEL_WORK || Parallel.threads() == 1) {
             kernel.block(m, n, k, a, ao, ars, acs, b, bo, brs, bcs, c, co, 0, m, 0, n);

@@ -13,7 +13,8 @@ import java.util.concurrent.ForkJoinTask;
  * helps with the queued work instead of blocking a thread the work needs.
  */
 public final class Parallel {
-    private static final int THREADS = configuredThreads();
+    /** 0 until first use; then the validated setting. */
+    private static volatile int threads;
 
     /**
      * Elements below which elementwise work stays on the calling thread. Handing a task to
@@ -24,7 +25,7 @@ public final class Parallel {
 
     /** Created on first parallel use, so that small-array programs never start threads. */
     private static final class Pool {
-        static final ForkJoinPool POOL = new ForkJoinPool(THREADS, p -> {
+        static final ForkJoinPool POOL = new ForkJoinPool(threads(), p -> {
             var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
             t.setName("proxima-cpu-" + t.getPoolIndex());
             t.setDaemon(true);
@@ -41,7 +42,9 @@ public final class Parallel {
 
     /** The number of threads kernels may use. */
     public static int threads() {
-        return THREADS;
+        int t = threads;
+        if (t == 0) threads = t = parseThreads(System.getProperty("proxima.threads"), System.getenv("PROXIMA_THREADS"));
+        return t;
     }
 
     /**
@@ -70,11 +73,11 @@ public final class Parallel {
 
     /** How many chunks {@link #forRange} would use; callers that keep per-chunk partial results size them by it. */
     static int chunks(int n, long workPerIndex, long minWork, int align) {
-        if (THREADS == 1 || n <= align) return 1;
+        if (n <= align || threads() == 1) return 1;
         long total = (long) n * Math.max(workPerIndex, 1);
         long byWork = total / Math.max(minWork, 1);
         int units = (n + align - 1) / align;
-        return (int) Math.max(1, Math.min(Math.min(THREADS, byWork), units));
+        return (int) Math.max(1, Math.min(Math.min(threads(), byWork), units));
     }
 
     /** Runs {@code body} for chunk indices {@code 0..chunks-1} in parallel (chunk 0 on the caller). */
@@ -92,8 +95,15 @@ public final class Parallel {
         for (ForkJoinTask<?> t : tasks) t.join();
     }
 
-    private static int configuredThreads() {
-        String v = System.getProperty("proxima.threads", System.getenv("PROXIMA_THREADS"));
+    /**
+     * The thread count from the system property (first) or the environment variable; the
+     * processor count when both are unset. Validated at first use, so a bad value is an
+     * IllegalArgumentException naming the setting at every kernel that needs threads, not an
+     * ExceptionInInitializerError once.
+     */
+    static int parseThreads(String property, String env) {
+        String v = property != null ? property : env;
+        String name = property != null ? "-Dproxima.threads" : "PROXIMA_THREADS";
         if (v == null || v.isBlank()) return Runtime.getRuntime().availableProcessors();
         try {
             int n = Integer.parseInt(v.trim());
@@ -101,6 +111,6 @@ public final class Parallel {
         } catch (NumberFormatException ignored) {
             // fall through to the error below
         }
-        throw new IllegalStateException("proxima.threads / PROXIMA_THREADS = '" + v + "': expected a positive integer");
+        throw new IllegalArgumentException(name + "=" + v + ": expected a positive integer (the number of CPU kernel threads)");
     }
 }

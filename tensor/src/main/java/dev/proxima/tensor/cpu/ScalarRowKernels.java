@@ -11,6 +11,7 @@ import dev.proxima.tensor.UnaryOp;
 final class ScalarRowKernels implements RowKernels {
     @Override
     public void unary(UnaryOp op, Object x, int xo, int xs, Object out, int oo, int n) {
+        if (n == 0) return; // an empty array may sit at any offset, even past its storage
         if (x instanceof float[] xf) {
             float[] of = (float[]) out;
             for (int i = 0; i < n; i++) of[oo + i] = (float) op.apply(xf[xo + i * xs]);
@@ -22,6 +23,7 @@ final class ScalarRowKernels implements RowKernels {
 
     @Override
     public void binary(BinaryOp op, Object a, int ao, int as, Object b, int bo, int bs, Object out, int oo, int n) {
+        if (n == 0) return; // an empty array may sit at any offset, even past its storage
         if (a instanceof float[] af) {
             float[] bf = (float[]) b, of = (float[]) out;
             for (int i = 0; i < n; i++) of[oo + i] = (float) op.apply(af[ao + i * as], bf[bo + i * bs]);
@@ -33,6 +35,12 @@ final class ScalarRowKernels implements RowKernels {
 
     @Override
     public double reduce(ReduceOp op, Object x, int xo, int xs, int n) {
+        // A broadcast row (stride 0) is one value n times: O(1), so reductions over views of
+        // billions of elements (expand(70000, 70000).sum()) take no time. PROD keeps the loop.
+        if (xs == 0 && n > 0 && op != ReduceOp.PROD) {
+            double v = x instanceof float[] f ? f[xo] : ((double[]) x)[xo];
+            return op == ReduceOp.SUM ? v * n : op.combine(op.identity(), v);
+        }
         double acc = op.identity();
         if (x instanceof float[] xf) {
             for (int i = 0; i < n; i++) acc = op.combine(acc, xf[xo + i * xs]);

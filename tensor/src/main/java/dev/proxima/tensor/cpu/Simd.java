@@ -3,7 +3,7 @@ package dev.proxima.tensor.cpu;
 import java.util.logging.Logger;
 
 /**
- * Chooses the CPU kernel path once, at class load. The Vector API path runs when the
+ * Chooses the CPU kernel path once, at first use. The Vector API path runs when the
  * {@code jdk.incubator.vector} module is in the boot layer (started with
  * {@code --add-modules jdk.incubator.vector}); otherwise the scalar path runs and one log line
  * says so. The system property {@code proxima.simd=vector|scalar} forces a path ({@code vector}
@@ -17,61 +17,79 @@ public final class Simd {
     private static final String VECTOR_ROWS = "dev.proxima.tensor.cpu.VectorRowKernels";
     private static final String VECTOR_GEMM = "dev.proxima.tensor.cpu.VectorGemm";
 
-    static final RowKernels ROWS;
-    static final Gemm.Kernel GEMM;
-    private static final String PATH;
-    private static final int FLOAT_LANES;
+    /** The chosen kernels; null until first use. */
+    private record Choice(RowKernels rows, Gemm.Kernel gemm, String path, int floatLanes) {}
 
-    static {
-        String forced = System.getProperty("proxima.simd", "auto").trim().toLowerCase();
+    private static volatile Choice choice;
+
+    private Simd() {}
+
+    /** The row kernels of the chosen path. */
+    static RowKernels rows() {
+        return choose().rows;
+    }
+
+    /** The gemm micro-kernel of the chosen path. */
+    static Gemm.Kernel gemm() {
+        return choose().gemm;
+    }
+
+    /**
+     * Validates {@code proxima.simd} and loads the kernels, once, at first use. A bad setting
+     * throws here, naming the setting and its allowed values, at every use (rather than a
+     * static initializer's ExceptionInInitializerError once and NoClassDefFoundError after).
+     */
+    private static Choice choose() {
+        Choice c = choice;
+        if (c != null) return c;
+        synchronized (Simd.class) {
+            if (choice == null) choice = load(parseSetting(System.getProperty("proxima.simd")));
+            return choice;
+        }
+    }
+
+    /** The value of {@code proxima.simd}: auto (also when unset), vector or scalar. */
+    static String parseSetting(String value) {
+        String v = value == null ? "auto" : value.trim().toLowerCase();
+        if (!v.equals("scalar") && !v.equals("auto") && !v.equals("vector"))
+            throw new IllegalArgumentException("-Dproxima.simd=" + value + ": expected auto, vector or scalar");
+        return v;
+    }
+
+    private static Choice load(String forced) {
         boolean present = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        RowKernels rows = null;
-        Gemm.Kernel gemm = null;
-        int lanes = 1;
-        String why = null;
         if (forced.equals("vector") && !present)
-            throw new IllegalStateException("proxima.simd=vector but the jdk.incubator.vector module is absent: run java with --add-modules jdk.incubator.vector");
-        if (!forced.equals("scalar") && !forced.equals("auto") && !forced.equals("vector"))
-            throw new IllegalStateException("proxima.simd=" + forced + ": expected auto, vector or scalar");
+            throw new IllegalStateException("-Dproxima.simd=vector but the jdk.incubator.vector module is absent: run java with --add-modules jdk.incubator.vector");
+        String why = null;
         if (present && !forced.equals("scalar")) {
             try {
-                rows = (RowKernels) Class.forName(VECTOR_ROWS).getDeclaredConstructor().newInstance();
-                lanes = (int) Class.forName(VECTOR_ROWS).getDeclaredMethod("floatLanes").invoke(null);
-                gemm = (Gemm.Kernel) Class.forName(VECTOR_GEMM).getDeclaredConstructor().newInstance();
+                RowKernels rows = (RowKernels) Class.forName(VECTOR_ROWS).getDeclaredConstructor().newInstance();
+                int lanes = (int) Class.forName(VECTOR_ROWS).getDeclaredMethod("floatLanes").invoke(null);
+                Gemm.Kernel gemm = (Gemm.Kernel) Class.forName(VECTOR_GEMM).getDeclaredConstructor().newInstance();
+                return new Choice(rows, gemm, "vector", lanes);
             } catch (ReflectiveOperationException | LinkageError e) {
-                if (forced.equals("vector")) throw new IllegalStateException("proxima.simd=vector: cannot load the Vector API kernels", e);
+                if (forced.equals("vector")) throw new IllegalStateException("-Dproxima.simd=vector: cannot load the Vector API kernels", e);
                 why = "Vector API kernels unavailable (" + e + ")";
-                rows = null;
             }
         } else if (!present) {
             why = "jdk.incubator.vector is not in the boot layer (add --add-modules jdk.incubator.vector for SIMD)";
         }
-        if (rows == null) {
-            rows = new ScalarRowKernels();
-            gemm = new Gemm.Scalar();
-            lanes = 1;
-            if (why != null) LOG.info("Proxima CPU kernels: scalar path; " + why);
-        }
-        ROWS = rows;
-        GEMM = gemm;
-        PATH = rows instanceof ScalarRowKernels ? "scalar" : "vector";
-        FLOAT_LANES = lanes;
+        if (why != null) LOG.info("Proxima CPU kernels: scalar path; " + why);
+        return new Choice(new ScalarRowKernels(), new Gemm.Scalar(), "scalar", 1);
     }
-
-    private Simd() {}
 
     /** True when the Vector API kernels are in use. */
     public static boolean vectorized() {
-        return PATH.equals("vector");
+        return path().equals("vector");
     }
 
     /** {@code vector} or {@code scalar}. */
     public static String path() {
-        return PATH;
+        return choose().path;
     }
 
     /** float32 lanes per SIMD register on the vector path (1 on the scalar path). */
     public static int floatLanes() {
-        return FLOAT_LANES;
+        return choose().floatLanes;
     }
 }

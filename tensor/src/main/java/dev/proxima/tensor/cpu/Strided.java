@@ -27,7 +27,9 @@ final class Strided {
         }
         for (int d = 0; d < nd; d++) {
             if (shape[d] == 1 && nd > 1) continue; // size-1 dims contribute nothing
-            if (k > 0 && mergeable(s[k - 1], st, k - 1, shape[d], strides, d)) {
+            // Merged sizes stay ints: a view (stride-0 broadcast) may describe more than 2^31-1
+            // elements, and a merged size that wrapped around would silently drop most of them.
+            if (k > 0 && (long) s[k - 1] * shape[d] <= Integer.MAX_VALUE && mergeable(s[k - 1], st, k - 1, shape[d], strides, d)) {
                 s[k - 1] *= shape[d];
                 for (int o = 0; o < ops; o++) st[o][k - 1] = strides[o][d];
                 continue;
@@ -56,9 +58,12 @@ final class Strided {
     }
 
     int rowCount() {
-        int n = 1;
+        long n = 1;
         for (int i = 0; i < shape.length - 1; i++) n *= shape[i];
-        return n;
+        if (n > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("cpu kernel: a view of shape " + java.util.Arrays.toString(shape)
+                    + " (after merging) has more than 2^31-1 rows; make it contiguous in smaller pieces");
+        return (int) n;
     }
 
     int innerStride(int operand) {

@@ -5,6 +5,7 @@ import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -41,21 +42,27 @@ public final class VectorRowKernels implements RowKernels {
 
     // ---- elementwise loops, one per element type -------------------------------------
 
-    /** False for the ops with no Vector API operator: they run the scalar definition. */
-    private static boolean vectorizable(UnaryOp op) {
+    /**
+     * The ops with a vector loop for this element type; the others run the scalar definition.
+     * float32 transcendentals use {@link VectorMath}'s polynomials. float64 ones, sin, cos,
+     * erf and pow run the scalar definitions (Math.*, which the interpreter and the JIT
+     * compute alike): the Vector API's own transcendental operators round differently once C2
+     * replaces their fallback with SIMD library calls, which made results depend on warm-up.
+     */
+    private static boolean vectorizable(UnaryOp op, boolean isFloat) {
         return switch (op) {
-            case GELU, ERF -> false; // erf has no Vector API operator
-            case NEG, ABS, EXP, LOG, LOG1P, EXPM1, SQRT, RSQRT, SQUARE, RECIPROCAL, SIN, COS, TANH,
-                 SIGMOID, RELU, GELU_TANH, SILU, SIGN, SOFTPLUS -> true;
+            case GELU, ERF, SIN, COS -> false;
+            case EXP, LOG, LOG1P, EXPM1, TANH, SIGMOID, GELU_TANH, SILU, SOFTPLUS -> isFloat;
+            case NEG, ABS, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, SIGN -> true;
         };
     }
 
     /*
      * The unary loops, like the binary ones below, switch over the op inside the loop body
      * with typed vectors: see the note there on why no helper method sits between the load
-     * and the store. The transcendental functions (calls into the JDK's SIMD math stubs) have
-     * a loop of their own: once two of them were compiled into one loop with the algebraic
-     * ops, C2 boxed every vector of that loop and all of its ops ran at half speed.
+     * and the store. The transcendental functions have a loop of their own: once two of them
+     * were compiled into one loop with the algebraic ops, C2 boxed every vector of that loop
+     * and all of its ops ran at half speed.
      */
 
     private static boolean algebraic(UnaryOp op) {
@@ -87,39 +94,105 @@ public final class VectorRowKernels implements RowKernels {
         }
     }
 
+    /*
+     * The float32 transcendentals, in two loops: one around a single VectorMath.exp call, one
+     * around a single VectorMath.log call. What differs between the ops of a loop is done by
+     * blends with loop-invariant masks before the call, and by a switch after it whose cases
+     * are plain arithmetic ending in a store. Why: C2 inlines a call only at a site that was
+     * hot when the loop was compiled, and a vector that crosses a call that was not inlined
+     * is boxed; with one call per op inside a switch, tanh and log ran 3-10x slower than exp.
+     * softplus and expm1 need both: the exp loop writes e into the output, then the log loop
+     * reads it back from there (aux) element by element.
+     */
     private static void transcendentalFloat(UnaryOp op, float[] x, int xo, float[] o, int oo, int end) {
-        FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);
-        FloatVector geluK = FloatVector.broadcast(F, 0.044715f), geluC2 = FloatVector.broadcast(F, 2 * 0.79788456080286536f);
+        switch (op) {
+            case EXP -> expLoop(x, xo, o, oo, end);
+            case TANH, SIGMOID, SILU, GELU_TANH -> expFamily(op, x, xo, o, oo, end);
+            case LOG, LOG1P -> logFamily(op, x, xo, x, xo, o, oo, end);
+            case SOFTPLUS, EXPM1 -> {
+                expFamily(op, x, xo, o, oo, end);
+                logFamily(op, x, xo, o, oo, o, oo, end);
+            }
+            default -> throw new AssertionError(op + " is not a float32 transcendental");
+        }
+    }
+
+    /** exp alone, the most used, without the family's blends. */
+    private static void expLoop(float[] x, int xo, float[] o, int oo, int end) {
+        for (int i = 0; i < end; i += FL) VectorMath.exp(FloatVector.fromArray(F, x, xo + i)).intoArray(o, oo + i);
+    }
+
+    /**
+     * exp(x) (EXPM1's first pass), exp(-|x|) (SOFTPLUS's first pass), tanh, and
+     * sigmoid(s) times 1 (SIGMOID), x (SILU) or x with s = 2 sqrt(2/pi) (x + 0.044715 x^3)
+     * (GELU_TANH, as 0.5 (1 + tanh(s/2)) = sigmoid(s), which avoids the cancellation of
+     * 1 + tanh for negative arguments). Sigmoid is 1/(1+e) or e/(1+e) with e = exp(-|s|) <= 1,
+     * so neither branch overflows; tanh is an odd polynomial below |x| = 0.625 (Cephes'
+     * tanhf), else (1 - e)/(1 + e) with e = exp(-2|x|), signed.
+     */
+    private static void expFamily(UnaryOp op, float[] x, int xo, float[] o, int oo, int end) {
+        VectorMask<Float> plainArg = F.maskAll(op == UnaryOp.EXP || op == UnaryOp.EXPM1);
+        VectorMask<Float> gelu = F.maskAll(op == UnaryOp.GELU_TANH), timesX = F.maskAll(op == UnaryOp.SILU || op == UnaryOp.GELU_TANH);
+        float negScale = op == UnaryOp.TANH ? -2f : -1f;
+        FloatVector one = FloatVector.broadcast(F, 1f);
         for (int i = 0; i < end; i += FL) {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector s = v.blend(v.mul(v).mul(v).mul(0.044715f).add(v).mul(2 * 0.79788456080286536f), gelu);
+            FloatVector e = VectorMath.exp(s.abs().mul(negScale).blend(v, plainArg));
             switch (op) {
-                case EXP -> v.lanewise(VectorOperators.EXP).intoArray(o, oo + i);
-                case LOG -> v.lanewise(VectorOperators.LOG).intoArray(o, oo + i);
-                case LOG1P -> v.lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
-                case EXPM1 -> v.lanewise(VectorOperators.EXPM1).intoArray(o, oo + i);
-                case SIN -> v.lanewise(VectorOperators.SIN).intoArray(o, oo + i);
-                case COS -> v.lanewise(VectorOperators.COS).intoArray(o, oo + i);
-                case TANH -> v.lanewise(VectorOperators.TANH).intoArray(o, oo + i);
-                case SOFTPLUS -> v.max(zero).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P))
-                        .intoArray(o, oo + i);
-                // sigmoid(z) as 1/(1+e) or e/(1+e) with e = exp(-|z|) <= 1, so neither branch overflows.
-                // GELU_TANH uses 0.5 (1 + tanh(u)) = sigmoid(2u), which avoids the cancellation
-                // of 1 + tanh(u) for negative u.
-                // (No vector-valued ?: here: a vector that reaches a merge is boxed on every path.)
-                case SIGMOID -> {
-                    FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    r.blend(e.mul(r), v.compare(VectorOperators.LT, 0)).intoArray(o, oo + i);
+                case TANH -> {
+                    FloatVector z = v.mul(v);
+                    FloatVector p = z.fma(FloatVector.broadcast(F, -5.70498872745e-3f), FloatVector.broadcast(F, 2.06390887954e-2f))
+                            .fma(z, FloatVector.broadcast(F, -5.37397155531e-2f)).fma(z, FloatVector.broadcast(F, 1.33314422036e-1f))
+                            .fma(z, FloatVector.broadcast(F, -3.33332819422e-1f));
+                    FloatVector small = p.mul(z).fma(v, v);
+                    FloatVector large = one.sub(e).div(e.add(one));
+                    FloatVector a = v.abs();
+                    large.blend(large.neg(), v.compare(VectorOperators.LT, 0f)).blend(small, a.compare(VectorOperators.LT, 0.625f))
+                            .blend(v, a.compare(VectorOperators.EQ, 0f)) // keeps -0
+                            .intoArray(o, oo + i);
                 }
-                case SILU -> {
-                    FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), v.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
+                case SIGMOID, SILU, GELU_TANH -> {
+                    // One division (1 or e over 1 + e), not 1/(1+e) then e * that: one rounding less.
+                    one.blend(e, s.compare(VectorOperators.LT, 0f)).div(e.add(one)).mul(one.blend(v, timesX)).intoArray(o, oo + i);
                 }
-                case GELU_TANH -> {
-                    FloatVector u = v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2);
-                    FloatVector e = u.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), u.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
+                default -> e.intoArray(o, oo + i); // EXP, EXPM1, SOFTPLUS
+            }
+        }
+    }
+
+    /**
+     * log, log1p, and the second passes of softplus (max(x, 0) + log1p(e), e = exp(-|x|) in
+     * aux) and expm1 (Kahan's (u - 1) x / ln u with u = exp(x) in aux, exact in the rounding of
+     * u). log1p(t) is ln u - ((u - 1) - t)/u with u = 1 + t: the second term restores what
+     * rounding u lost.
+     */
+    private static void logFamily(UnaryOp op, float[] x, int xo, float[] aux, int ao, float[] o, int oo, int end) {
+        VectorMask<Float> ofAux = F.maskAll(op == UnaryOp.SOFTPLUS || op == UnaryOp.EXPM1);
+        float plusOne = op == UnaryOp.LOG1P || op == UnaryOp.SOFTPLUS ? 1f : 0f;
+        FloatVector one = FloatVector.broadcast(F, 1f), inf = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
+        for (int i = 0; i < end; i += FL) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + i);
+            FloatVector t = v.blend(FloatVector.fromArray(F, aux, ao + i), ofAux);
+            FloatVector u = t.add(plusOne);
+            FloatVector l = VectorMath.logSpecials(u, VectorMath.log(u));
+            switch (op) {
+                case LOG -> l.intoArray(o, oo + i);
+                case EXPM1 -> {
+                    FloatVector um1 = u.sub(one);
+                    um1.mul(v.div(l)) // x / ln u first: (u - 1) x may overflow
+                            .blend(v, u.compare(VectorOperators.EQ, 1f)) // also keeps -0 and NaN
+                            .blend(one.neg(), um1.compare(VectorOperators.EQ, -1f))
+                            .blend(u, u.compare(VectorOperators.EQ, inf))
+                            .intoArray(o, oo + i);
                 }
-                default -> throw new AssertionError(op + " is not transcendental");
+                default -> { // LOG1P, SOFTPLUS
+                    // At u = 0 (t = -1) and u = +inf the correction is 0/0 or inf/inf: ln u is the
+                    // answer; at u = 1, t itself (-0 included).
+                    FloatVector r = l.sub(u.sub(one).sub(t).div(u)).blend(t, u.compare(VectorOperators.EQ, 1f))
+                            .blend(l, u.compare(VectorOperators.EQ, 0f).or(u.compare(VectorOperators.EQ, inf)));
+                    r.add(v.max(0f)).blend(r, ofAux.not()).intoArray(o, oo + i); // softplus adds max(x, 0)
+                }
             }
         }
     }
@@ -146,43 +219,6 @@ public final class VectorRowKernels implements RowKernels {
         }
     }
 
-    private static void transcendentalDouble(UnaryOp op, double[] x, int xo, double[] o, int oo, int end) {
-        DoubleVector one = DoubleVector.broadcast(D, 1), zero = DoubleVector.zero(D);
-        DoubleVector geluK = DoubleVector.broadcast(D, 0.044715), geluC2 = DoubleVector.broadcast(D, 2 * 0.79788456080286536);
-        for (int i = 0; i < end; i += DL) {
-            DoubleVector v = DoubleVector.fromArray(D, x, xo + i);
-            switch (op) {
-                case EXP -> v.lanewise(VectorOperators.EXP).intoArray(o, oo + i);
-                case LOG -> v.lanewise(VectorOperators.LOG).intoArray(o, oo + i);
-                case LOG1P -> v.lanewise(VectorOperators.LOG1P).intoArray(o, oo + i);
-                case EXPM1 -> v.lanewise(VectorOperators.EXPM1).intoArray(o, oo + i);
-                case SIN -> v.lanewise(VectorOperators.SIN).intoArray(o, oo + i);
-                case COS -> v.lanewise(VectorOperators.COS).intoArray(o, oo + i);
-                case TANH -> v.lanewise(VectorOperators.TANH).intoArray(o, oo + i);
-                case SOFTPLUS -> v.max(zero).add(v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P))
-                        .intoArray(o, oo + i);
-                // sigmoid(z) as 1/(1+e) or e/(1+e) with e = exp(-|z|) <= 1, so neither branch overflows.
-                // GELU_TANH uses 0.5 (1 + tanh(u)) = sigmoid(2u), which avoids the cancellation
-                // of 1 + tanh(u) for negative u.
-                // (No vector-valued ?: here: a vector that reaches a merge is boxed on every path.)
-                case SIGMOID -> {
-                    DoubleVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    r.blend(e.mul(r), v.compare(VectorOperators.LT, 0)).intoArray(o, oo + i);
-                }
-                case SILU -> {
-                    DoubleVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), v.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
-                }
-                case GELU_TANH -> {
-                    DoubleVector u = v.add(v.mul(v).mul(v).mul(geluK)).mul(geluC2);
-                    DoubleVector e = u.abs().neg().lanewise(VectorOperators.EXP), r = one.div(e.add(one));
-                    v.mul(r.blend(e.mul(r), u.compare(VectorOperators.LT, 0))).intoArray(o, oo + i);
-                }
-                default -> throw new AssertionError(op + " is not transcendental");
-            }
-        }
-    }
-
     /*
      * The binary loops switch over the op inside the loop body, with typed vectors and no
      * helper method between the load and the store. A helper (generic or not) is inlined by
@@ -203,7 +239,7 @@ public final class VectorRowKernels implements RowKernels {
                 case SUB -> x.sub(y).intoArray(o, oo + i);
                 case MUL -> x.mul(y).intoArray(o, oo + i);
                 case DIV -> x.div(y).intoArray(o, oo + i);
-                case POW -> x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
+                case POW -> throw new AssertionError("pow runs the scalar definition");
                 // Vector MAX/MIN follow Math.max/min: NaN propagates and -0 < +0.
                 case MAXIMUM -> x.lanewise(VectorOperators.MAX, y).intoArray(o, oo + i);
                 case MINIMUM -> x.lanewise(VectorOperators.MIN, y).intoArray(o, oo + i);
@@ -228,7 +264,7 @@ public final class VectorRowKernels implements RowKernels {
                 case SUB -> x.sub(y).intoArray(o, oo + i);
                 case MUL -> x.mul(y).intoArray(o, oo + i);
                 case DIV -> x.div(y).intoArray(o, oo + i);
-                case POW -> x.lanewise(VectorOperators.POW, y).intoArray(o, oo + i);
+                case POW -> throw new AssertionError("pow runs the scalar definition");
                 case MAXIMUM -> x.lanewise(VectorOperators.MAX, y).intoArray(o, oo + i);
                 case MINIMUM -> x.lanewise(VectorOperators.MIN, y).intoArray(o, oo + i);
                 case EQ -> zero.blend(one, x.compare(VectorOperators.EQ, y)).intoArray(o, oo + i);
@@ -245,9 +281,10 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public void unary(UnaryOp op, Object x, int xo, int xs, Object out, int oo, int n) {
+        if (n == 0) return; // an empty array may sit at any offset, even past its storage
         if (xs == 0) {
             fill(out, oo, n, op.apply(x instanceof float[] f ? f[xo] : ((double[]) x)[xo]));
-        } else if (xs != 1 || !vectorizable(op)) {
+        } else if (xs != 1 || !vectorizable(op, x instanceof float[])) {
             SCALAR.unary(op, x, xo, xs, out, oo, n);
         } else if (x instanceof float[] xf) {
             float[] of = (float[]) out;
@@ -258,17 +295,17 @@ public final class VectorRowKernels implements RowKernels {
         } else {
             double[] xd = (double[]) x, od = (double[]) out;
             int end = D.loopBound(n);
-            if (algebraic(op)) algebraicDouble(op, xd, xo, od, oo, end);
-            else transcendentalDouble(op, xd, xo, od, oo, end);
+            algebraicDouble(op, xd, xo, od, oo, end);
             for (int i = end; i < n; i++) od[oo + i] = op.apply(xd[xo + i]);
         }
     }
 
     @Override
     public void binary(BinaryOp op, Object a, int ao, int as, Object b, int bo, int bs, Object out, int oo, int n) {
+        if (n == 0) return; // an empty array may sit at any offset, even past its storage
         if (as == 0 && bs == 0) {
             fill(out, oo, n, op.apply(read(a, ao), read(b, bo)));
-        } else if (as > 1 || bs > 1 || as < 0 || bs < 0) {
+        } else if (as > 1 || bs > 1 || as < 0 || bs < 0 || op == BinaryOp.POW) { // pow: see vectorizable
             SCALAR.binary(op, a, ao, as, b, bo, bs, out, oo, n);
         } else if (a instanceof float[] af) {
             float[] bf = (float[]) b, of = (float[]) out;
@@ -326,6 +363,7 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public double reduce(ReduceOp op, Object x, int xo, int xs, int n) {
+        if (xs == 0) return SCALAR.reduce(op, x, xo, xs, n); // a broadcast: O(1) there
         if (xs != 1 || n < 4 * DL) return SCALAR.reduce(op, x, xo, xs, n);
         // Four independent accumulators hide the add latency; each lane then sums n/(4*DL)
         // values, which also keeps float32 sums accurate.
@@ -377,9 +415,9 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public void softmax(Object x, int xo, int xs, Object out, int oo, int os, int n, boolean log) {
-        if (xs != 1 || os != 1) SCALAR.softmax(x, xo, xs, out, oo, os, n, log);
-        else if (x instanceof float[] xf) softmax(xf, xo, (float[]) out, oo, n, log);
-        else softmax((double[]) x, xo, (double[]) out, oo, n, log);
+        // float64 rows take the scalar definition: see vectorizable.
+        if (xs != 1 || os != 1 || x instanceof double[]) SCALAR.softmax(x, xo, xs, out, oo, os, n, log);
+        else softmax((float[]) x, xo, (float[]) out, oo, n, log);
     }
 
     private static void softmax(float[] x, int xo, float[] out, int oo, int n, boolean log) {
@@ -393,7 +431,7 @@ public final class VectorRowKernels implements RowKernels {
         // softmax stores them and rescales, log-softmax needs only their sum.
         FloatVector vs = FloatVector.zero(F), shift = FloatVector.broadcast(F, m);
         for (i = 0; i < end; i += FL) {
-            FloatVector e = FloatVector.fromArray(F, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, xo + i).sub(shift));
             if (!log) e.intoArray(out, oo + i);
             vs = vs.add(e);
         }
@@ -413,37 +451,6 @@ public final class VectorRowKernels implements RowKernels {
             FloatVector r = FloatVector.broadcast(F, (float) (1 / sum));
             for (i = 0; i < end; i += FL) FloatVector.fromArray(F, out, oo + i).mul(r).intoArray(out, oo + i);
             for (; i < n; i++) out[oo + i] = (float) (out[oo + i] / sum);
-        }
-    }
-
-    private static void softmax(double[] x, int xo, double[] out, int oo, int n, boolean log) {
-        int end = D.loopBound(n), i;
-        DoubleVector vm = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
-        for (i = 0; i < end; i += DL) vm = vm.lanewise(VectorOperators.MAX, DoubleVector.fromArray(D, x, xo + i));
-        double m = vm.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) m = Math.max(m, x[xo + i]);
-        if (m == Double.NEGATIVE_INFINITY) m = 0;
-        DoubleVector vs = DoubleVector.zero(D), shift = DoubleVector.broadcast(D, m);
-        for (i = 0; i < end; i += DL) {
-            DoubleVector e = DoubleVector.fromArray(D, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
-            if (!log) e.intoArray(out, oo + i);
-            vs = vs.add(e);
-        }
-        double sum = vs.reduceLanes(VectorOperators.ADD);
-        for (int j = i; j < n; j++) {
-            double e = Math.exp(x[xo + j] - m);
-            if (!log) out[oo + j] = e;
-            sum += e;
-        }
-        if (log) {
-            double logSum = Math.log(sum);
-            DoubleVector lm = DoubleVector.broadcast(D, logSum);
-            for (i = 0; i < end; i += DL) DoubleVector.fromArray(D, x, xo + i).sub(shift).sub(lm).intoArray(out, oo + i);
-            for (; i < n; i++) out[oo + i] = x[xo + i] - m - logSum;
-        } else {
-            DoubleVector r = DoubleVector.broadcast(D, 1 / sum);
-            for (i = 0; i < end; i += DL) DoubleVector.fromArray(D, out, oo + i).mul(r).intoArray(out, oo + i);
-            for (; i < n; i++) out[oo + i] = out[oo + i] / sum;
         }
     }
 }
