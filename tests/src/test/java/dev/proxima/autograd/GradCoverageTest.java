@@ -81,6 +81,9 @@ class GradCoverageTest {
         for (ReduceOp op : ReduceOp.values()) expected.add("Reduce." + op);
         Set<String> missing = new TreeSet<>(expected);
         missing.removeAll(reached);
+        // A copy between devices needs a second device: its checks of order 1 and 2 are in
+        // opencl's OpenClRobustnessTest (CPU -> OpenCL -> CPU), which runs wherever PoCL does.
+        missing.remove("ToDevice");
         assertEquals(Set.of(), missing, "primitives and ops no GradTable entry reaches");
     }
 
