@@ -204,7 +204,9 @@ public final class Kfac {
         double nu = 1;
         if (klClip > 0 && vg > 0) {
             double rate = Trees.learningRate(lr, null, state.step());
-            if (!Double.isNaN(rate)) nu = Math.min(1, Math.sqrt(klClip / (rate * rate * vg)));
+            if (Double.isNaN(rate))
+                throw new IllegalArgumentException("Kfac: KL clipping needs one learning rate, not one per parameter; set klClip(0)");
+            nu = Math.min(1, Math.sqrt(klClip / (rate * rate * vg)));
         }
 
         List<Tensor> next = new ArrayList<>(params.size()), bufs = new ArrayList<>(params.size());
