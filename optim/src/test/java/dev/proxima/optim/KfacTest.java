@@ -326,6 +326,40 @@ class KfacTest {
     }
 
     @Example
+    void asARuleInsideAnOptimizerItTakesTheSameSteps() {
+        Rng rng = new Rng(12);
+        int n = 6;
+        Tensor x = Tensor.randn(rng, DType.FLOAT64, n, 3), y = Tensor.randn(rng, DType.FLOAT64, n, 2);
+        Params p0 = Params.of("w", Tensor.randn(rng, DType.FLOAT64, 2, 3), "b", Tensor.zeros(DType.FLOAT64, 2));
+        Kfac kfac = Kfac.builder().lr(0.1).inverseEvery(2).build();
+        java.util.concurrent.atomic.AtomicReference<Kfac.Curvature> current = new java.util.concurrent.atomic.AtomicReference<>();
+        Optimizer opt = new Optimizer(ClipByGlobalNorm.of(10).then(kfac.rule(current::get)), p0);
+        Params p = p0;
+        Kfac.State s = kfac.init(p0);
+        for (int step = 0; step < 4; step++) {
+            opt.zeroGrad();
+            Params leaves = opt.params();
+            Tensor out = x.matmul(leaves.get("w").mT()).add(leaves.get("b"));
+            Tensor loss = out.sub(y).square().sum(1).mean();
+            current.set(Kfac.curvature(loss, List.of(new LayerTap("w", "b", x, out)), n));
+            loss.backward();
+            opt.step();
+
+            Params l2 = p.requiresGrad();
+            Tensor out2 = x.matmul(l2.get("w").mT()).add(l2.get("b"));
+            Kfac.Gradients kg = Kfac.gradients(out2.sub(y).square().sum(1).mean(), l2, List.of(new LayerTap("w", "b", x, out2)), n);
+            ClipByGlobalNorm clip = ClipByGlobalNorm.of(10);
+            Update<Kfac.State> u = kfac.update(clip.transform(kg.grads(), clip.init(p), p).grads(), s, p, kg.curvature());
+            p = u.params();
+            s = u.state();
+            assertArrayEquals(UpdateRuleProperties.flat(p), UpdateRuleProperties.flat(opt.params()), 1e-12, "step " + step);
+        }
+        assertEquals(0.1, opt.lr());
+        current.set(null);
+        assertThrows(IllegalStateException.class, opt::step);
+    }
+
+    @Example
     void badTapsGetClearErrors() {
         Params p = Params.of("w", Tensor.zeros(DType.FLOAT64, 2, 3));
         Kfac kfac = Kfac.builder().build();
