@@ -238,6 +238,8 @@ public final class Kfac {
     private Factors invert(Factors f, String name, Tensor like) {
         int na = f.a().shape(0), ng = f.g().shape(0);
         double[] a = f.a().toDoubleArray(), g = f.g().toDoubleArray();
+        requireFinite(a, "A", name);
+        requireFinite(g, "G", name);
         double root = Math.sqrt(damping), pi = 1;
         if (factoredDamping) {
             double ta = trace(a, na) / na, tg = trace(g, ng) / ng;
@@ -246,6 +248,13 @@ public final class Kfac {
         double[] ai = SpdInverse.invert(addDiagonal(a, na, pi * root), na, "Kfac: factor A of " + name);
         double[] gi = SpdInverse.invert(addDiagonal(g, ng, root / pi), ng, "Kfac: factor G of " + name);
         return new Factors(f.a(), f.g(), upload(ai, na, like), upload(gi, ng, like));
+    }
+
+    private static void requireFinite(double[] m, String which, String name) {
+        for (double x : m)
+            if (!Double.isFinite(x))
+                throw new IllegalArgumentException("Kfac: factor " + which + " of " + name + " holds " + x
+                        + " (the activations or output gradients were not finite: did training diverge? try a smaller lr or klClip)");
     }
 
     private static Tensor upload(double[] m, int n, Tensor like) {

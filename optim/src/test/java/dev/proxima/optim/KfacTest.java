@@ -369,6 +369,10 @@ class KfacTest {
         assertTrue(e.getMessage().contains("do not match its weight [2, 3]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Kfac.Curvature(List.of(new LayerTap("w", null, x, out)), List.of(), 4));
         assertThrows(IllegalArgumentException.class, () -> Kfac.builder().damping(0).build());
+        Tensor nan = Tensor.full(Double.NaN, DType.FLOAT64, 4, 3), out2 = Tensor.zeros(DType.FLOAT64, 4, 2);
+        Kfac.Curvature diverged = new Kfac.Curvature(List.of(new LayerTap("w", null, nan, out2)), List.of(out2), 4);
+        e = assertThrows(IllegalArgumentException.class, () -> kfac.update(p, kfac.init(p), p, diverged));
+        assertTrue(e.getMessage().startsWith("Kfac: factor A of w holds NaN"), e.getMessage());
     }
 
     // ---- the SPD inverse ------------------------------------------------------------------
