@@ -378,10 +378,11 @@ class KfacTest {
     // ---- the SPD inverse ------------------------------------------------------------------
 
     @Property(tries = 40)
-    void spdInverseIsTheInverse(@ForAll @IntRange(min = 1, max = 30) int n, @ForAll @IntRange(min = 0, max = 100_000) int seed) {
+    void spdInverseIsTheInverse(@ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 1, max = 12) int block,
+                                @ForAll @IntRange(min = 0, max = 100_000) int seed) {
         Tensor b = Tensor.randn(new Rng(seed), DType.FLOAT64, n, n);
         Tensor m = b.matmul(b.mT()).add(Tensor.of(dev.proxima.tensor.NDArray.eye(n, DType.FLOAT64)).mul(0.1));
-        double[] inv = SpdInverse.invert(m.toDoubleArray(), n, "test");
+        double[] inv = SpdInverse.invert(m.toDoubleArray(), n, "test", block); // small blocks: the recursion runs
         double[] prod = m.matmul(Tensor.of(inv, n, n)).toDoubleArray();
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) assertEquals(i == j ? 1 : 0, prod[i * n + j], 1e-7, "(M M⁻¹)[" + i + "][" + j + "]");
@@ -391,6 +392,11 @@ class KfacTest {
     void spdInverseRejectsAnIndefiniteMatrix() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SpdInverse.invert(new double[] {1, 2, 2, 1}, 2, "Kfac: factor A of w"));
-        assertTrue(e.getMessage().startsWith("Kfac: factor A of w: matrix of size 2 is not positive definite"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("Kfac: factor A of w: matrix is not positive definite (pivot 1"), e.getMessage());
+        // found in the Schur complement of a later block too, named by its global index
+        double[] m = new double[36];
+        for (int i = 0; i < 6; i++) m[i * 6 + i] = i == 4 ? -1 : 1;
+        e = assertThrows(IllegalArgumentException.class, () -> SpdInverse.invert(m, 6, "M", 2));
+        assertTrue(e.getMessage().startsWith("M: matrix is not positive definite (pivot 4 is -1.0)"), e.getMessage());
     }
 }
