@@ -31,7 +31,10 @@ import java.util.function.Supplier;
  *   A = (1/rows) Σ_r ā_r ā_rᵀ        ā = [input row, 1]  (the 1 only when the layer has a bias)
  *   G = (1/N)    Σ_r g_r g_rᵀ        g = N · ∂loss/∂output row
  * </pre>
- * where {@code N} ({@code batchSize}) is the number of examples the loss is a mean over.
+ * where {@code N} ({@code batchSize}) is the number of terms the loss is a mean over: the
+ * batch size for a mean over examples, batch × sequence length for a mean over tokens. (A
+ * loss that also averages over output units, as a mean squared error does, scales G by a
+ * constant: only its size relative to the damping changes.)
  * Scaling the output gradients by N turns them into per-example gradients, as in the paper;
  * for a Linear layer (rows = N) both are plain means over the batch, and for a convolution
  * (rows = N × positions) {@code A ⊗ G} equals KFC's {@code Ω ⊗ Γ}. Factors are running
