@@ -54,6 +54,7 @@ public final class DataParallelTrainer<S> {
     private Params params;
     private S state;
     private long steps;
+    private long lastExchangeNanos;
 
     /** A trainer on {@code collective}, starting from rank 0's {@code initial} parameters. */
     public DataParallelTrainer(Collective collective, UpdateRule<S> rule, Params initial) {
@@ -74,6 +75,12 @@ public final class DataParallelTrainer<S> {
 
     /** Steps taken. */
     public long steps() { return steps; }
+
+    /**
+     * Wall time of the last step's all-reduce, in nanoseconds: the exchange itself plus any
+     * wait for a slower worker to arrive.
+     */
+    public long lastExchangeNanos() { return lastExchangeNanos; }
 
     /**
      * The reducer this trainer averages with, for a training loop that needs another
@@ -106,7 +113,9 @@ public final class DataParallelTrainer<S> {
         } else {
             grads = params.map(t -> Tensor.zeros(t.dtype(), t.shape()));
         }
+        long t0 = System.nanoTime();
         ParamsAllReduce.Weighted avg = reduce.weightedMean(grads, examples, lossValue * examples);
+        lastExchangeNanos = System.nanoTime() - t0;
         if (avg.totalWeight() == 0) throw new IllegalStateException("DataParallelTrainer.step: no worker had any examples");
         try (var scope = Autograd.noGrad()) {
             Update<S> u = rule.update(avg.mean(), state, params);

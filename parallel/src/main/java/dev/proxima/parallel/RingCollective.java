@@ -66,6 +66,8 @@ public final class RingCollective implements Collective {
     private static final int OP_ALLREDUCE_F32 = 1, OP_ALLREDUCE_F64 = 2, OP_BROADCAST_F32 = 3, OP_BROADCAST_F64 = 4,
             OP_BARRIER = 5, OP_ABORT = 15;
     private static final int MAX_ABORT_MESSAGE = 4096;
+    // Data moves in segments small enough to stay in cache between conversion and the socket call.
+    private static final int SEGMENT_BYTES = 256 << 10;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20; // asked for; the kernel caps it (net.core.[rw]mem_max)
 
     private final int rank;
@@ -77,10 +79,10 @@ public final class RingCollective implements Collective {
     private final Selector selector;
     private final SelectionKey nextKey, prevKey;
     private int sequence;
-    private ByteBuffer sendBuffer = direct(0), receiveBuffer = direct(0);
-    private float[] floatScratch = new float[0];
-    private double[] doubleScratch = new double[0];
-    private ByteBuffer unfinishedSend; // a frame partly written when a failure struck: no abort may follow it
+    private final ByteBuffer sendBuffer = direct(SEGMENT_BYTES), receiveBuffer = direct(SEGMENT_BYTES);
+    private final float[] floatScratch = new float[SEGMENT_BYTES / 4];
+    private final double[] doubleScratch = new double[SEGMENT_BYTES / 8];
+    private boolean midFrame; // part of a frame has gone to the next rank: an abort frame cannot follow it now
     private String failure;
     private boolean abortSent;
     private boolean closed;
@@ -181,8 +183,6 @@ public final class RingCollective implements Collective {
     public void allReduceSum(float[] buffer) {
         begin();
         if (size == 1) return;
-        ensureScratch(Chunks.maxLength(buffer.length, size) * 4);
-        if (floatScratch.length < Chunks.maxLength(buffer.length, size)) floatScratch = new float[Chunks.maxLength(buffer.length, size)];
         allReduce(new FloatChunks(buffer, floatScratch), OP_ALLREDUCE_F32, "allReduceSum(float[" + buffer.length + "])");
     }
 
@@ -190,8 +190,6 @@ public final class RingCollective implements Collective {
     public void allReduceSum(double[] buffer) {
         begin();
         if (size == 1) return;
-        ensureScratch(Chunks.maxLength(buffer.length, size) * 8);
-        if (doubleScratch.length < Chunks.maxLength(buffer.length, size)) doubleScratch = new double[Chunks.maxLength(buffer.length, size)];
         allReduce(new DoubleChunks(buffer, doubleScratch), OP_ALLREDUCE_F64, "allReduceSum(double[" + buffer.length + "])");
     }
 
@@ -200,7 +198,6 @@ public final class RingCollective implements Collective {
         checkRoot(root);
         begin();
         if (size == 1) return;
-        ensureScratch((long) buffer.length * 4);
         broadcast(new FloatChunks(buffer, floatScratch), root, OP_BROADCAST_F32, "broadcast(float[" + buffer.length + "])");
     }
 
@@ -209,7 +206,6 @@ public final class RingCollective implements Collective {
         checkRoot(root);
         begin();
         if (size == 1) return;
-        ensureScratch((long) buffer.length * 8);
         broadcast(new DoubleChunks(buffer, doubleScratch), root, OP_BROADCAST_F64, "broadcast(double[" + buffer.length + "])");
     }
 
@@ -220,11 +216,7 @@ public final class RingCollective implements Collective {
         if (size == 1) return;
         String op = "barrier";
         try {
-            for (int step = 0; step < size - 1; step++) {
-                header(sendBuffer, OP_BARRIER, step).flip();
-                receiveBuffer.clear().limit(HEADER_BYTES);
-                exchange(sendBuffer, receiveBuffer, OP_BARRIER, step, op);
-            }
+            for (int step = 0; step < size - 1; step++) transfer(null, OP_BARRIER, step, true, 0, 0, true, 0, 0, false, false, op);
         } catch (RuntimeException e) {
             throw fail(op, e);
         }
@@ -252,126 +244,136 @@ public final class RingCollective implements Collective {
         try {
             // Reduce-scatter: at step s, send the partial sum of chunk (r-s), receive chunk (r-1-s) and add our own.
             for (int s = 0; s < p - 1; s++) {
-                int sendChunk = Math.floorMod(rank - s, p), recvChunk = Math.floorMod(rank - 1 - s, p);
-                frame(data, sendChunk, op, n);
-                expect(data, recvChunk);
-                exchange(sendBuffer, receiveBuffer, op, n, what);
-                receiveBuffer.position(HEADER_BYTES);
-                data.addFrom(receiveBuffer, Chunks.start(n, p, recvChunk), Chunks.end(n, p, recvChunk));
+                int send = Math.floorMod(rank - s, p), recv = Math.floorMod(rank - 1 - s, p);
+                transfer(data, op, n, true, Chunks.start(n, p, send), Chunks.end(n, p, send), true, Chunks.start(n, p, recv), Chunks.end(n, p, recv), true, false, what);
             }
             // All-gather: rank r now owns chunk r+1; pass the finished chunks around.
             for (int s = 0; s < p - 1; s++) {
-                int sendChunk = Math.floorMod(rank + 1 - s, p), recvChunk = Math.floorMod(rank - s, p);
-                frame(data, sendChunk, op, n);
-                expect(data, recvChunk);
-                exchange(sendBuffer, receiveBuffer, op, n, what);
-                receiveBuffer.position(HEADER_BYTES);
-                data.copyFrom(receiveBuffer, Chunks.start(n, p, recvChunk), Chunks.end(n, p, recvChunk));
+                int send = Math.floorMod(rank + 1 - s, p), recv = Math.floorMod(rank - s, p);
+                transfer(data, op, n, true, Chunks.start(n, p, send), Chunks.end(n, p, send), true, Chunks.start(n, p, recv), Chunks.end(n, p, recv), false, false, what);
             }
         } catch (RuntimeException e) {
             throw fail(what, e);
         }
     }
 
-    /** Along the ring from the root; the rank before the root is the last to receive. */
+    /** Along the ring from the root, each rank passing segments on as they arrive; the rank before the root is the last. */
     private void broadcast(Chunked data, int root, int op, String what) {
         int n = data.length();
         boolean last = Math.floorMod(rank + 1, size) == root;
         try {
-            if (rank == root) {
-                header(sendBuffer, op, n);
-                data.put(sendBuffer, 0, n);
-                sendBuffer.flip();
-                exchange(sendBuffer, null, op, n, what);
-            } else {
-                receiveBuffer.clear().limit(HEADER_BYTES + n * data.elementBytes());
-                exchange(null, receiveBuffer, op, n, what);
-                receiveBuffer.position(HEADER_BYTES);
-                data.copyFrom(receiveBuffer, 0, n);
-                if (!last) {
-                    receiveBuffer.position(0); // the same frame, passed on unchanged
-                    exchange(receiveBuffer, null, op, n, what);
-                }
-            }
+            if (rank == root) transfer(data, op, n, true, 0, n, false, 0, 0, false, false, what);
+            else if (last) transfer(data, op, n, false, 0, 0, true, 0, n, false, false, what);
+            else transfer(data, op, n, true, 0, n, true, 0, n, false, true, what);
         } catch (RuntimeException e) {
             throw fail(what, e);
         }
     }
 
-    private void frame(Chunked data, int chunk, int op, int n) {
-        header(sendBuffer, op, n);
-        data.put(sendBuffer, Chunks.start(n, size, chunk), Chunks.end(n, size, chunk));
-        sendBuffer.flip();
-    }
-
-    private void expect(Chunked data, int chunk) {
-        int n = data.length();
-        receiveBuffer.clear().limit(HEADER_BYTES + (Chunks.end(n, size, chunk) - Chunks.start(n, size, chunk)) * data.elementBytes());
-    }
-
-    private ByteBuffer header(ByteBuffer b, int op, long count) {
-        return b.clear().putInt(op).putInt(sequence).putLong(count);
-    }
-
     /**
-     * Writes {@code out} to the next rank while reading {@code in} from the previous one, both
-     * non-blocking so that a ring of full socket buffers cannot deadlock. Fails when neither
-     * makes progress for the timeout, naming the peer that is silent.
+     * One step of a ring algorithm: sends elements {@code [sendFrom, sendTo)} of {@code data} to
+     * the next rank while receiving elements {@code [recvFrom, recvTo)} from the previous one,
+     * adding them into {@code data} ({@code add}) or copying them. Each direction is one frame,
+     * a header then the elements, streamed through a segment-sized buffer: converting and
+     * adding a segment while it is still in cache, and interleaving both directions without
+     * blocking, so that a ring of full socket buffers cannot deadlock. With {@code forward}
+     * the elements sent are those received so far (a broadcast relays while it receives).
+     * Fails when neither direction makes progress for the timeout, naming the silent peer.
      */
-    private void exchange(ByteBuffer out, ByteBuffer in, int op, long count, String what) {
-        unfinishedSend = out;
-        boolean headerChecked = false;
+    private void transfer(Chunked data, int op, long count, boolean sending, int sendFrom, int sendTo,
+                          boolean receiving, int recvFrom, int recvTo, boolean add, boolean forward, String what) {
+        int eb = data == null ? 1 : data.elementBytes();
+        int segment = SEGMENT_BYTES / eb;
+        ByteBuffer out = sendBuffer, in = receiveBuffer;
+        int sendPos = sendFrom;
+        out.clear();
+        if (sending) header(out, op, count);
+        out.flip();
+        boolean headerDone = !receiving;
+        int recvPos = recvFrom;
+        long payloadLeft = (long) (recvTo - recvFrom) * eb; // bytes not yet read from the socket
+        in.clear().limit(receiving ? HEADER_BYTES : 0);
         long lastProgress = System.nanoTime();
-        while ((out != null && out.hasRemaining()) || (in != null && in.hasRemaining())) {
-            boolean sending = out != null && out.hasRemaining(), receiving = in != null && in.hasRemaining();
-            nextKey.interestOps(sending ? SelectionKey.OP_WRITE : 0);
-            prevKey.interestOps(receiving ? SelectionKey.OP_READ : 0);
-            long idle = System.nanoTime() - lastProgress;
-            if (idle >= timeoutNanos) {
-                if (!receiving)
-                    throw new CollectiveException("rank " + next() + " (" + ring.get(next()) + ") read nothing for " + timeoutNanos / 1_000_000 + " ms");
-                String silent = "no data from rank " + prev() + " (" + ring.get(prev()) + ") for " + timeoutNanos / 1_000_000 + " ms";
-                // The ranks between the culprit and us time out at about the same moment. Tell the
-                // next rank first, then give the previous one a moment to tell us: the error then
-                // names the rank that actually went silent, not merely our neighbour.
-                if (!abortSent && sendAtFrameBoundary()) sendAbort(context(what) + silent);
-                String upstream = in.position() == 0 ? lingerForAbort(Math.min(timeoutNanos / 2, 2_000_000_000L)) : null;
-                throw new CollectiveException(upstream != null ? "rank " + prev() + " gave up: " + upstream : silent);
+        while (true) {
+            if (sending && !out.hasRemaining()) {
+                int available = forward ? recvPos : sendTo;
+                if (sendPos < available) {
+                    int k = Math.min(segment, available - sendPos);
+                    out.clear();
+                    data.put(out, sendPos, k);
+                    out.flip();
+                    sendPos += k;
+                }
             }
-            try {
-                selector.select(Math.max(1, (timeoutNanos - idle) / 1_000_000));
-                selector.selectedKeys().clear();
-            } catch (IOException e) {
-                throw new CollectiveException("selector failed: " + e.getMessage(), e);
-            }
-            boolean progress = false;
-            if (sending) {
+            boolean wantWrite = sending && out.hasRemaining();
+            boolean wantRead = receiving && (!headerDone || recvPos < recvTo);
+            if (!wantWrite && !wantRead && !(sending && sendPos < sendTo)) break;
+            int wrote = 0, got = 0;
+            if (wantWrite) {
                 try {
-                    progress |= toNext.write(out) > 0;
+                    wrote = toNext.write(out);
+                    if (wrote > 0) midFrame = out.hasRemaining() || sendPos < sendTo;
                 } catch (IOException e) {
                     throw new CollectiveException("sending to rank " + next() + " (" + ring.get(next()) + ") failed: " + e.getMessage(), e);
                 }
             }
-            if (receiving) {
-                int got;
+            if (wantRead) {
                 try {
                     got = fromPrev.read(in);
                 } catch (IOException e) {
                     throw new CollectiveException("receiving from rank " + prev() + " (" + ring.get(prev()) + ") failed: " + e.getMessage(), e);
                 }
                 if (got < 0) {
-                    if (!headerChecked && in.position() >= HEADER_BYTES) checkHeader(in, op, count);
+                    if (!headerDone && in.position() >= HEADER_BYTES) checkHeader(in, op, count);
                     throw new CollectiveException("rank " + prev() + " (" + ring.get(prev()) + ") closed the connection");
                 }
-                progress |= got > 0;
-                if (!headerChecked && in.position() >= HEADER_BYTES) {
-                    checkHeader(in, op, count);
-                    headerChecked = true;
+                if (!headerDone) {
+                    if (!in.hasRemaining()) {
+                        checkHeader(in, op, count);
+                        headerDone = true;
+                        in.clear().limit((int) Math.min(in.capacity(), payloadLeft));
+                    }
+                } else if (got > 0) {
+                    payloadLeft -= got;
+                    in.flip();
+                    int k = in.remaining() / eb;
+                    if (add) data.add(in, recvPos, k);
+                    else data.copy(in, recvPos, k);
+                    recvPos += k;
+                    in.compact();
+                    in.limit(in.position() + (int) Math.min(in.capacity() - in.position(), payloadLeft));
                 }
             }
-            if (progress) lastProgress = System.nanoTime();
+            if (wrote > 0 || got > 0) {
+                lastProgress = System.nanoTime();
+                continue; // keep moving while the kernel takes or gives data
+            }
+            long idle = System.nanoTime() - lastProgress;
+            if (idle >= timeoutNanos) {
+                if (!wantRead)
+                    throw new CollectiveException("rank " + next() + " (" + ring.get(next()) + ") read nothing for " + timeoutNanos / 1_000_000 + " ms");
+                String silent = "no data from rank " + prev() + " (" + ring.get(prev()) + ") for " + timeoutNanos / 1_000_000 + " ms";
+                // The ranks between the culprit and us time out at about the same moment. Tell the
+                // next rank first, then give the previous one a moment to tell us: the error then
+                // names the rank that actually went silent, not merely our neighbour.
+                if (!abortSent && sendAtFrameBoundary()) sendAbort(context(what) + silent);
+                String upstream = !headerDone && in.position() == 0 ? lingerForAbort(Math.min(timeoutNanos / 2, 2_000_000_000L)) : null;
+                throw new CollectiveException(upstream != null ? "rank " + prev() + " gave up: " + upstream : silent);
+            }
+            nextKey.interestOps(wantWrite ? SelectionKey.OP_WRITE : 0);
+            prevKey.interestOps(wantRead ? SelectionKey.OP_READ : 0);
+            try {
+                selector.select(Math.max(1, (timeoutNanos - idle) / 1_000_000));
+                selector.selectedKeys().clear();
+            } catch (IOException e) {
+                throw new CollectiveException("selector failed: " + e.getMessage(), e);
+            }
         }
-        unfinishedSend = null;
+        midFrame = false;
+    }
+
+    private ByteBuffer header(ByteBuffer b, int op, long count) {
+        return b.putInt(op).putInt(sequence).putLong(count);
     }
 
     private void checkHeader(ByteBuffer in, int op, long count) {
@@ -445,7 +447,7 @@ public final class RingCollective implements Collective {
 
     /** Whether the stream to the next rank ends between frames, so an abort frame may follow. */
     private boolean sendAtFrameBoundary() {
-        return unfinishedSend == null || unfinishedSend.position() == 0 || !unfinishedSend.hasRemaining();
+        return !midFrame;
     }
 
     /** Waits up to {@code graceNanos} for an abort frame from the previous rank; its text, or null. */
@@ -491,14 +493,6 @@ public final class RingCollective implements Collective {
             throw new IllegalArgumentException("RingCollective.broadcast: root " + root + " is not a rank of a ring of " + size);
     }
 
-    private void ensureScratch(long payloadBytes) {
-        long need = HEADER_BYTES + payloadBytes;
-        if (need > Integer.MAX_VALUE - 8)
-            throw new IllegalArgumentException("RingCollective: a message of " + need + " bytes is too large; split the buffer");
-        if (sendBuffer.capacity() < need) sendBuffer = direct((int) need);
-        if (receiveBuffer.capacity() < need) receiveBuffer = direct((int) need);
-    }
-
     private static ByteBuffer direct(int bytes) {
         return ByteBuffer.allocateDirect(Math.max(bytes, HEADER_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
     }
@@ -514,18 +508,19 @@ public final class RingCollective implements Collective {
 
     // ---- element views -------------------------------------------------------------------
 
-    /** A float[] or double[] seen as elements to put into, add from or copy from a frame. */
+    /** A float[] or double[] seen as elements to put into, add from or copy from a frame's bytes. */
     private interface Chunked {
         int length();
 
         int elementBytes();
 
-        void put(ByteBuffer frame, int from, int to);
+        /** Writes elements {@code [from, from+k)} at the buffer's position, advancing it. */
+        void put(ByteBuffer b, int from, int k);
 
-        /** {@code x[i] = received[i] + x[i]}: the partial sum so far, then this rank's term. */
-        void addFrom(ByteBuffer frame, int from, int to);
+        /** {@code x[at+i] = received[i] + x[at+i]}: the partial sum so far, then this rank's term. */
+        void add(ByteBuffer b, int at, int k);
 
-        void copyFrom(ByteBuffer frame, int from, int to);
+        void copy(ByteBuffer b, int at, int k);
     }
 
     private record FloatChunks(float[] x, float[] scratch) implements Chunked {
@@ -533,19 +528,20 @@ public final class RingCollective implements Collective {
 
         public int elementBytes() { return 4; }
 
-        public void put(ByteBuffer frame, int from, int to) {
-            frame.asFloatBuffer().put(x, from, to - from);
-            frame.position(frame.position() + (to - from) * 4);
+        public void put(ByteBuffer b, int from, int k) {
+            b.asFloatBuffer().put(x, from, k);
+            b.position(b.position() + k * 4);
         }
 
-        public void addFrom(ByteBuffer frame, int from, int to) {
-            int len = to - from;
-            frame.asFloatBuffer().get(scratch, 0, len);
-            for (int i = 0; i < len; i++) x[from + i] = scratch[i] + x[from + i];
+        public void add(ByteBuffer b, int at, int k) {
+            b.asFloatBuffer().get(scratch, 0, k);
+            b.position(b.position() + k * 4);
+            for (int i = 0; i < k; i++) x[at + i] = scratch[i] + x[at + i];
         }
 
-        public void copyFrom(ByteBuffer frame, int from, int to) {
-            frame.asFloatBuffer().get(x, from, to - from);
+        public void copy(ByteBuffer b, int at, int k) {
+            b.asFloatBuffer().get(x, at, k);
+            b.position(b.position() + k * 4);
         }
     }
 
@@ -554,19 +550,20 @@ public final class RingCollective implements Collective {
 
         public int elementBytes() { return 8; }
 
-        public void put(ByteBuffer frame, int from, int to) {
-            frame.asDoubleBuffer().put(x, from, to - from);
-            frame.position(frame.position() + (to - from) * 8);
+        public void put(ByteBuffer b, int from, int k) {
+            b.asDoubleBuffer().put(x, from, k);
+            b.position(b.position() + k * 8);
         }
 
-        public void addFrom(ByteBuffer frame, int from, int to) {
-            int len = to - from;
-            frame.asDoubleBuffer().get(scratch, 0, len);
-            for (int i = 0; i < len; i++) x[from + i] = scratch[i] + x[from + i];
+        public void add(ByteBuffer b, int at, int k) {
+            b.asDoubleBuffer().get(scratch, 0, k);
+            b.position(b.position() + k * 8);
+            for (int i = 0; i < k; i++) x[at + i] = scratch[i] + x[at + i];
         }
 
-        public void copyFrom(ByteBuffer frame, int from, int to) {
-            frame.asDoubleBuffer().get(x, from, to - from);
+        public void copy(ByteBuffer b, int at, int k) {
+            b.asDoubleBuffer().get(x, at, k);
+            b.position(b.position() + k * 8);
         }
     }
 
