@@ -287,7 +287,14 @@ public final class RingCollective implements Collective {
         ByteBuffer out = sendBuffer, in = receiveBuffer;
         int sendPos = sendFrom;
         out.clear();
-        if (sending) header(out, op, count);
+        if (sending) {
+            // The header and the first elements leave in one write, so a small frame is never
+            // left half sent (after which no abort frame could follow it).
+            header(out, op, count);
+            int k = Math.min(out.remaining() / eb, (forward ? recvFrom : sendTo) - sendPos);
+            if (k > 0) data.put(out, sendPos, k);
+            sendPos += Math.max(k, 0);
+        }
         out.flip();
         boolean headerDone = !receiving;
         int recvPos = recvFrom;
