@@ -58,11 +58,19 @@ public final class DataParallelTrainer<S> {
 
     /** A trainer on {@code collective}, starting from rank 0's {@code initial} parameters. */
     public DataParallelTrainer(Collective collective, UpdateRule<S> rule, Params initial) {
+        this(collective, rule, initial, null);
+    }
+
+    /**
+     * A trainer resuming from a checkpoint: rank 0's {@code initial} parameters and the rule's
+     * {@code state} (every worker must pass the same state; null starts afresh).
+     */
+    public DataParallelTrainer(Collective collective, UpdateRule<S> rule, Params initial, S state) {
         this.collective = Objects.requireNonNull(collective, "DataParallelTrainer: collective");
         this.rule = Objects.requireNonNull(rule, "DataParallelTrainer: rule");
         this.reduce = new ParamsAllReduce(collective);
         this.params = broadcast(collective, initial.detach(), 0);
-        this.state = rule.init(params);
+        this.state = state != null ? state : rule.init(params);
     }
 
     public Params params() { return params; }

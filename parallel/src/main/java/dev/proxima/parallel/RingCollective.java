@@ -355,6 +355,7 @@ public final class RingCollective implements Collective {
                 lastProgress = System.nanoTime();
                 continue; // keep moving while the kernel takes or gives data
             }
+            if (Thread.currentThread().isInterrupted()) throw new CollectiveException("interrupted (the task was cancelled)");
             long idle = System.nanoTime() - lastProgress;
             if (idle >= timeoutNanos) {
                 if (!wantRead)
