@@ -1,7 +1,9 @@
 package dev.proxima.spark;
 
+import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.optim.Update;
 import dev.proxima.optim.UpdateRule;
 import dev.proxima.parallel.DataParallelTrainer;
 import dev.proxima.parallel.RingCollective;
@@ -20,6 +22,8 @@ import java.util.List;
 import java.util.Objects;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import scala.Function1;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag;
@@ -191,6 +195,72 @@ public final class SparkTrainer {
             return List.of(new Checkpoint(epoch + 1, Snapshot.of(trainer.params()), StateCodec.encode(trainer.state()),
                     steps == 0 ? Double.NaN : lossSum / steps)).iterator();
         }
+    }
+
+    /**
+     * Driver-side training, for clusters whose executors cannot reach each other: every step
+     * broadcasts the parameters, each partition returns its gradient sum (weighted by its rows)
+     * with its row count and loss, {@code treeAggregate} adds them up in float64, and the driver
+     * applies the rule and keeps its state. No ring, no barrier; one Spark job per step, so it
+     * suits few, large steps. The sum's order follows task completion: with two partitions the
+     * result is bit-reproducible (addition commutes); with more, float64 accumulation of float32
+     * terms makes a difference rare but does not rule it out.
+     */
+    public static <S> Params trainOnDriver(JavaRDD<Example> data, Params initial, Loss loss, UpdateRule<S> rule, Config config) {
+        JavaRDD<Example> shards = shards(data, config.workers()).cache();
+        List<Integer> sizes = shards.mapPartitions(rows -> {
+            int n = 0;
+            while (rows.hasNext()) { rows.next(); n++; }
+            return List.of(n).iterator();
+        }).collect();
+        int maxRows = sizes.stream().mapToInt(Integer::intValue).max().orElse(0), b = config.batchPerWorker(), steps = (maxRows + b - 1) / b;
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
+        Params params = initial.detach();
+        S state = rule.init(params);
+        int numel = (int) params.numel();
+        for (int epoch = 0; epoch < config.epochs(); epoch++) {
+            for (int s = 0; s < steps; s++) {
+                Broadcast<Snapshot> current = sc.broadcast(Snapshot.of(params));
+                int step = s;
+                double[] sum = shards.mapPartitions(rows -> {
+                    List<Example> local = new ArrayList<>();
+                    rows.forEachRemaining(local::add);
+                    double[] out = new double[numel + 2]; // weighted gradient, rows, rows * loss
+                    int lo = Math.min(step * b, local.size()), hi = Math.min(lo + b, local.size());
+                    if (hi > lo) {
+                        Tensor[] xy = batch(local.subList(lo, hi));
+                        Params leaves = current.value().toParams().requiresGrad();
+                        Tensor l = loss.apply(leaves, xy[0], xy[1]);
+                        int at = 0, n = hi - lo;
+                        for (Tensor g : Autograd.grad(l, leaves).values())
+                            for (float v : g.toFloatArray()) out[at++] = (double) v * n;
+                        out[numel] = n;
+                        out[numel + 1] = l.item() * n;
+                    }
+                    return List.of(out).iterator();
+                }).treeAggregate(new double[numel + 2], SparkTrainer::addInto, SparkTrainer::addInto, 2);
+                current.destroy();
+                List<Tensor> grads = new ArrayList<>();
+                int at = 0;
+                for (Tensor t : params.values()) {
+                    float[] g = new float[t.size()];
+                    for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / sum[numel]);
+                    grads.add(Tensor.of(g, t.shape()));
+                }
+                try (var off = Autograd.noGrad()) {
+                    Update<S> u = rule.update(params.withValues(grads), state, params);
+                    params = u.params().detach();
+                    state = u.state();
+                }
+            }
+        }
+        shards.unpersist(false);
+        return params;
+    }
+
+    private static double[] addInto(double[] acc, double[] x) {
+        for (int i = 0; i < acc.length; i++) acc[i] += x[i];
+        return acc;
     }
 
     /** Rows stacked into {@code x [rows, in]} and {@code y [rows, out]}. */

@@ -115,6 +115,20 @@ class SparkTrainerTest {
     }
 
     @Test
+    void driverModeEqualsSingleProcessTrainingAndRepeatsItsBits() {
+        Params want = single(rule());
+        Params a = SparkTrainer.trainOnDriver(data(), init(), SparkTrainerTest::loss, rule(), SparkTrainer.Config.of(WORKERS, EPOCHS, BATCH));
+        Params b = SparkTrainer.trainOnDriver(data(), init(), SparkTrainerTest::loss, rule(), SparkTrainer.Config.of(WORKERS, EPOCHS, BATCH));
+        for (String name : want.names()) {
+            float[] w = want.get(name).toFloatArray(), x = a.get(name).toFloatArray(), y = b.get(name).toFloatArray();
+            for (int i = 0; i < w.length; i++) {
+                assertEquals(w[i], x[i], 1e-4 * (1 + Math.abs(w[i])), name + "[" + i + "]");
+                assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(y[i]), name + "[" + i + "] differs between runs");
+            }
+        }
+    }
+
+    @Test
     void aFailedEpochResumesFromTheLastCheckpoint(@TempDir Path dir) throws Exception {
         Params clean = train(SparkTrainer.Config.of(WORKERS, EPOCHS, BATCH), (e, t, r, s) -> { });
         // Rank 1 dies in the middle of epoch 1's first attempt; the retry starts from epoch 0's result.
