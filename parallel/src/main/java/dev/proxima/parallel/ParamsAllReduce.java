@@ -64,8 +64,8 @@ public final class ParamsAllReduce implements UnaryOperator<Params> {
             int at = 0;
             for (Tensor t : values) {
                 float[] a = t.toFloatArray();
-                if (weight != 1) for (int i = 0; i < a.length; i++) a[i] *= (float) weight;
-                System.arraycopy(a, 0, floats, at, a.length);
+                if (weight == 1) System.arraycopy(a, 0, floats, at, a.length);
+                else for (int i = 0; i < a.length; i++) floats[at + i] = a[i] * (float) weight;
                 at += a.length;
             }
             floats[at] = (float) weight;
