@@ -12,7 +12,7 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train");
+            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train, dataparallel");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -22,8 +22,9 @@ public final class Bench {
             case "reduce" -> new SideBySide(BenchOptions.parse("reduce", rest, 15)).reduce();
             case "autograd" -> AutogradBench.main(rest);
             case "train" -> TrainBench.main(rest);
+            case "dataparallel" -> DataParallelBench.main(rest);
             default -> {
-                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train)");
+                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train, dataparallel)");
                 System.exit(2);
             }
         }

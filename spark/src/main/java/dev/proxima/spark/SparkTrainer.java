@@ -1,0 +1,300 @@
+package dev.proxima.spark;
+
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.optim.Update;
+import dev.proxima.optim.UpdateRule;
+import dev.proxima.parallel.DataParallelTrainer;
+import dev.proxima.parallel.RingCollective;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import scala.Function1;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+/**
+ * Synchronous data-parallel training on Apache Spark. Each epoch is one barrier stage of
+ * {@code workers} tasks (Spark gang-schedules them, as XGBoost4J-Spark and Horovod-on-Spark
+ * do): the tasks bind a ring endpoint, exchange addresses once through
+ * {@link BarrierTaskContext#allGather} (which polls with a one-second sleep, so it is used
+ * only for this rendezvous), join a {@link RingCollective} authenticated by a fresh job
+ * token, and train their partitions with a {@link DataParallelTrainer}; rank 0 returns the
+ * parameters and the optimizer state. The driver keeps them as the checkpoint (and writes it
+ * to {@code checkpoint} when set), so a failed stage is retried from the last epoch instead
+ * of from the start.
+ *
+ * <p>The data are coalesced to {@code workers} partitions first (a barrier stage needs all
+ * its tasks running at once, so more partitions than slots would never start), in a normal
+ * stage whose result is kept as a local checkpoint (a barrier stage may not coalesce). Each task
+ * walks its partition in order, {@code batchPerWorker} rows a step; tasks with fewer rows
+ * take empty steps (weight 0) so all take the same number.
+ *
+ * <p>Sockets bind to 127.0.0.1 by default, which serves {@code local[*]} and
+ * {@code local-cluster}; on a cluster set {@code bindHost} to {@code 0.0.0.0} and the ring
+ * advertises each task's executor host. The driver JVM on JDK 25 needs the flags in
+ * {@code spark/pom.xml} ({@code spark.jvm.args}); see docs/PARALLEL.md.
+ */
+public final class SparkTrainer {
+    private SparkTrainer() {}
+
+    /** One training example: flat input and target rows. */
+    public record Example(float[] x, float[] y) implements Serializable {}
+
+    /** The loss of parameters on a batch {@code x [rows, in]}, {@code y [rows, out]} (a mean over rows). Shipped to executors. */
+    @FunctionalInterface
+    public interface Loss extends Serializable {
+        Tensor apply(Params params, Tensor x, Tensor y);
+    }
+
+    /** Makes the update rule on each executor (rules themselves need not be serializable). */
+    @FunctionalInterface
+    public interface RuleFactory extends Serializable {
+        UpdateRule<?> create();
+    }
+
+    /** A test hook called before every step: throw to simulate a task that dies. */
+    @FunctionalInterface
+    public interface Fault extends Serializable {
+        void beforeStep(int epoch, int attempt, int rank, int step);
+    }
+
+    /**
+     * @param workers        barrier tasks (slots) per stage
+     * @param epochs         passes over the data, one barrier stage each
+     * @param batchPerWorker rows per worker per step
+     * @param maxRetries     how often the driver reruns a failed epoch from the last checkpoint
+     * @param timeout        ring join and transfer timeout
+     * @param bindHost       where ring endpoints listen ({@code 127.0.0.1}, or {@code 0.0.0.0} on a cluster)
+     * @param checkpoint     file the driver writes after each epoch and resumes from, or null
+     */
+    public record Config(int workers, int epochs, int batchPerWorker, int maxRetries, Duration timeout, String bindHost, Path checkpoint) {
+        public Config {
+            if (workers < 1 || epochs < 0 || batchPerWorker < 1 || maxRetries < 0)
+                throw new IllegalArgumentException("SparkTrainer.Config: workers, batchPerWorker >= 1 and epochs, maxRetries >= 0 (" + workers
+                        + ", " + batchPerWorker + ", " + epochs + ", " + maxRetries + ")");
+            Objects.requireNonNull(timeout);
+            Objects.requireNonNull(bindHost);
+        }
+
+        public static Config of(int workers, int epochs, int batchPerWorker) {
+            return new Config(workers, epochs, batchPerWorker, 2, Duration.ofMinutes(2), "127.0.0.1", null);
+        }
+
+        public Config withCheckpoint(Path p) { return new Config(workers, epochs, batchPerWorker, maxRetries, timeout, bindHost, p); }
+    }
+
+    /** What a stage hands back, and what the driver checkpoints. */
+    record Checkpoint(int epochsDone, Snapshot params, Object state, double loss) implements Serializable {}
+
+    /** The partitions the workers train on: {@code data} coalesced (or spread) to {@code workers}. */
+    public static <T> JavaRDD<T> shards(JavaRDD<T> data, int workers) {
+        int n = data.getNumPartitions();
+        return n > workers ? data.coalesce(workers) : n < workers ? data.repartition(workers) : data;
+    }
+
+    /** Trains and returns the final parameters. */
+    public static Params train(JavaRDD<Example> data, Params initial, Loss loss, RuleFactory rule, Config config) {
+        return train(data, initial, loss, rule, config, (e, a, r, s) -> { });
+    }
+
+    /** As {@link #train(JavaRDD, Params, Loss, RuleFactory, Config)}, with a fault hook for tests. */
+    public static Params train(JavaRDD<Example> data, Params initial, Loss loss, RuleFactory rule, Config config, Fault fault) {
+        Checkpoint cp = config.checkpoint() != null && Files.exists(config.checkpoint())
+                ? read(config.checkpoint()) : new Checkpoint(0, Snapshot.of(initial), null, Double.NaN);
+        // A barrier stage may not coalesce inside itself (SPARK-24820): materialize the shards
+        // in a normal stage first and cut the lineage there. Local checkpoints live in the
+        // executors' block managers; losing an executor loses them, and the job fails clearly.
+        JavaRDD<Example> shards = shards(data, config.workers());
+        shards.rdd().localCheckpoint();
+        shards.count();
+        for (int epoch = cp.epochsDone(); epoch < config.epochs(); epoch++) {
+            Exception last = null;
+            Checkpoint next = null;
+            for (int attempt = 0; attempt <= config.maxRetries() && next == null; attempt++) {
+                try {
+                    next = runEpoch(shards, cp, epoch, attempt, loss, rule, config, fault);
+                } catch (Exception e) { // SparkException is checked, though collect() does not say so
+                    last = e; // a task died or the ring broke: rerun this epoch from the checkpoint
+                }
+            }
+            if (next == null)
+                throw new IllegalStateException("SparkTrainer: epoch " + epoch + " failed " + (config.maxRetries() + 1) + " times; last: " + last.getMessage(), last);
+            cp = next;
+            if (config.checkpoint() != null) write(config.checkpoint(), cp);
+        }
+        shards.unpersist(false);
+        return cp.params().toParams();
+    }
+
+    private static Checkpoint runEpoch(JavaRDD<Example> shards, Checkpoint from, int epoch, int attempt, Loss loss, RuleFactory rule,
+                                       Config config, Fault fault) {
+        byte[] token = RingCollective.newToken(); // fresh per attempt: a straggler of a failed attempt cannot join
+        // The task captures plain values only (a Path, for one, is not serializable).
+        int batch = config.batchPerWorker();
+        Duration timeout = config.timeout();
+        String bindHost = config.bindHost();
+        Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> task = (Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> & Serializable)
+                rows -> CollectionConverters.asScala(trainPartition(CollectionConverters.asJava(rows), from, epoch, attempt, token, loss, rule, batch, timeout, bindHost, fault));
+        ClassTag<Checkpoint> tag = ClassTag$.MODULE$.apply(Checkpoint.class);
+        List<Checkpoint> out = shards.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD().collect();
+        if (out.size() != 1) throw new IllegalStateException("SparkTrainer: expected rank 0's result alone, got " + out.size());
+        return out.get(0);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Iterator<Checkpoint> trainPartition(Iterator<Example> rows, Checkpoint from, int epoch, int attempt, byte[] token,
+                                                       Loss loss, RuleFactory ruleFactory, int batchPerWorker, Duration timeout,
+                                                       String bindHost, Fault fault) {
+        BarrierTaskContext ctx = BarrierTaskContext.get();
+        int rank = ctx.partitionId(), size = ctx.getTaskInfos().length;
+        List<Example> local = new ArrayList<>();
+        rows.forEachRemaining(local::add);
+        RingCollective.Endpoint ep = RingCollective.bind(new InetSocketAddress(bindHost, 0));
+        String advertised = isWildcard(bindHost) ? ctx.getTaskInfos()[rank].address().replaceFirst(":.*$", "") : bindHost;
+        String[] all = ctx.allGather(advertised + " " + ep.address().getPort() + " " + local.size());
+        List<InetSocketAddress> ring = new ArrayList<>();
+        int maxRows = 0;
+        for (String s : all) {
+            String[] f = s.split(" ");
+            ring.add(new InetSocketAddress(f[0], Integer.parseInt(f[1])));
+            maxRows = Math.max(maxRows, Integer.parseInt(f[2]));
+        }
+        try (RingCollective c = ep.join(rank, ring, token, timeout)) {
+            UpdateRule rule = ruleFactory.create();
+            DataParallelTrainer trainer = new DataParallelTrainer(c, rule, from.params().toParams(), StateCodec.decode(from.state()));
+            int b = batchPerWorker, steps = (maxRows + b - 1) / b;
+            double lossSum = 0;
+            for (int s = 0; s < steps; s++) {
+                fault.beforeStep(epoch, attempt, rank, s);
+                int lo = Math.min(s * b, local.size()), hi = Math.min(lo + b, local.size());
+                if (hi > lo) {
+                    Tensor[] xy = batch(local.subList(lo, hi));
+                    lossSum += trainer.step((DataParallelTrainer.XyLoss) loss::apply, xy[0], xy[1]);
+                } else {
+                    lossSum += trainer.step((p, unused) -> { throw new AssertionError(); }, null, 0);
+                }
+            }
+            if (rank != 0) return java.util.Collections.emptyIterator();
+            return List.of(new Checkpoint(epoch + 1, Snapshot.of(trainer.params()), StateCodec.encode(trainer.state()),
+                    steps == 0 ? Double.NaN : lossSum / steps)).iterator();
+        }
+    }
+
+    /**
+     * Driver-side training, for clusters whose executors cannot reach each other: every step
+     * broadcasts the parameters, each partition returns its gradient sum (weighted by its rows)
+     * with its row count and loss, {@code treeAggregate} adds them up in float64, and the driver
+     * applies the rule and keeps its state. No ring, no barrier; one Spark job per step, so it
+     * suits few, large steps. The sum's order follows task completion: with two partitions the
+     * result is bit-reproducible (addition commutes); with more, float64 accumulation of float32
+     * terms makes a difference rare but does not rule it out.
+     */
+    public static <S> Params trainOnDriver(JavaRDD<Example> data, Params initial, Loss loss, UpdateRule<S> rule, Config config) {
+        JavaRDD<Example> shards = shards(data, config.workers()).cache();
+        List<Integer> sizes = shards.mapPartitions(rows -> {
+            int n = 0;
+            while (rows.hasNext()) { rows.next(); n++; }
+            return List.of(n).iterator();
+        }).collect();
+        int maxRows = sizes.stream().mapToInt(Integer::intValue).max().orElse(0), b = config.batchPerWorker(), steps = (maxRows + b - 1) / b;
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
+        Params params = initial.detach();
+        S state = rule.init(params);
+        int numel = (int) params.numel();
+        for (int epoch = 0; epoch < config.epochs(); epoch++) {
+            for (int s = 0; s < steps; s++) {
+                Broadcast<Snapshot> current = sc.broadcast(Snapshot.of(params));
+                int step = s;
+                double[] sum = shards.mapPartitions(rows -> {
+                    List<Example> local = new ArrayList<>();
+                    rows.forEachRemaining(local::add);
+                    double[] out = new double[numel + 2]; // weighted gradient, rows, rows * loss
+                    int lo = Math.min(step * b, local.size()), hi = Math.min(lo + b, local.size());
+                    if (hi > lo) {
+                        Tensor[] xy = batch(local.subList(lo, hi));
+                        Params leaves = current.value().toParams().requiresGrad();
+                        Tensor l = loss.apply(leaves, xy[0], xy[1]);
+                        int at = 0, n = hi - lo;
+                        for (Tensor g : Autograd.grad(l, leaves).values())
+                            for (float v : g.toFloatArray()) out[at++] = (double) v * n;
+                        out[numel] = n;
+                        out[numel + 1] = l.item() * n;
+                    }
+                    return List.of(out).iterator();
+                }).treeAggregate(new double[numel + 2], SparkTrainer::addInto, SparkTrainer::addInto, 2);
+                current.destroy();
+                List<Tensor> grads = new ArrayList<>();
+                int at = 0;
+                for (Tensor t : params.values()) {
+                    float[] g = new float[t.size()];
+                    for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / sum[numel]);
+                    grads.add(Tensor.of(g, t.shape()));
+                }
+                try (var off = Autograd.noGrad()) {
+                    Update<S> u = rule.update(params.withValues(grads), state, params);
+                    params = u.params().detach();
+                    state = u.state();
+                }
+            }
+        }
+        shards.unpersist(false);
+        return params;
+    }
+
+    private static double[] addInto(double[] acc, double[] x) {
+        for (int i = 0; i < acc.length; i++) acc[i] += x[i];
+        return acc;
+    }
+
+    /** Rows stacked into {@code x [rows, in]} and {@code y [rows, out]}. */
+    static Tensor[] batch(List<Example> rows) {
+        int n = rows.size(), in = rows.get(0).x().length, out = rows.get(0).y().length;
+        float[] x = new float[n * in], y = new float[n * out];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(rows.get(i).x(), 0, x, i * in, in);
+            System.arraycopy(rows.get(i).y(), 0, y, i * out, out);
+        }
+        return new Tensor[] {Tensor.of(x, n, in), Tensor.of(y, n, out)};
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("*");
+    }
+
+    private static void write(Path file, Checkpoint cp) {
+        try {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            try (ObjectOutputStream o = new ObjectOutputStream(Files.newOutputStream(tmp))) {
+                o.writeObject(cp);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("SparkTrainer: cannot write checkpoint " + file, e);
+        }
+    }
+
+    private static Checkpoint read(Path file) {
+        try (ObjectInputStream in = new ObjectInputStream(Files.newInputStream(file))) {
+            return (Checkpoint) in.readObject();
+        } catch (IOException | ClassNotFoundException | ClassCastException e) {
+            throw new IllegalStateException("SparkTrainer: cannot read checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
