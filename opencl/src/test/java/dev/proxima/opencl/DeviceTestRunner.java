@@ -1,5 +1,6 @@
 package dev.proxima.opencl;
 
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
 import java.io.PrintWriter;
@@ -12,13 +13,16 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * Runs this module's test suites without Maven, for a machine that has a GPU and a JDK
- * runtime but no build tools: {@code java -cp <test classes and jars> dev.proxima.opencl.DeviceTestRunner}.
- * Exits non-zero when a test fails.
+ * runtime but no build tools: {@code java -cp <test classes and jars> dev.proxima.opencl.DeviceTestRunner
+ * [CLASS ...]}. With no argument it runs this package's suites; otherwise the named test
+ * classes (for example {@code dev.proxima.nn.OpenClParityTest}). Exits non-zero when a test fails.
  */
 public final class DeviceTestRunner {
     public static void main(String[] args) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("dev.proxima.opencl")).build();
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request();
+        if (args.length == 0) builder.selectors(selectPackage("dev.proxima.opencl"));
+        for (String name : args) builder.selectors(selectClass(name));
+        LauncherDiscoveryRequest request = builder.build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
         launcher.execute(request, listener);
