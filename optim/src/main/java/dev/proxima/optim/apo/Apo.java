@@ -3,8 +3,10 @@ package dev.proxima.optim.apo;
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.optim.Adam;
+import dev.proxima.optim.Hyper;
+import dev.proxima.tensor.NDArray;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -28,8 +30,8 @@ import java.util.function.BiFunction;
  *       differentiates through the gradients at the intermediate iterates (second order);</li>
  *   <li>θ ← u_φ(θ, B) with the (new) φ, and the base optimizer's state advances.</li>
  * </ol>
- * The meta-optimizer is Adam (on log η, and on the preconditioner's entries), as a few lines
- * here rather than an {@code optim} rule because each meta-parameter group has its own step.
+ * The meta-optimizer is {@link Adam} with one step size per meta-parameter
+ * ({@link ApoRule#metaLr}: log η and the preconditioner's entries move at different rates).
  *
  * <p>Lifecycle: construct with the initial parameters, call {@link #step} once per batch, read
  * {@link #params()}. Nothing of a step outlives it: θ, φ, the states and the meta-optimizer's
@@ -47,8 +49,10 @@ public final class Apo<S> {
 
     private Params params;
     private S state;
-    private Params meta, metaM, metaV;
-    private long steps, metaSteps;
+    private final Adam metaOptimizer;
+    private Params meta;
+    private Adam.State metaState;
+    private long steps;
 
     /**
      * @param rule   the parametric update rule ({@link ApoLr}, {@link ApoPrecond})
@@ -66,12 +70,10 @@ public final class Apo<S> {
         this.params = params.detach();
         this.state = rule.init(this.params);
         this.meta = rule.initMeta(this.params).detach();
-        this.metaM = meta.map(Apo::zerosLike);
-        this.metaV = meta.map(Apo::zerosLike);
-    }
-
-    private static Tensor zerosLike(Tensor t) {
-        return Tensor.of(dev.proxima.tensor.NDArray.zeros(t.dtype(), t.device(), t.shape()));
+        Params metaLrs = meta.mapWithName((name, t) -> Tensor.of(NDArray.scalar(rule.metaLr(name))));
+        this.metaOptimizer = Adam.builder().lr(Hyper.perParam(metaLrs)).betas(config.metaBeta1(), config.metaBeta2())
+                .eps(config.metaEps()).build();
+        this.metaState = metaOptimizer.init(meta);
     }
 
     public Apo<S> addListener(ApoListener listener) {
@@ -132,18 +134,10 @@ public final class Apo<S> {
             q = metaObjective(phi, params, state, grads, x, y, xMeta);
         }
         Params g = Autograd.grad(q, phi);
-        metaSteps++;
-        double b1 = config.metaBeta1(), b2 = config.metaBeta2();
-        double c1 = 1 - Math.pow(b1, metaSteps), c2 = 1 - Math.pow(b2, metaSteps);
         try (var off = Autograd.noGrad()) {
-            metaM = metaM.zip(g, (m, gi) -> m.mul(b1).add(gi.mul(1 - b1)));
-            metaV = metaV.zip(g, (v, gi) -> v.mul(b2).add(gi.square().mul(1 - b2)));
-            LinkedHashMap<String, Tensor> next = new LinkedHashMap<>();
-            for (String name : meta.names()) {
-                Tensor mHat = metaM.get(name).div(c1), vHat = metaV.get(name).div(c2);
-                next.put(name, meta.get(name).sub(mHat.div(vHat.sqrt().add(config.metaEps())).mul(rule.metaLr(name))));
-            }
-            meta = Params.of(next);
+            var next = metaOptimizer.update(g, metaState, meta);
+            meta = next.params();
+            metaState = next.state();
         }
         return q.item();
     }

@@ -2,6 +2,7 @@ package dev.proxima.optim.apo;
 
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.optim.UpdateRule;
 import dev.proxima.tensor.NDArray;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,6 +38,44 @@ public final class ApoLr<S> implements ApoRule<S> {
 
         /** The state before the first step (null for a stateless direction). */
         default S init(Params params) { return null; }
+
+        /**
+         * The direction of an {@code optim} rule built with learning rate 1 ({@code Sgd},
+         * {@code Adam}, {@code RmsProp}, ...): d = θ − rule(θ). Any rule whose step is its
+         * rate times a direction qualifies (weight decay, momentum, Nesterov included; a
+         * learning-rate schedule inside the rule would multiply η). Taking the difference
+         * costs no accuracy that matters: its rounding is at most that of θ itself, and η·d is
+         * added back to θ, rounded the same way.
+         */
+        static <S> Direction<S> of(UpdateRule<S> unitLrRule) {
+            return new Direction<>() {
+                @Override
+                public Prepared<S> step(Params grads, S state, Params params) {
+                    var u = unitLrRule.update(grads, state, params);
+                    return new Prepared<>(params.sub(u.params()), u.state());
+                }
+
+                @Override
+                public S init(Params params) {
+                    S s = unitLrRule.init(params);
+                    double lr = unitLrRule.learningRate(s);
+                    if (!Double.isNaN(lr) && lr != 1)
+                        throw new IllegalArgumentException("ApoLr: the base rule must have learning rate 1 (APO supplies η), got "
+                                + lr + " in " + unitLrRule);
+                    return s;
+                }
+
+                @Override
+                public String toString() {
+                    return unitLrRule.toString();
+                }
+            };
+        }
+    }
+
+    /** APO-LR over an {@code optim} rule built with learning rate 1 (see {@link Direction#of}). */
+    public static <S> ApoLr<S> over(UpdateRule<S> unitLrRule, ApoConfig config) {
+        return new ApoLr<>(Direction.of(unitLrRule), config);
     }
 
     public ApoLr(Direction<S> base, ApoConfig config) {

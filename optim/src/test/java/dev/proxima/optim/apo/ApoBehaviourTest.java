@@ -5,8 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.optim.Adam;
+import dev.proxima.optim.RmsProp;
+import dev.proxima.optim.Sgd;
+import dev.proxima.optim.Update;
+import dev.proxima.optim.UpdateRule;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Rng;
 import java.util.ArrayList;
@@ -15,6 +21,7 @@ import java.util.function.BiFunction;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -114,28 +121,49 @@ class ApoBehaviourTest {
         for (Tensor t : apo.meta().values()) assertTrue(t.isLeaf() && !t.requiresGrad(), "φ is stored detached");
     }
 
-    /** With the meta-optimizer off (meta lr 0), APO-LR is its base optimizer at the fixed rate. */
-    @Property(tries = 10)
-    void frozenApoLrIsItsBaseOptimizer(@ForAll @DoubleRange(min = 0.01, max = 0.5) double lr, @ForAll long seed) {
-        Rng rng = new Rng(seed);
+    /**
+     * With the meta-optimizer off (meta lr 0), APO-LR over an optim rule built with learning
+     * rate 1 follows that rule built with the rate η, state (momentum, moments) included.
+     */
+    @Property(tries = 12)
+    void frozenApoLrIsItsBaseOptimizer(@ForAll @DoubleRange(min = 0.01, max = 0.5) double lr, @ForAll @IntRange(max = 2) int which,
+                                       @ForAll long seed) {
+        UpdateRule<?>[] unit = {Sgd.builder().lr(1).momentum(0.9).nesterov(true).weightDecay(1e-2).build(),
+                Adam.builder().lr(1).build(), RmsProp.builder().lr(1).momentum(0.5).build()};
+        UpdateRule<?>[] atLr = {Sgd.builder().lr(lr).momentum(0.9).nesterov(true).weightDecay(1e-2).build(),
+                Adam.builder().lr(lr).build(), RmsProp.builder().lr(lr).momentum(0.5).build()};
+        followsReference(unit[which], atLr[which], lr, new Rng(seed));
+    }
+
+    private static <S> void followsReference(UpdateRule<S> unit, UpdateRule<?> reference, double lr, Rng rng) {
+        @SuppressWarnings("unchecked") UpdateRule<Object> ref = (UpdateRule<Object>) reference;
         Params theta = ApoFixtures.mlpParams(rng, DType.FLOAT64, 3, 4, 2);
         Tensor x = Tensor.randn(rng, DType.FLOAT64, 5, 3), y = ApoFixtures.oneHot(rng, 5, 2, DType.FLOAT64);
         ApoConfig config = ApoConfig.builder().metaLr(0).initialLr(lr).metaInterval(2).build();
-        Apo<Params> apo = new Apo<>(new ApoLr<>(ApoFixtures.momentum(0.9, theta.map(t -> t.mul(0))), config),
-                ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, theta, config);
-        Params w = theta, buf = theta.map(t -> t.mul(0));
+        Apo<S> apo = new Apo<>(ApoLr.over(unit, config), ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, theta, config);
+        Params w = theta;
+        Object state = ref.init(theta);
         for (int t = 0; t < 5; t++) {
             apo.step(x, y, x);
             Params leaves = w.requiresGrad();
-            Params g = dev.proxima.autograd.Autograd.grad(ApoFixtures.CROSS_ENTROPY.apply(ApoFixtures.MLP.apply(leaves, x), y), leaves);
-            buf = buf.zip(g, (b, gi) -> b.mul(0.9).add(gi));
-            Params bufNow = buf;
-            w = w.mapWithName((name, p) -> p.sub(bufNow.get(name).mul(lr)).detach());
+            Params g = Autograd.grad(ApoFixtures.CROSS_ENTROPY.apply(ApoFixtures.MLP.apply(leaves, x), y), leaves);
+            Update<Object> u = ref.update(g, state, w);
+            w = u.params().detach();
+            state = u.state();
         }
+        assertEquals(lr, apo.learningRates().get("global"), 1e-12 * lr);
         for (String name : w.names()) {
             double[] a = w.get(name).toDoubleArray(), b = apo.params().get(name).toDoubleArray();
-            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-12 * (1 + Math.abs(a[i])), name);
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-12 * (1 + Math.abs(a[i])), reference + " " + name);
         }
+    }
+
+    @Test
+    void apoLrRejectsABaseRuleWhoseRateIsNotOne() {
+        ApoConfig config = ApoConfig.defaults();
+        var e = assertThrows(IllegalArgumentException.class, () -> new Apo<>(ApoLr.over(Sgd.of(0.1), config), ApoFixtures.MLP,
+                ApoFixtures.CROSS_ENTROPY, ApoFixtures.mlpParams(new Rng(1), DType.FLOAT32, 2, 2, 2), config));
+        assertTrue(e.getMessage().contains("learning rate 1") && e.getMessage().contains("0.1"), e.getMessage());
     }
 
     @Test
