@@ -117,8 +117,8 @@ public final class ApoStudy {
                 }
             }
         }
-        List<StudyTask> tasks = List.of(new StudyTask.Regression(steps(1200, scale)), new StudyTask.Autoencoder(steps(500, scale)),
-                new StudyTask.Cnn(steps(400, scale)), new StudyTask.Transformer(steps(800, scale)));
+        List<StudyTask> tasks = List.of(new StudyTask.Regression(steps(1000, scale)), new StudyTask.Autoencoder(steps(400, scale)),
+                new StudyTask.Cnn(steps(250, scale)), new StudyTask.Transformer(steps(500, scale)));
         Files.createDirectories(out);
         System.out.printf(Locale.ROOT, "bench apo: %d cores, %s, output in %s%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.arch"), out.toAbsolutePath());

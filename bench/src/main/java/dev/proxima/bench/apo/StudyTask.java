@@ -69,6 +69,11 @@ abstract class StudyTask {
         return sum / metricCount(n);
     }
 
+    /** The number of terms the batch loss is a mean over (KFAC's N): the rows of the batch. */
+    int examplesPerLoss(Batch b) {
+        return b.x().shape(0);
+    }
+
     /** A batch as the model and the loss take it: (input, target). */
     Batch prepare(Batch raw) {
         return raw;
@@ -323,6 +328,11 @@ abstract class StudyTask {
         @Override
         double metricSum(Tensor output, Tensor y) {
             return correct(output, y);
+        }
+
+        @Override
+        int examplesPerLoss(Batch b) {
+            return b.x().shape(0) * LENGTH; // the cross-entropy is a mean over every position
         }
 
         @Override
