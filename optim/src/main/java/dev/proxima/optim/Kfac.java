@@ -204,7 +204,9 @@ public final class Kfac {
         double nu = 1;
         if (klClip > 0 && vg > 0) {
             double rate = Trees.learningRate(lr, null, state.step());
-            if (!Double.isNaN(rate)) nu = Math.min(1, Math.sqrt(klClip / (rate * rate * vg)));
+            if (Double.isNaN(rate))
+                throw new IllegalArgumentException("Kfac: KL clipping needs one learning rate, not one per parameter; set klClip(0)");
+            nu = Math.min(1, Math.sqrt(klClip / (rate * rate * vg)));
         }
 
         List<Tensor> next = new ArrayList<>(params.size()), bufs = new ArrayList<>(params.size());
@@ -236,6 +238,8 @@ public final class Kfac {
     private Factors invert(Factors f, String name, Tensor like) {
         int na = f.a().shape(0), ng = f.g().shape(0);
         double[] a = f.a().toDoubleArray(), g = f.g().toDoubleArray();
+        requireFinite(a, "A", name);
+        requireFinite(g, "G", name);
         double root = Math.sqrt(damping), pi = 1;
         if (factoredDamping) {
             double ta = trace(a, na) / na, tg = trace(g, ng) / ng;
@@ -244,6 +248,13 @@ public final class Kfac {
         double[] ai = SpdInverse.invert(addDiagonal(a, na, pi * root), na, "Kfac: factor A of " + name);
         double[] gi = SpdInverse.invert(addDiagonal(g, ng, root / pi), ng, "Kfac: factor G of " + name);
         return new Factors(f.a(), f.g(), upload(ai, na, like), upload(gi, ng, like));
+    }
+
+    private static void requireFinite(double[] m, String which, String name) {
+        for (double x : m)
+            if (!Double.isFinite(x))
+                throw new IllegalArgumentException("Kfac: factor " + which + " of " + name + " holds " + x
+                        + " (the activations or output gradients were not finite: did training diverge? try a smaller lr or klClip)");
     }
 
     private static Tensor upload(double[] m, int n, Tensor like) {

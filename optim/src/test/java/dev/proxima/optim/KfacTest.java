@@ -326,6 +326,40 @@ class KfacTest {
     }
 
     @Example
+    void asARuleInsideAnOptimizerItTakesTheSameSteps() {
+        Rng rng = new Rng(12);
+        int n = 6;
+        Tensor x = Tensor.randn(rng, DType.FLOAT64, n, 3), y = Tensor.randn(rng, DType.FLOAT64, n, 2);
+        Params p0 = Params.of("w", Tensor.randn(rng, DType.FLOAT64, 2, 3), "b", Tensor.zeros(DType.FLOAT64, 2));
+        Kfac kfac = Kfac.builder().lr(0.1).inverseEvery(2).build();
+        java.util.concurrent.atomic.AtomicReference<Kfac.Curvature> current = new java.util.concurrent.atomic.AtomicReference<>();
+        Optimizer opt = new Optimizer(ClipByGlobalNorm.of(10).then(kfac.rule(current::get)), p0);
+        Params p = p0;
+        Kfac.State s = kfac.init(p0);
+        for (int step = 0; step < 4; step++) {
+            opt.zeroGrad();
+            Params leaves = opt.params();
+            Tensor out = x.matmul(leaves.get("w").mT()).add(leaves.get("b"));
+            Tensor loss = out.sub(y).square().sum(1).mean();
+            current.set(Kfac.curvature(loss, List.of(new LayerTap("w", "b", x, out)), n));
+            loss.backward();
+            opt.step();
+
+            Params l2 = p.requiresGrad();
+            Tensor out2 = x.matmul(l2.get("w").mT()).add(l2.get("b"));
+            Kfac.Gradients kg = Kfac.gradients(out2.sub(y).square().sum(1).mean(), l2, List.of(new LayerTap("w", "b", x, out2)), n);
+            ClipByGlobalNorm clip = ClipByGlobalNorm.of(10);
+            Update<Kfac.State> u = kfac.update(clip.transform(kg.grads(), clip.init(p), p).grads(), s, p, kg.curvature());
+            p = u.params();
+            s = u.state();
+            assertArrayEquals(UpdateRuleProperties.flat(p), UpdateRuleProperties.flat(opt.params()), 1e-12, "step " + step);
+        }
+        assertEquals(0.1, opt.lr());
+        current.set(null);
+        assertThrows(IllegalStateException.class, opt::step);
+    }
+
+    @Example
     void badTapsGetClearErrors() {
         Params p = Params.of("w", Tensor.zeros(DType.FLOAT64, 2, 3));
         Kfac kfac = Kfac.builder().build();
@@ -335,15 +369,20 @@ class KfacTest {
         assertTrue(e.getMessage().contains("do not match its weight [2, 3]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Kfac.Curvature(List.of(new LayerTap("w", null, x, out)), List.of(), 4));
         assertThrows(IllegalArgumentException.class, () -> Kfac.builder().damping(0).build());
+        Tensor nan = Tensor.full(Double.NaN, DType.FLOAT64, 4, 3), out2 = Tensor.zeros(DType.FLOAT64, 4, 2);
+        Kfac.Curvature diverged = new Kfac.Curvature(List.of(new LayerTap("w", null, nan, out2)), List.of(out2), 4);
+        e = assertThrows(IllegalArgumentException.class, () -> kfac.update(p, kfac.init(p), p, diverged));
+        assertTrue(e.getMessage().startsWith("Kfac: factor A of w holds NaN"), e.getMessage());
     }
 
     // ---- the SPD inverse ------------------------------------------------------------------
 
     @Property(tries = 40)
-    void spdInverseIsTheInverse(@ForAll @IntRange(min = 1, max = 30) int n, @ForAll @IntRange(min = 0, max = 100_000) int seed) {
+    void spdInverseIsTheInverse(@ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 1, max = 12) int block,
+                                @ForAll @IntRange(min = 0, max = 100_000) int seed) {
         Tensor b = Tensor.randn(new Rng(seed), DType.FLOAT64, n, n);
         Tensor m = b.matmul(b.mT()).add(Tensor.of(dev.proxima.tensor.NDArray.eye(n, DType.FLOAT64)).mul(0.1));
-        double[] inv = SpdInverse.invert(m.toDoubleArray(), n, "test");
+        double[] inv = SpdInverse.invert(m.toDoubleArray(), n, "test", block); // small blocks: the recursion runs
         double[] prod = m.matmul(Tensor.of(inv, n, n)).toDoubleArray();
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) assertEquals(i == j ? 1 : 0, prod[i * n + j], 1e-7, "(M M⁻¹)[" + i + "][" + j + "]");
@@ -353,6 +392,11 @@ class KfacTest {
     void spdInverseRejectsAnIndefiniteMatrix() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SpdInverse.invert(new double[] {1, 2, 2, 1}, 2, "Kfac: factor A of w"));
-        assertTrue(e.getMessage().startsWith("Kfac: factor A of w: matrix of size 2 is not positive definite"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("Kfac: factor A of w: matrix is not positive definite (pivot 1"), e.getMessage());
+        // found in the Schur complement of a later block too, named by its global index
+        double[] m = new double[36];
+        for (int i = 0; i < 6; i++) m[i * 6 + i] = i == 4 ? -1 : 1;
+        e = assertThrows(IllegalArgumentException.class, () -> SpdInverse.invert(m, 6, "M", 2));
+        assertTrue(e.getMessage().startsWith("M: matrix is not positive definite (pivot 4 is -1.0)"), e.getMessage());
     }
 }
