@@ -12,7 +12,7 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, apo");
+            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train, apo");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -21,9 +21,10 @@ public final class Bench {
             case "elementwise" -> new SideBySide(BenchOptions.parse("elementwise", rest, 15)).elementwise();
             case "reduce" -> new SideBySide(BenchOptions.parse("reduce", rest, 15)).reduce();
             case "autograd" -> AutogradBench.main(rest);
+            case "train" -> TrainBench.main(rest);
             case "apo" -> dev.proxima.bench.apo.ApoStudy.main(rest);
             default -> {
-                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, apo)");
+                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train, apo)");
                 System.exit(2);
             }
         }

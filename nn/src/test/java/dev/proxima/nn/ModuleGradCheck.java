@@ -24,6 +24,15 @@ final class ModuleGradCheck {
 
     /** Checks {@code f(params, inputs)} with respect to the floating inputs and the parameters, order 1 and 2. */
     static void checkWith(Module m, List<Tensor> inputs, BiFunction<Params, List<Tensor>, Tensor> f) {
+        checkWith(m, inputs, f, true);
+    }
+
+    /**
+     * As above; without {@code secondOrderInParams} the order-2 check varies the inputs only
+     * (parameters held fixed), which keeps large layers' checks fast: the cost of an order-2
+     * check grows with (number of tensors) × (number of elements).
+     */
+    static void checkWith(Module m, List<Tensor> inputs, BiFunction<Params, List<Tensor>, Tensor> f, boolean secondOrderInParams) {
         m.to(DType.FLOAT64);
         Params p0 = m.params();
         List<Tensor> xs = new ArrayList<>(inputs);
@@ -32,6 +41,7 @@ final class ModuleGradCheck {
         java.util.function.Function<List<Tensor>, Tensor> fn = all -> f.apply(p0.withValues(all.subList(k, all.size())), all.subList(0, k));
         GradCheck.Options o = new GradCheck.Options(1e-6, 1e-6, 1e-4, 99);
         GradCheck.check(fn, xs, o);
-        GradCheck.checkSecondOrder(fn, xs, o);
+        if (secondOrderInParams || inputs.isEmpty()) GradCheck.checkSecondOrder(fn, xs, o);
+        else GradCheck.checkSecondOrder(in -> f.apply(p0.detach(), in), inputs, o);
     }
 }
