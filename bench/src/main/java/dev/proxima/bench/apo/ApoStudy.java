@@ -122,7 +122,7 @@ public final class ApoStudy {
             }
         }
         List<StudyTask> tasks = List.of(new StudyTask.Regression(steps(1000, scale)), new StudyTask.Autoencoder(steps(400, scale)),
-                new StudyTask.Cnn(steps(250, scale)), new StudyTask.Transformer(steps(500, scale)));
+                new StudyTask.Cnn(steps(250, scale)), new StudyTask.Transformer(steps(400, scale)));
         Files.createDirectories(out);
         System.out.printf(Locale.ROOT, "bench apo: %d cores, %s, output in %s%n", Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.arch"), out.toAbsolutePath());
