@@ -7,6 +7,7 @@ import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,7 +31,10 @@ import java.util.function.Supplier;
  *   A = (1/rows) Σ_r ā_r ā_rᵀ        ā = [input row, 1]  (the 1 only when the layer has a bias)
  *   G = (1/N)    Σ_r g_r g_rᵀ        g = N · ∂loss/∂output row
  * </pre>
- * where {@code N} ({@code batchSize}) is the number of examples the loss is a mean over.
+ * where {@code N} ({@code batchSize}) is the number of terms the loss is a mean over: the
+ * batch size for a mean over examples, batch × sequence length for a mean over tokens. (A
+ * loss that also averages over output units, as a mean squared error does, scales G by a
+ * constant: only its size relative to the damping changes.)
  * Scaling the output gradients by N turns them into per-example gradients, as in the paper;
  * for a Linear layer (rows = N) both are plain means over the batch, and for a convolution
  * (rows = N × positions) {@code A ⊗ G} equals KFC's {@code Ω ⊗ Γ}. Factors are running
@@ -53,9 +57,9 @@ import java.util.function.Supplier;
  * passes. From the batch loss with its real labels ({@link #gradients}) it is the
  * <em>empirical</em> Fisher, which shrinks with the residuals and slows KFAC down as the fit
  * improves; the paper's <em>true</em> Fisher uses targets sampled from the model's predictive
- * distribution: pass {@link #curvature} a loss with sampled labels (for a softmax, labels
- * drawn from the predicted probabilities; for half squared error, {@code out.detach() +
- * noise} with unit Gaussian noise) and take the parameter gradients from the real loss.
+ * distribution: pass {@link #curvature} a loss with sampled targets ({@link #sampleLabels}
+ * for a softmax, {@link #sampleGaussianTargets} for half squared error) and take the
+ * parameter gradients from the real loss.
  *
  * <p><b>Lifecycle.</b> Each step needs the taps of the forward pass and the gradients of the
  * loss with respect to the taps' outputs. The usual loop:
@@ -156,6 +160,36 @@ public final class Kfac {
     public static Curvature curvature(Tensor loss, List<LayerTap> taps, int batchSize) {
         List<Tensor> outputs = taps.stream().map(LayerTap::output).toList();
         return new Curvature(taps, Autograd.grad(List.of(loss), outputs, null, true, false, false), batchSize);
+    }
+
+    /**
+     * Labels drawn from the categorical distributions a model predicts, one per row of
+     * {@code logits [rows, classes]} (INT32 {@code [rows]}): the targets of the true Fisher
+     * for a softmax cross-entropy loss. Pass {@link #curvature} the loss with these labels.
+     */
+    public static Tensor sampleLabels(Tensor logits, Rng rng) {
+        if (logits.ndim() != 2)
+            throw new IllegalArgumentException("Kfac.sampleLabels: logits must be [rows, classes], got " + Shapes.str(logits.shape()));
+        int rows = logits.shape(0), classes = logits.shape(1);
+        double[] p = logits.detach().to(DType.FLOAT64).softmax(1).toDoubleArray();
+        int[] labels = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            double u = rng.nextDouble(), acc = 0;
+            int c = 0;
+            while (c < classes - 1 && u >= (acc += p[r * classes + c])) c++;
+            labels[r] = c;
+        }
+        return Tensor.of(NDArray.of(labels, rows).to(logits.device()));
+    }
+
+    /**
+     * Targets drawn from {@code N(output, I)}: the true-Fisher targets for a half squared error
+     * loss (for a plain squared error, whose Gaussian has variance 1/2, G is twice as large; only
+     * its scale relative to the damping changes).
+     */
+    public static Tensor sampleGaussianTargets(Tensor output, Rng rng) {
+        Tensor mean = output.detach();
+        return mean.add(Tensor.of(NDArray.randn(rng, mean.dtype(), mean.shape()).to(mean.device())));
     }
 
     public State init(Params params) {

@@ -286,7 +286,7 @@ class KfacTest {
             last = loss.item();
             // The true Fisher, as in the KFAC paper: output gradients of a loss whose targets
             // are sampled from the model's predictive distribution (here N(out, I)).
-            Tensor sampled = out.sub(out.detach().add(Tensor.randn(rng, DType.FLOAT64, n, 2))).square().sum(1).mul(0.5).mean();
+            Tensor sampled = out.sub(Kfac.sampleGaussianTargets(out, rng)).square().sum(1).mul(0.5).mean();
             Kfac.Curvature fisher = Kfac.curvature(sampled, List.of(new LayerTap("w", "b", x, out)), n);
             Update<Kfac.State> u = kfac.update(Autograd.grad(loss, leaves), s, p, fisher);
             p = u.params();
@@ -357,6 +357,29 @@ class KfacTest {
         assertEquals(0.1, opt.lr());
         current.set(null);
         assertThrows(IllegalStateException.class, opt::step);
+    }
+
+    @Example
+    void sampledTargetsFollowTheModelsDistribution() {
+        int rows = 20_000;
+        double[] logits = {0.5, -1, 2, 0};
+        double z = 0;
+        for (double l : logits) z += Math.exp(l);
+        Tensor lg = Tensor.of(logits, 1, 4).expand(rows, 4);
+        int[] labels = Kfac.sampleLabels(lg, new Rng(1)).data().toIntArray();
+        int[] count = new int[4];
+        for (int l : labels) count[l]++;
+        for (int c = 0; c < 4; c++) {
+            double p = Math.exp(logits[c]) / z;
+            assertEquals(p, count[c] / (double) rows, 4 * Math.sqrt(p * (1 - p) / rows), "class " + c);
+        }
+        Tensor mean = Tensor.randn(new Rng(2), DType.FLOAT64, rows, 1);
+        double[] noise = Kfac.sampleGaussianTargets(mean, new Rng(3)).sub(mean).toDoubleArray();
+        double m = 0, v = 0;
+        for (double e : noise) m += e / rows;
+        for (double e : noise) v += (e - m) * (e - m) / rows;
+        assertEquals(0, m, 0.03);
+        assertEquals(1, v, 0.05);
     }
 
     @Example
