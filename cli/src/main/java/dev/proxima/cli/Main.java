@@ -39,7 +39,8 @@ public final class Main {
                   info                 JDK, SIMD path and lane count, threads, default device
                   test                 the whole test suite (mvn test)
                   bench NAME [OPTIONS] side-by-side benchmarks against NumPy/PyTorch:
-                                         sgemm, elementwise, reduce, autograd, train
+                                         sgemm, elementwise, reduce, autograd, train;
+                                         apo: the APO study (--quick, --long, --out DIR)
                                          --scalar          force the scalar CPU kernels
                                          --device opencl   run on the OpenCL backend
                 """);
