@@ -1,0 +1,59 @@
+package dev.proxima.cli;
+
+import dev.proxima.bench.Bench;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code proxima bench NAME}: the side-by-side benchmarks of the bench module. */
+@Command(name = "bench", description = "Side-by-side benchmarks against NumPy/PyTorch: what 'speedup' means, "
+        + "one RESULT line per case, a verdict.")
+final class BenchCommand implements Runnable {
+    enum Name { sgemm, elementwise, reduce, autograd }
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "One of: ${COMPLETION-CANDIDATES}.")
+    Name name;
+
+    @Option(names = "--scalar", description = "Run the scalar CPU kernels (the launcher leaves the Vector API module out).")
+    boolean scalar;
+
+    @Option(names = "--device", paramLabel = "SPEC", converter = DeviceSpec.class,
+            description = "cpu (default) or opencl[:N].")
+    String device;
+
+    @Option(names = "--repeat", paramLabel = "N", description = "Timed runs; the median is reported.")
+    Integer repeat;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "autograd only: warm-up iterations.")
+    Integer warmup;
+
+    @Option(names = "--cases", paramLabel = "LIST", description = "autograd only: chain,mlp.")
+    String cases;
+
+    @Option(names = "--no-peer", description = "autograd only: skip the PyTorch peer.")
+    boolean noPeer;
+
+    @Override
+    public void run() {
+        if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
+        boolean autograd = name == Name.autograd;
+        if (!autograd && (warmup != null || cases != null || noPeer))
+            throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' only");
+        List<String> args = new ArrayList<>(List.of(name.name()));
+        if (scalar && !autograd) args.add("--scalar");
+        if (device != null) args.addAll(List.of("--device", device));
+        if (repeat != null) args.addAll(List.of("--repeat", repeat.toString()));
+        if (warmup != null) args.addAll(List.of("--warmup", warmup.toString()));
+        if (cases != null) args.addAll(List.of("--cases", cases));
+        if (noPeer) args.add("--no-peer");
+        try {
+            Bench.main(args.toArray(String[]::new));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+}
