@@ -18,18 +18,17 @@ final class Explain {
     static final String PEER_PROBE = String.join("\n",
             "import sys, platform",
             "mods = []",
-            "try:",
+            "if sys.argv[1] == 'numpy':",
             "    import numpy; mods.append('numpy ' + numpy.__version__); a = numpy.ones((64, 64), numpy.float32); a @ a",
-            "except Exception: pass",
-            "try:",
+            "else:",
             "    import torch; mods.append('torch ' + torch.__version__); t = torch.ones(64, 64); t @ t",
-            "    if torch.cuda.is_available(): mods.append('CUDA ' + str(torch.version.cuda) + ' on ' + torch.cuda.get_device_name(0))",
-            "except Exception: pass",
+            "    if sys.argv[1] == 'cuda' and torch.cuda.is_available(): mods.append('CUDA ' + str(torch.version.cuda) + ' on ' + torch.cuda.get_device_name(0))",
             "blas = set()",
             "for line in open('/proc/self/maps'):",
-            "    name = line.rsplit('/', 1)[-1].strip()",
-            "    low = name.lower()",
-            "    if any(k in low for k in ('blas', 'mkl_rt', 'mkl_core', 'blis', 'cublas')) and 'lapack' not in low: blas.add(name)",
+            "    parts = line.strip().rsplit('/', 2)",
+            "    low = parts[-1].lower()",
+            "    if len(parts) == 3 and any(k in low for k in ('blas', 'mkl_rt', 'mkl_core', 'blis')) and 'lapack' not in low:",
+            "        blas.add(parts[-2] + '/' + parts[-1])",
             "print('Python ' + platform.python_version() + ', ' + ', '.join(mods) + '; BLAS: ' + (', '.join(sorted(blas)) or 'none found'))");
 
     private final String bench;
@@ -42,6 +41,7 @@ final class Explain {
 
     /** The header: what speedup means and who the peer is. */
     void header(String peerName, String python, String peerMissing) {
+        String kind = peerName.startsWith("numpy") ? "numpy" : peerName.contains("cuda") || peerName.contains("CUDA") ? "cuda" : "torch";
         System.out.println("speedup = Proxima's speed / the peer's on the same case (throughput ratio): above 1 means Proxima is faster.");
         if (peerMissing != null) {
             System.out.println("peer: none (" + peerMissing + "); speedups will read nan");
@@ -49,7 +49,7 @@ final class Explain {
         }
         String facts;
         try {
-            facts = SideBySide.pythonOutput(python, PEER_PROBE);
+            facts = SideBySide.pythonOutput(python, PEER_PROBE, kind);
         } catch (Exception e) {
             facts = null;
         }

@@ -181,11 +181,11 @@ final class SideBySide {
         return device.kind().equals("cpu") ? DEBIAN_PYTHON : "python3";
     }
 
-    /** The last line {@code python -c code} prints, or null when it fails. */
-    static String pythonOutput(String python, String code) throws Exception {
+    /** The last line {@code python -c code arg} prints, or null when it fails. */
+    static String pythonOutput(String python, String code, String arg) throws Exception {
         Process p;
         try {
-            p = new ProcessBuilder(python, "-c", code).redirectErrorStream(true).start();
+            p = new ProcessBuilder(python, "-c", code, arg).redirectErrorStream(true).start();
         } catch (IOException e) {
             return null;
         }
