@@ -1,0 +1,127 @@
+package dev.proxima.optim;
+
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Adagrad (Duchi, Hazan and Singer, "Adaptive Subgradient Methods for Online Learning and
+ * Stochastic Optimization", JMLR 2011), with the semantics of PyTorch's
+ * {@code torch.optim.Adagrad}:
+ * <pre>
+ *   g = g + weightDecay * p
+ *   clr = lr / (1 + step * lrDecay)          (step = updates taken before this one)
+ *   sum = sum + g^2                           (sum starts at initialAccumulatorValue)
+ *   p' = p - clr * g / (sqrt(sum) + eps)
+ * </pre>
+ * Defaults are PyTorch's: lr 1e-2, lrDecay 0, eps 1e-10, initial accumulator 0.
+ */
+public final class Adagrad implements UpdateRule<Adagrad.State> {
+
+    /**
+     * @param step updates taken so far
+     * @param sum  the running sums of squared gradients
+     */
+    public record State(long step, Params sum) {
+        public State {
+            Objects.requireNonNull(sum);
+        }
+    }
+
+    private final Hyper lr, lrDecay, eps, weightDecay;
+    private final double initialAccumulatorValue;
+    private final Schedule schedule;
+
+    private Adagrad(Builder b) {
+        lr = b.lr; lrDecay = b.lrDecay; eps = b.eps; weightDecay = b.weightDecay;
+        initialAccumulatorValue = b.initialAccumulatorValue; schedule = b.schedule;
+        if (!(initialAccumulatorValue >= 0))
+            throw new IllegalArgumentException("Adagrad: initialAccumulatorValue " + initialAccumulatorValue + " must be >= 0");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this rule's settings, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.lr = lr; b.lrDecay = lrDecay; b.eps = eps; b.weightDecay = weightDecay;
+        b.initialAccumulatorValue = initialAccumulatorValue; b.schedule = schedule;
+        return b;
+    }
+
+    /** This rule with another learning rate (the state stays valid). */
+    public Adagrad withLr(Hyper lr) {
+        return toBuilder().lr(lr).build();
+    }
+
+    public Adagrad withLr(Tensor lr) {
+        return withLr(Hyper.of(lr));
+    }
+
+    public Hyper lr() { return lr; }
+
+    @Override
+    public State init(Params params) {
+        return new State(0, params.map(p -> Trees.fullLike(p, initialAccumulatorValue)));
+    }
+
+    @Override
+    public Update<State> update(Params grads, State state, Params params) {
+        Trees.requireCongruent("Adagrad.update", grads, params);
+        List<Tensor> next = new ArrayList<>(params.size()), sums = new ArrayList<>(params.size());
+        for (String name : params.names()) {
+            Tensor p = params.get(name), g = grads.get(name);
+            if (!weightDecay.isZero()) g = g.add(p.mul(Trees.cast(weightDecay.scalar(name, p), p)));
+            Tensor rate = Trees.learningRate(lr, schedule, state.step(), name, p);
+            if (!lrDecay.isZero()) rate = rate.div(lrDecay.scalar(name, p).mul((double) state.step()).add(1.0));
+            Tensor sum = state.sum().get(name).add(g.mul(g));
+            sums.add(sum);
+            Tensor denom = sum.sqrt().add(Trees.cast(eps.scalar(name, p), p));
+            next.add(p.sub(g.div(denom).mul(Trees.cast(rate, p))));
+        }
+        return new Update<>(params.withValues(next), new State(state.step() + 1, params.withValues(sums)));
+    }
+
+    @Override
+    public double learningRate(State state) {
+        double base = Trees.learningRate(lr, schedule, state.step());
+        return lrDecay instanceof Hyper.PerParam ? Double.NaN : base / (1 + state.step() * lrDecay.value(null));
+    }
+
+    @Override
+    public String toString() {
+        return "Adagrad(lr=" + lr + (schedule == null ? "" : ", schedule=" + schedule) + ", lrDecay=" + lrDecay + ", eps=" + eps
+                + ", initialAccumulatorValue=" + initialAccumulatorValue + ", weightDecay=" + weightDecay + ")";
+    }
+
+    /** Settings of an {@link Adagrad}; defaults are PyTorch's. */
+    public static final class Builder {
+        private Hyper lr = Hyper.of(1e-2), lrDecay = Hyper.of(0), eps = Hyper.of(1e-10), weightDecay = Hyper.of(0);
+        private double initialAccumulatorValue;
+        private Schedule schedule;
+
+        private Builder() {}
+
+        public Builder lr(double v) { return lr(Hyper.of(v)); }
+        public Builder lr(Tensor v) { return lr(Hyper.of(v)); }
+        public Builder lr(Hyper v) { lr = Objects.requireNonNull(v); return this; }
+        public Builder lrDecay(double v) { return lrDecay(Hyper.of(v)); }
+        public Builder lrDecay(Tensor v) { return lrDecay(Hyper.of(v)); }
+        public Builder lrDecay(Hyper v) { lrDecay = Objects.requireNonNull(v); return this; }
+        public Builder eps(double v) { return eps(Hyper.of(v)); }
+        public Builder eps(Tensor v) { return eps(Hyper.of(v)); }
+        public Builder eps(Hyper v) { eps = Objects.requireNonNull(v); return this; }
+        public Builder weightDecay(double v) { return weightDecay(Hyper.of(v)); }
+        public Builder weightDecay(Tensor v) { return weightDecay(Hyper.of(v)); }
+        public Builder weightDecay(Hyper v) { weightDecay = Objects.requireNonNull(v); return this; }
+        public Builder initialAccumulatorValue(double v) { initialAccumulatorValue = v; return this; }
+        /** The learning rate becomes {@code lr * schedule.at(step)}; null for none. */
+        public Builder schedule(Schedule s) { schedule = s; return this; }
+
+        public Adagrad build() { return new Adagrad(this); }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.proxima.optim;
+
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Adam (Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015) and, with
+ * decoupled weight decay, AdamW (Loshchilov and Hutter, "Decoupled Weight Decay
+ * Regularization", ICLR 2019), with the semantics of PyTorch's {@code torch.optim.Adam} and
+ * {@code AdamW} (bias correction included; AMSGrad is not offered):
+ * <pre>
+ *   g = g + weightDecay * p                  (Adam: coupled, L2)
+ *   p = p * (1 - lr * weightDecay)           (AdamW: decoupled)
+ *   m = beta1 * m + (1 - beta1) * g
+ *   v = beta2 * v + (1 - beta2) * g^2
+ *   t = step + 1;  bc1 = 1 - beta1^t;  bc2 = 1 - beta2^t
+ *   denom = sqrt(v) / sqrt(bc2) + eps        (epsRoot = 0, PyTorch's form)
+ *   denom = sqrt(v / bc2 + epsRoot) + eps    (epsRoot > 0, optax's form)
+ *   p' = p - (lr / bc1) * m / denom
+ * </pre>
+ *
+ * <p><b>Why {@code epsRoot}.</b> The derivative of {@code sqrt(v)} is {@code 1 / (2 sqrt v)},
+ * infinite wherever {@code v = 0} (a parameter whose gradients have all been zero, e.g. a
+ * dead unit). A first derivative of the step through {@code m / denom} stays finite there in
+ * value, but the chain rule multiplies {@code 0 * inf} and returns NaN as soon as the step is
+ * differentiated through {@code v} (a gradient made with {@code createGraph}, a multi-step
+ * APO lookahead). A small {@code epsRoot} (optax uses 1e-8 for meta-learning) puts the guard
+ * inside the root, where the derivative is bounded by {@code 1 / (2 sqrt(epsRoot))}. It is
+ * 0 by default, so that the rule equals PyTorch's; it is a fixed number, not a {@link Hyper}.
+ */
+public final class Adam implements UpdateRule<Adam.State> {
+
+    /**
+     * @param step updates taken so far
+     * @param m    first-moment (mean) estimates
+     * @param v    second-moment (uncentered variance) estimates
+     */
+    public record State(long step, Params m, Params v) {
+        public State {
+            Objects.requireNonNull(m);
+            Objects.requireNonNull(v);
+        }
+    }
+
+    private final Hyper lr, beta1, beta2, eps, weightDecay;
+    private final double epsRoot;
+    private final boolean decoupled;
+    private final Schedule schedule;
+
+    private Adam(Builder b) {
+        this.lr = b.lr;
+        this.beta1 = b.beta1;
+        this.beta2 = b.beta2;
+        this.eps = b.eps;
+        this.weightDecay = b.weightDecay;
+        this.epsRoot = b.epsRoot;
+        this.decoupled = b.decoupled;
+        this.schedule = b.schedule;
+        if (!(epsRoot >= 0)) throw new IllegalArgumentException("Adam: epsRoot " + epsRoot + " must be >= 0");
+    }
+
+    /** Adam with PyTorch's defaults (lr 1e-3, betas 0.9 and 0.999, eps 1e-8, no decay). */
+    public static Builder builder() {
+        return new Builder(false);
+    }
+
+    /** A builder holding this rule's settings, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder(decoupled);
+        b.lr = lr; b.beta1 = beta1; b.beta2 = beta2; b.eps = eps; b.weightDecay = weightDecay;
+        b.epsRoot = epsRoot; b.schedule = schedule;
+        return b;
+    }
+
+    /** This rule with another learning rate (the state stays valid). */
+    public Adam withLr(Hyper lr) {
+        return toBuilder().lr(lr).build();
+    }
+
+    public Adam withLr(Tensor lr) {
+        return withLr(Hyper.of(lr));
+    }
+
+    public Hyper lr() { return lr; }
+    public Hyper beta1() { return beta1; }
+    public Hyper beta2() { return beta2; }
+    public Hyper eps() { return eps; }
+    public Hyper weightDecay() { return weightDecay; }
+    public double epsRoot() { return epsRoot; }
+    /** True for AdamW's decoupled weight decay. */
+    public boolean decoupled() { return decoupled; }
+    public Schedule schedule() { return schedule; }
+
+    @Override
+    public State init(Params params) {
+        return new State(0, Trees.zerosLike(params), Trees.zerosLike(params));
+    }
+
+    @Override
+    public Update<State> update(Params grads, State state, Params params) {
+        Trees.requireCongruent(name() + ".update", grads, params);
+        int n = params.size();
+        List<Tensor> next = new ArrayList<>(n), ms = new ArrayList<>(n), vs = new ArrayList<>(n);
+        double t = state.step() + 1;
+        for (String name : params.names()) {
+            Tensor p = params.get(name), g = grads.get(name);
+            Tensor rate = Trees.learningRate(lr, schedule, state.step(), name, p);
+            if (!weightDecay.isZero()) {
+                Tensor wd = weightDecay.scalar(name, p);
+                if (decoupled) p = p.mul(Trees.cast(rate.mul(wd).neg().add(1.0), p));
+                else g = g.add(p.mul(Trees.cast(wd, p)));
+            }
+            Tensor b1 = beta1.scalar(name, p), b2 = beta2.scalar(name, p);
+            Tensor m = state.m().get(name).mul(Trees.cast(b1, p)).add(g.mul(Trees.cast(b1.neg().add(1.0), p)));
+            Tensor v = state.v().get(name).mul(Trees.cast(b2, p)).add(g.mul(g).mul(Trees.cast(b2.neg().add(1.0), p)));
+            Tensor bc1 = b1.pow(t).neg().add(1.0), bc2 = b2.pow(t).neg().add(1.0);
+            Tensor denom = epsRoot == 0
+                    ? v.sqrt().div(Trees.cast(bc2.sqrt(), p))
+                    : v.div(Trees.cast(bc2, p)).add(epsRoot).sqrt();
+            denom = denom.add(Trees.cast(eps.scalar(name, p), p));
+            next.add(p.sub(m.div(denom).mul(Trees.cast(rate.div(bc1), p))));
+            ms.add(m);
+            vs.add(v);
+        }
+        return new Update<>(params.withValues(next), new State(state.step() + 1, params.withValues(ms), params.withValues(vs)));
+    }
+
+    @Override
+    public double learningRate(State state) {
+        return Trees.learningRate(lr, schedule, state.step());
+    }
+
+    private String name() {
+        return decoupled ? "AdamW" : "Adam";
+    }
+
+    @Override
+    public String toString() {
+        return name() + "(lr=" + lr + (schedule == null ? "" : ", schedule=" + schedule) + ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps
+                + ", epsRoot=" + epsRoot + ", weightDecay=" + weightDecay + ")";
+    }
+
+    /** Settings of an {@link Adam} or {@link AdamW}; defaults are PyTorch's. */
+    public static final class Builder {
+        private Hyper lr = Hyper.of(1e-3), beta1 = Hyper.of(0.9), beta2 = Hyper.of(0.999), eps = Hyper.of(1e-8), weightDecay;
+        private double epsRoot;
+        private final boolean decoupled;
+        private Schedule schedule;
+
+        Builder(boolean decoupled) {
+            this.decoupled = decoupled;
+            this.weightDecay = Hyper.of(decoupled ? 1e-2 : 0);
+        }
+
+        public Builder lr(double v) { return lr(Hyper.of(v)); }
+        public Builder lr(Tensor v) { return lr(Hyper.of(v)); }
+        public Builder lr(Hyper v) { lr = Objects.requireNonNull(v); return this; }
+        public Builder beta1(double v) { return beta1(Hyper.of(v)); }
+        public Builder beta1(Tensor v) { return beta1(Hyper.of(v)); }
+        public Builder beta1(Hyper v) { beta1 = Objects.requireNonNull(v); return this; }
+        public Builder beta2(double v) { return beta2(Hyper.of(v)); }
+        public Builder beta2(Tensor v) { return beta2(Hyper.of(v)); }
+        public Builder beta2(Hyper v) { beta2 = Objects.requireNonNull(v); return this; }
+        public Builder betas(double b1, double b2) { return beta1(b1).beta2(b2); }
+        public Builder eps(double v) { return eps(Hyper.of(v)); }
+        public Builder eps(Tensor v) { return eps(Hyper.of(v)); }
+        public Builder eps(Hyper v) { eps = Objects.requireNonNull(v); return this; }
+        public Builder weightDecay(double v) { return weightDecay(Hyper.of(v)); }
+        public Builder weightDecay(Tensor v) { return weightDecay(Hyper.of(v)); }
+        public Builder weightDecay(Hyper v) { weightDecay = Objects.requireNonNull(v); return this; }
+        /** The guard inside the square root; see the class comment. 0 (PyTorch's form) by default. */
+        public Builder epsRoot(double v) { epsRoot = v; return this; }
+        /** The learning rate becomes {@code lr * schedule.at(step)}; null for none. */
+        public Builder schedule(Schedule s) { schedule = s; return this; }
+
+        public Adam build() { return new Adam(this); }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.proxima.optim;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Rng;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The mutable wrapper: the PyTorch loop gives the same trajectory as the pure rule. */
+class OptimizerTest {
+
+    /** loss(w, b) = sum((x w^T + b - y)^2) / rows, a least-squares problem. */
+    static Tensor loss(Params p, Tensor x, Tensor y) {
+        return x.matmul(p.get("w").mT()).add(p.get("b")).sub(y).square().mean();
+    }
+
+    @Test
+    void backwardLoopMatchesThePureRule() {
+        Rng rng = new Rng(7);
+        Tensor x = Tensor.randn(rng, DType.FLOAT64, 8, 3), y = Tensor.randn(rng, DType.FLOAT64, 8, 2);
+        Params init = Params.of("w", Tensor.randn(rng, DType.FLOAT64, 2, 3), "b", Tensor.zeros(DType.FLOAT64, 2));
+        Adam rule = Adam.builder().lr(0.05).build();
+
+        List<Params> seen = new ArrayList<>();
+        Optimizer opt = new Optimizer(rule, init, seen::add);
+        assertEquals(1, seen.size(), "constants were replaced by leaves and the listener told");
+        assertTrue(opt.params().get("w").requiresGrad() && opt.params().get("w").isLeaf());
+
+        Params pure = init;
+        Adam.State state = rule.init(pure);
+        double first = loss(init, x, y).item(), last = first;
+        for (int step = 0; step < 20; step++) {
+            opt.zeroGrad();
+            Tensor l = loss(opt.params(), x, y);
+            l.backward();
+            opt.step();
+            last = l.item();
+
+            Params pureLeaves = pure.requiresGrad();
+            Params g = dev.proxima.autograd.Autograd.grad(loss(pureLeaves, x, y), pureLeaves);
+            Update<Adam.State> u = rule.update(g, state, pure.detach());
+            pure = u.params();
+            state = u.state();
+            assertArrayEquals(pure.get("w").toDoubleArray(), opt.params().get("w").toDoubleArray(), 0);
+            assertArrayEquals(pure.get("b").toDoubleArray(), opt.params().get("b").toDoubleArray(), 0);
+        }
+        assertEquals(21, seen.size());
+        assertSame(opt.params(), seen.get(seen.size() - 1));
+        assertEquals(20, opt.steps());
+        assertTrue(last < first, "loss went down: " + first + " -> " + last);
+        assertEquals(0.05, opt.lr());
+    }
+
+    @Test
+    void missingGradientsCountAsZeroAndLrFollowsTheSchedule() {
+        Params p = Params.of("a", Tensor.ones(DType.FLOAT64, 2), "b", Tensor.ones(DType.FLOAT64, 3)).requiresGrad();
+        Optimizer opt = new Optimizer(Sgd.builder().lr(1.0).schedule(Schedules.step(1, 0.5)).build(), p);
+        Tensor l = opt.params().get("a").sum(); // b receives no gradient
+        l.backward();
+        assertEquals(1.0, opt.lr());
+        opt.step();
+        assertArrayEquals(new double[] {0, 0}, opt.params().get("a").toDoubleArray());
+        assertArrayEquals(new double[] {1, 1, 1}, opt.params().get("b").toDoubleArray());
+        assertEquals(0.5, opt.lr());
+        opt.step(Params.of("a", Tensor.ones(DType.FLOAT64, 2), "b", Tensor.ones(DType.FLOAT64, 3)));
+        assertArrayEquals(new double[] {-0.5, -0.5}, opt.params().get("a").toDoubleArray());
+        assertArrayEquals(new double[] {0.5, 0.5, 0.5}, opt.params().get("b").toDoubleArray());
+        assertTrue(opt.toString().startsWith("Optimizer(Sgd(lr=1.0, schedule=step(every 1, gamma 0.5)"), opt.toString());
+    }
+}
