@@ -1,0 +1,194 @@
+package dev.proxima.optim.apo;
+
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.optim.Adam;
+import dev.proxima.optim.Hyper;
+import dev.proxima.tensor.NDArray;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiFunction;
+
+/**
+ * Amortized Proximal Optimization (Bae, Vicol, HaoChen, Grosse, NeurIPS 2022,
+ * arXiv 2203.00089): training with a parametric update rule u_φ whose parameters φ (a
+ * learning rate, a preconditioner) are themselves learned online.
+ *
+ * <p>Every step {@code t} on a batch B = (x, y):
+ * <ol>
+ *   <li>the gradient ∇J_B(θ) and the rule's φ-independent part (direction, next state) are
+ *       computed once;</li>
+ *   <li>if {@code t % K == 0}, φ takes one meta-optimizer step down the proximal objective
+ *   <pre>Q(φ) = J_B(θ') + λ_FSD · ρ(f(x', θ'), f(x', θ)) + λ_WSD/2 · ||θ' − θ||²,   θ' = u_φ(θ, B)</pre>
+ *       where x' is a second batch B'. ∇_φ Q comes from autograd: θ' is built with φ
+ *       requiring gradients, the model is called functionally at θ', and Q is differentiated
+ *       (no hand-derived formula). The base gradient is a constant of φ for a one-step
+ *       lookahead; an unrolled lookahead ({@link ApoConfig#lookaheadSteps()} &gt; 1)
+ *       differentiates through the gradients at the intermediate iterates (second order);</li>
+ *   <li>θ ← u_φ(θ, B) with the (new) φ, and the base optimizer's state advances.</li>
+ * </ol>
+ * The meta-optimizer is {@link Adam} with one step size per meta-parameter
+ * ({@link ApoRule#metaLr}: log η and the preconditioner's entries move at different rates).
+ *
+ * <p>Lifecycle: construct with the initial parameters, call {@link #step} once per batch, read
+ * {@link #params()}. Nothing of a step outlives it: θ, φ, the states and the meta-optimizer's
+ * moments are stored detached, and each recorded graph is released by its gradient call.
+ * Not thread-safe (one training loop per instance); the model function must be.
+ *
+ * @param <S> the base optimizer's state
+ */
+public final class Apo<S> {
+    private final ApoRule<S> rule;
+    private final BiFunction<Params, Tensor, Tensor> model;
+    private final BiFunction<Tensor, Tensor, Tensor> loss;
+    private final ApoConfig config;
+    private final List<ApoListener> listeners = new ArrayList<>();
+
+    private Params params;
+    private S state;
+    private final Adam metaOptimizer;
+    private Params meta;
+    private Adam.State metaState;
+    private long steps;
+
+    /**
+     * @param rule   the parametric update rule ({@link ApoLr}, {@link ApoPrecond})
+     * @param model  the model as a function of its parameters, e.g. {@code module::apply}
+     * @param loss   (output, target) -> a 0-d training loss J
+     * @param params the initial parameters θ
+     */
+    public Apo(ApoRule<S> rule, BiFunction<Params, Tensor, Tensor> model, BiFunction<Tensor, Tensor, Tensor> loss,
+               Params params, ApoConfig config) {
+        this.rule = Objects.requireNonNull(rule, "Apo: rule");
+        this.model = Objects.requireNonNull(model, "Apo: model");
+        this.loss = Objects.requireNonNull(loss, "Apo: loss");
+        this.config = Objects.requireNonNull(config, "Apo: config");
+        if (params.isEmpty()) throw new IllegalArgumentException("Apo: no parameters to train");
+        this.params = params.detach();
+        this.state = rule.init(this.params);
+        this.meta = rule.initMeta(this.params).detach();
+        Params metaLrs = meta.mapWithName((name, t) -> Tensor.of(NDArray.scalar(rule.metaLr(name))));
+        this.metaOptimizer = Adam.builder().lr(Hyper.perParam(metaLrs)).betas(config.metaBeta1(), config.metaBeta2())
+                .eps(config.metaEps()).build();
+        this.metaState = metaOptimizer.init(meta);
+    }
+
+    public Apo<S> addListener(ApoListener listener) {
+        listeners.add(Objects.requireNonNull(listener));
+        return this;
+    }
+
+    /** The current parameters θ (detached). */
+    public Params params() { return params; }
+
+    /** The current meta-parameters φ (detached). */
+    public Params meta() { return meta; }
+
+    /** The base optimizer's current state. */
+    public S state() { return state; }
+
+    public ApoConfig config() { return config; }
+
+    public ApoRule<S> rule() { return rule; }
+
+    /** The number of training steps taken. */
+    public long steps() { return steps; }
+
+    /** The learning rate(s) the next step will use. */
+    public Map<String, Double> learningRates() { return rule.learningRates(meta); }
+
+    /**
+     * One training step on the batch (x, y); {@code xMeta}, the inputs of a second batch B',
+     * feeds the function-space term of a meta-step (pass {@code x} to reuse B).
+     *
+     * @return the training loss J_B(θ) before the step
+     */
+    public double step(Tensor x, Tensor y, Tensor xMeta) {
+        Params leaves = params.requiresGrad();
+        Tensor j;
+        try (var on = Autograd.enableGrad()) {
+            j = loss.apply(model.apply(leaves, x), y);
+        }
+        Params grads = Autograd.grad(j, leaves);
+        double q = Double.NaN;
+        if (steps % config.metaInterval() == 0) q = metaStep(grads, x, y, xMeta == null ? x : xMeta);
+        try (var off = Autograd.noGrad()) {
+            ApoRule.Prepared<S> prepared = rule.prepare(grads, state, params);
+            params = rule.apply(params, prepared.direction(), meta);
+            state = prepared.state();
+        }
+        ApoListener.Step info = new ApoListener.Step(steps, j.item(), rule.learningRates(meta), q);
+        steps++;
+        for (ApoListener l : listeners) l.onStep(info);
+        return info.loss();
+    }
+
+    /** One meta-optimizer step on φ; returns Q before it. */
+    private double metaStep(Params grads, Tensor x, Tensor y, Tensor xMeta) {
+        Params phi = meta.requiresGrad();
+        Tensor q;
+        try (var on = Autograd.enableGrad()) {
+            q = metaObjective(phi, params, state, grads, x, y, xMeta);
+        }
+        Params g = Autograd.grad(q, phi);
+        try (var off = Autograd.noGrad()) {
+            var next = metaOptimizer.update(g, metaState, meta);
+            meta = next.params();
+            metaState = next.state();
+        }
+        return q.item();
+    }
+
+    /**
+     * Q(φ) at the given point, recorded when gradients are enabled and {@code meta} requires
+     * them (so {@code Autograd.grad(Q, meta)} is the meta-gradient). Public for tests and for
+     * users who want to inspect the objective; {@link #step} calls it.
+     *
+     * @param grads ∇J_B(θ) on the batch (x, y): a constant of φ
+     */
+    public Tensor metaObjective(Params meta, Params theta, S state, Params grads, Tensor x, Tensor y, Tensor xMeta) {
+        Tensor before;
+        try (var off = Autograd.noGrad()) {
+            before = config.lambdaFsd() == 0 ? null : model.apply(theta, xMeta);
+        }
+        ApoRule.Prepared<S> prepared = rule.prepare(grads, state, theta);
+        Params ahead = rule.apply(theta, prepared.direction(), meta);
+        S aheadState = prepared.state();
+        for (int k = 1; k < config.lookaheadSteps(); k++) {
+            prepared = rule.prepare(gradientAt(ahead, x, y), aheadState, ahead);
+            ahead = rule.apply(ahead, prepared.direction(), meta);
+            aheadState = prepared.state();
+        }
+        Tensor q = loss.apply(model.apply(ahead, x), y);
+        if (config.lambdaFsd() != 0)
+            q = q.add(config.divergence().apply(model.apply(ahead, xMeta), before).mul(config.lambdaFsd()));
+        if (config.lambdaWsd() != 0)
+            q = q.add(ahead.sub(theta).squaredNorm().mul(config.lambdaWsd() / 2));
+        return q;
+    }
+
+    /**
+     * ∇J_B at an intermediate iterate of an unrolled lookahead: recorded (createGraph) when the
+     * iterate carries a graph, so the meta-gradient flows through it; plain otherwise.
+     */
+    private Params gradientAt(Params theta, Tensor x, Tensor y) {
+        boolean recorded = Autograd.isGradEnabled();
+        for (Tensor t : theta.values()) recorded &= t.requiresGrad();
+        if (recorded) return Autograd.grad(loss.apply(model.apply(theta, x), y), theta, true);
+        Params leaves = theta.detach().requiresGrad();
+        Tensor j;
+        try (var on = Autograd.enableGrad()) {
+            j = loss.apply(model.apply(leaves, x), y);
+        }
+        Params g = Autograd.grad(j, leaves);
+        return Autograd.isGradEnabled() ? g : g.detach();
+    }
+
+    @Override
+    public String toString() {
+        return "Apo{" + rule + ", " + config + "}";
+    }
+}
