@@ -7,6 +7,7 @@ import dev.proxima.nn.Sequential;
 import dev.proxima.nn.functional.Losses;
 import dev.proxima.optim.Adam;
 import dev.proxima.optim.Optimizer;
+import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 
@@ -46,7 +47,7 @@ public final class TrainMlp {
             if (step % 40 == 0) System.out.printf("step %3d  loss %.4f%n", step, last);
         }
         Tensor predicted = model.forward(x).argmax(1, false);
-        double accuracy = predicted.eq(y).to(dev.proxima.tensor.DType.FLOAT32).mean().item();
+        double accuracy = predicted.to(DType.FLOAT32).eq(y.to(DType.FLOAT32)).mean().item();
         System.out.printf("loss %.4f -> %.4f, training accuracy %.3f%n", first, last, accuracy);
         if (!(last < 0.5 * first) || accuracy < 0.9) {
             System.err.println("TrainMlp: training did not converge");
