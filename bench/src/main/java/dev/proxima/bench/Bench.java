@@ -12,7 +12,7 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd");
+            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -33,8 +33,9 @@ public final class Bench {
                 b.verdict();
             }
             case "autograd" -> AutogradBench.main(rest);
+            case "train" -> TrainBench.main(rest);
             default -> {
-                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd)");
+                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train)");
                 System.exit(2);
             }
         }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", description = "Side-by-side benchmarks against NumPy/PyTorch: what 'speedup' means, "
         + "one RESULT line per case, a verdict.")
 final class BenchCommand implements Runnable {
-    enum Name { sgemm, elementwise, reduce, autograd }
+    enum Name { sgemm, elementwise, reduce, autograd, train }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "One of: ${COMPLETION-CANDIDATES}.")
     Name name;
@@ -26,21 +26,21 @@ final class BenchCommand implements Runnable {
     @Option(names = "--repeat", paramLabel = "N", description = "Timed runs; the median is reported.")
     Integer repeat;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "autograd only: warm-up iterations.")
+    @Option(names = "--warmup", paramLabel = "N", description = "autograd and train: warm-up iterations.")
     Integer warmup;
 
-    @Option(names = "--cases", paramLabel = "LIST", description = "autograd only: chain,mlp.")
+    @Option(names = "--cases", paramLabel = "LIST", description = "autograd: chain,mlp; train: mlp,cnn,transformer.")
     String cases;
 
-    @Option(names = "--no-peer", description = "autograd only: skip the PyTorch peer.")
+    @Option(names = "--no-peer", description = "autograd and train: skip the PyTorch peer.")
     boolean noPeer;
 
     @Override
     public void run() {
         if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
-        boolean autograd = name == Name.autograd;
+        boolean autograd = name == Name.autograd || name == Name.train; // the two with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
-            throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' only");
+            throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' and 'bench train' only");
         List<String> args = new ArrayList<>(List.of(name.name()));
         if (scalar && !autograd) args.add("--scalar");
         if (device != null) args.addAll(List.of("--device", device));

@@ -1,0 +1,78 @@
+"""PyTorch side of `proxima bench train`: one SGD training step (forward, backward, update)
+of the same three models as TrainBench.java, same shapes, on the CPU or CUDA (TF32 off).
+Prints `CASE median_ms` per case."""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def time_it(fn, warmup, repeat, sync):
+    t_end = time.perf_counter() + 2.0  # warm up for the given count and at least 2 s, as the Java side
+    i = 0
+    while i < warmup or time.perf_counter() < t_end:
+        fn()
+        i += 1
+    sync()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--cases", default="mlp,cnn,transformer")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    dev = torch.device(a.device)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
+    for case in a.cases.split(","):
+        if case == "transformer":
+            model = nn.TransformerEncoderLayer(256, 4, dim_feedforward=1024, dropout=0.0, batch_first=True).to(dev)
+            x = torch.randn(16, 128, 256, device=dev)
+            target = torch.randn(16, 128, 256, device=dev)
+            loss_fn = lambda: F.mse_loss(model(x), target)
+        else:
+            model = (mlp() if case == "mlp" else cnn()).to(dev)
+            shape = (256, 784) if case == "mlp" else (128, 1, 28, 28)
+            x = torch.randn(*shape, device=dev)
+            y = (torch.arange(shape[0]) % 10).to(dev)
+            loss_fn = lambda: F.cross_entropy(model(x), y)
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss_fn().backward()
+            opt.step()
+
+        print("%s %.6f" % (case, time_it(step, a.warmup, a.repeat, sync)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+package dev.proxima.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.nn.functional.Losses;
+import dev.proxima.nn.models.Models;
+import dev.proxima.nn.models.TransformerLM;
+import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Rng;
+import org.junit.jupiter.api.Test;
+
+/** The model factories: shapes, sizes, seeds, and a language model that can learn. */
+class ModelsTest {
+    @Test
+    void mlpSizeAndShape() {
+        Sequential m = Models.mlp(1, 784, 1024, 1024, 10);
+        assertEquals(784L * 1024 + 1024 + 1024L * 1024 + 1024 + 1024L * 10 + 10, m.params().numel());
+        assertArrayEquals(new int[] {3, 10}, m.forward(Tensor.zeros(3, 784)).shape());
+    }
+
+    @Test
+    void cnnAndAutoencoderShapes() {
+        Sequential cnn = Models.cnn(1);
+        assertArrayEquals(new int[] {2, 10}, cnn.forward(Tensor.randn(new Rng(1), 2, 1, 28, 28)).shape());
+        assertEquals(4, cnn.buffers().size());
+        Sequential ae = Models.autoencoder(1, 20, 8, 3);
+        assertArrayEquals(new int[] {5, 20}, ae.forward(Tensor.zeros(5, 20)).shape());
+        assertEquals(6, ae.size()); // 20-8 relu 8-3 | 3-8 relu 8-20
+    }
+
+    @Test
+    void sameSeedSameWeights() {
+        Params a = Models.cnn(5).params(), b = Models.cnn(5).params();
+        for (String n : a.names()) assertArrayEquals(a.get(n).toDoubleArray(), b.get(n).toDoubleArray(), 0.0, n);
+    }
+
+    @Test
+    void transformerLanguageModelLearnsARepeatingSequence() {
+        TransformerLM lm = Models.transformer(3, 7, 16, 2, 2, 32, 12);
+        int[] seq = new int[24];
+        for (int i = 0; i < seq.length; i++) seq[i] = (i * 3) % 7;
+        Tensor tokens = Tensor.of(NDArray.of(java.util.Arrays.copyOf(seq, 12), 2, 6));
+        int[] next = new int[12];
+        for (int i = 0; i < 12; i++) next[i] = seq[(i % 6) + 1 + (i / 6) * 6];
+        Tensor targets = Tensor.of(NDArray.of(next, 12));
+        double first = 0, last = 0;
+        for (int step = 0; step < 60; step++) {
+            Tensor loss = Losses.crossEntropy(lm.forward(tokens).reshape(12, 7), targets);
+            if (step == 0) first = loss.item();
+            last = loss.item();
+            Params g = Autograd.grad(loss, lm.params());
+            try (var ignored = Autograd.noGrad()) {
+                lm.setParams(lm.params().zip(g, (p, gi) -> p.sub(gi.mul(0.1))).requiresGrad());
+            }
+        }
+        assertArrayEquals(new int[] {2, 6, 7}, lm.forward(tokens).shape());
+        assertTrue(last < 0.3 * first, "loss " + first + " -> " + last);
+    }
+}
