@@ -24,6 +24,7 @@ OPTIMIZERS = [
     ("sgd", torch.optim.SGD, {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.02}),
     ("adam", torch.optim.Adam, {"lr": 0.01}),
     ("adam", torch.optim.Adam, {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.05}),
+    ("adam", torch.optim.Adam, {"lr": 0.05, "betas": (0.5, 0.9), "amsgrad": True}),
     ("adamw", torch.optim.AdamW, {"lr": 0.01}),
     ("adamw", torch.optim.AdamW, {"lr": 0.03, "betas": (0.85, 0.995), "weight_decay": 0.1}),
     ("rmsprop", torch.optim.RMSprop, {"lr": 0.01}),

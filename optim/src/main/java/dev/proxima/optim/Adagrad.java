@@ -18,7 +18,7 @@ import java.util.Objects;
  * </pre>
  * Defaults are PyTorch's: lr 1e-2, lrDecay 0, eps 1e-10, initial accumulator 0.
  */
-public final class Adagrad implements UpdateRule<Adagrad.State> {
+public final class Adagrad implements LearningRateRule<Adagrad.State> {
 
     /**
      * @param step updates taken so far
@@ -54,14 +54,22 @@ public final class Adagrad implements UpdateRule<Adagrad.State> {
     }
 
     /** This rule with another learning rate (the state stays valid). */
+    @Override
     public Adagrad withLr(Hyper lr) {
         return toBuilder().lr(lr).build();
     }
 
+    @Override
     public Adagrad withLr(Tensor lr) {
         return withLr(Hyper.of(lr));
     }
 
+    @Override
+    public Adagrad withLr(double lr) {
+        return withLr(Hyper.of(lr));
+    }
+
+    @Override
     public Hyper lr() { return lr; }
 
     @Override

@@ -10,13 +10,14 @@ import java.util.Objects;
  * Adam (Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015) and, with
  * decoupled weight decay, AdamW (Loshchilov and Hutter, "Decoupled Weight Decay
  * Regularization", ICLR 2019), with the semantics of PyTorch's {@code torch.optim.Adam} and
- * {@code AdamW} (bias correction included; AMSGrad is not offered):
+ * {@code AdamW} (bias correction included; AMSGrad optional):
  * <pre>
  *   g = g + weightDecay * p                  (Adam: coupled, L2)
  *   p = p * (1 - lr * weightDecay)           (AdamW: decoupled)
  *   m = beta1 * m + (1 - beta1) * g
  *   v = beta2 * v + (1 - beta2) * g^2
  *   t = step + 1;  bc1 = 1 - beta1^t;  bc2 = 1 - beta2^t
+ *   vMax = max(vMax, v); v = vMax            (AMSGrad only, for the denominator)
  *   denom = sqrt(v) / sqrt(bc2) + eps        (epsRoot = 0, PyTorch's form)
  *   denom = sqrt(v / bc2 + epsRoot) + eps    (epsRoot > 0, optax's form)
  *   p' = p - (lr / bc1) * m / denom
@@ -31,23 +32,25 @@ import java.util.Objects;
  * inside the root, where the derivative is bounded by {@code 1 / (2 sqrt(epsRoot))}. It is
  * 0 by default, so that the rule equals PyTorch's; it is a fixed number, not a {@link Hyper}.
  */
-public final class Adam implements UpdateRule<Adam.State> {
+public final class Adam implements LearningRateRule<Adam.State> {
 
     /**
      * @param step updates taken so far
      * @param m    first-moment (mean) estimates
      * @param v    second-moment (uncentered variance) estimates
+     * @param vMax the running maxima of {@code v} (AMSGrad; an empty tree otherwise)
      */
-    public record State(long step, Params m, Params v) {
+    public record State(long step, Params m, Params v, Params vMax) {
         public State {
             Objects.requireNonNull(m);
             Objects.requireNonNull(v);
+            Objects.requireNonNull(vMax);
         }
     }
 
     private final Hyper lr, beta1, beta2, eps, weightDecay;
     private final double epsRoot;
-    private final boolean decoupled;
+    private final boolean decoupled, amsgrad;
     private final Schedule schedule;
 
     private Adam(Builder b) {
@@ -58,6 +61,7 @@ public final class Adam implements UpdateRule<Adam.State> {
         this.weightDecay = b.weightDecay;
         this.epsRoot = b.epsRoot;
         this.decoupled = b.decoupled;
+        this.amsgrad = b.amsgrad;
         this.schedule = b.schedule;
         if (!(epsRoot >= 0)) throw new IllegalArgumentException("Adam: epsRoot " + epsRoot + " must be >= 0");
     }
@@ -71,19 +75,27 @@ public final class Adam implements UpdateRule<Adam.State> {
     public Builder toBuilder() {
         Builder b = new Builder(decoupled);
         b.lr = lr; b.beta1 = beta1; b.beta2 = beta2; b.eps = eps; b.weightDecay = weightDecay;
-        b.epsRoot = epsRoot; b.schedule = schedule;
+        b.epsRoot = epsRoot; b.schedule = schedule; b.amsgrad = amsgrad;
         return b;
     }
 
     /** This rule with another learning rate (the state stays valid). */
+    @Override
     public Adam withLr(Hyper lr) {
         return toBuilder().lr(lr).build();
     }
 
+    @Override
     public Adam withLr(Tensor lr) {
         return withLr(Hyper.of(lr));
     }
 
+    @Override
+    public Adam withLr(double lr) {
+        return withLr(Hyper.of(lr));
+    }
+
+    @Override
     public Hyper lr() { return lr; }
     public Hyper beta1() { return beta1; }
     public Hyper beta2() { return beta2; }
@@ -92,18 +104,19 @@ public final class Adam implements UpdateRule<Adam.State> {
     public double epsRoot() { return epsRoot; }
     /** True for AdamW's decoupled weight decay. */
     public boolean decoupled() { return decoupled; }
+    public boolean amsgrad() { return amsgrad; }
     public Schedule schedule() { return schedule; }
 
     @Override
     public State init(Params params) {
-        return new State(0, Trees.zerosLike(params), Trees.zerosLike(params));
+        return new State(0, Trees.zerosLike(params), Trees.zerosLike(params), amsgrad ? Trees.zerosLike(params) : Params.empty());
     }
 
     @Override
     public Update<State> update(Params grads, State state, Params params) {
         Trees.requireCongruent(name() + ".update", grads, params);
         int n = params.size();
-        List<Tensor> next = new ArrayList<>(n), ms = new ArrayList<>(n), vs = new ArrayList<>(n);
+        List<Tensor> next = new ArrayList<>(n), ms = new ArrayList<>(n), vs = new ArrayList<>(n), maxes = new ArrayList<>(n);
         double t = state.step() + 1;
         for (String name : params.names()) {
             Tensor p = params.get(name), g = grads.get(name);
@@ -117,15 +130,21 @@ public final class Adam implements UpdateRule<Adam.State> {
             Tensor m = state.m().get(name).mul(Trees.cast(b1, p)).add(g.mul(Trees.cast(b1.neg().add(1.0), p)));
             Tensor v = state.v().get(name).mul(Trees.cast(b2, p)).add(g.mul(g).mul(Trees.cast(b2.neg().add(1.0), p)));
             Tensor bc1 = b1.pow(t).neg().add(1.0), bc2 = b2.pow(t).neg().add(1.0);
+            Tensor second = v;
+            if (amsgrad) {
+                second = state.vMax().get(name).maximum(v);
+                maxes.add(second);
+            }
             Tensor denom = epsRoot == 0
-                    ? v.sqrt().div(Trees.cast(bc2.sqrt(), p))
-                    : v.div(Trees.cast(bc2, p)).add(epsRoot).sqrt();
+                    ? second.sqrt().div(Trees.cast(bc2.sqrt(), p))
+                    : second.div(Trees.cast(bc2, p)).add(epsRoot).sqrt();
             denom = denom.add(Trees.cast(eps.scalar(name, p), p));
             next.add(p.sub(m.div(denom).mul(Trees.cast(rate.div(bc1), p))));
             ms.add(m);
             vs.add(v);
         }
-        return new Update<>(params.withValues(next), new State(state.step() + 1, params.withValues(ms), params.withValues(vs)));
+        return new Update<>(params.withValues(next), new State(state.step() + 1, params.withValues(ms), params.withValues(vs),
+                amsgrad ? params.withValues(maxes) : state.vMax()));
     }
 
     @Override
@@ -140,7 +159,7 @@ public final class Adam implements UpdateRule<Adam.State> {
     @Override
     public String toString() {
         return name() + "(lr=" + lr + (schedule == null ? "" : ", schedule=" + schedule) + ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps
-                + ", epsRoot=" + epsRoot + ", weightDecay=" + weightDecay + ")";
+                + ", epsRoot=" + epsRoot + ", weightDecay=" + weightDecay + (amsgrad ? ", amsgrad" : "") + ")";
     }
 
     /** Settings of an {@link Adam} or {@link AdamW}; defaults are PyTorch's. */
@@ -148,6 +167,7 @@ public final class Adam implements UpdateRule<Adam.State> {
         private Hyper lr = Hyper.of(1e-3), beta1 = Hyper.of(0.9), beta2 = Hyper.of(0.999), eps = Hyper.of(1e-8), weightDecay;
         private double epsRoot;
         private final boolean decoupled;
+        private boolean amsgrad;
         private Schedule schedule;
 
         Builder(boolean decoupled) {
@@ -173,6 +193,8 @@ public final class Adam implements UpdateRule<Adam.State> {
         public Builder weightDecay(Hyper v) { weightDecay = Objects.requireNonNull(v); return this; }
         /** The guard inside the square root; see the class comment. 0 (PyTorch's form) by default. */
         public Builder epsRoot(double v) { epsRoot = v; return this; }
+        /** AMSGrad (Reddi, Kale and Kumar, ICLR 2018): the denominator uses the running maximum of v. */
+        public Builder amsgrad(boolean v) { amsgrad = v; return this; }
         /** The learning rate becomes {@code lr * schedule.at(step)}; null for none. */
         public Builder schedule(Schedule s) { schedule = s; return this; }
 

@@ -20,7 +20,7 @@ import java.util.Objects;
  * Note that eps is added outside the root, as in PyTorch (TensorFlow adds it inside).
  * Defaults are PyTorch's: lr 1e-2, alpha 0.99, eps 1e-8, no momentum, not centered.
  */
-public final class RmsProp implements UpdateRule<RmsProp.State> {
+public final class RmsProp implements LearningRateRule<RmsProp.State> {
 
     /**
      * @param step      updates taken so far
@@ -58,14 +58,22 @@ public final class RmsProp implements UpdateRule<RmsProp.State> {
     }
 
     /** This rule with another learning rate (the state stays valid). */
+    @Override
     public RmsProp withLr(Hyper lr) {
         return toBuilder().lr(lr).build();
     }
 
+    @Override
     public RmsProp withLr(Tensor lr) {
         return withLr(Hyper.of(lr));
     }
 
+    @Override
+    public RmsProp withLr(double lr) {
+        return withLr(Hyper.of(lr));
+    }
+
+    @Override
     public Hyper lr() { return lr; }
     public Hyper alpha() { return alpha; }
     public Hyper eps() { return eps; }

@@ -25,7 +25,7 @@ import java.util.Objects;
  * {@link #init} and {@link #update} as any {@link UpdateRule}; {@link #withLr} gives the
  * same rule with another learning rate (APO builds one per meta-step).
  */
-public final class Sgd implements UpdateRule<Sgd.State> {
+public final class Sgd implements LearningRateRule<Sgd.State> {
 
     /**
      * @param step     updates taken so far
@@ -71,14 +71,22 @@ public final class Sgd implements UpdateRule<Sgd.State> {
     }
 
     /** This rule with another learning rate (the state stays valid). */
+    @Override
     public Sgd withLr(Hyper lr) {
         return toBuilder().lr(lr).build();
     }
 
+    @Override
     public Sgd withLr(Tensor lr) {
         return withLr(Hyper.of(lr));
     }
 
+    @Override
+    public Sgd withLr(double lr) {
+        return withLr(Hyper.of(lr));
+    }
+
+    @Override
     public Hyper lr() { return lr; }
     public Hyper momentum() { return momentum; }
     public Hyper weightDecay() { return weightDecay; }

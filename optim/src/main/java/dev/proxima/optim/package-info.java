@@ -1,7 +1,24 @@
 /**
- * Pure, differentiable update rules in the style of optax ({@code init(params) -> state},
- * {@code update(grads, state, params) -> (params', state')}), schedules, KFAC, and APO
- * (Amortized Proximal Optimization). A model reaches this package only as a function of the
- * parameter tree, so it never imports {@code dev.proxima.nn}.
+ * Pure, differentiable update rules in the style of optax, schedules, KFAC, and (in
+ * {@code dev.proxima.optim.apo}) APO, Amortized Proximal Optimization. A model reaches this
+ * package only as a function of the parameter tree, so it never imports {@code dev.proxima.nn}.
+ *
+ * <ul>
+ *   <li>{@link dev.proxima.optim.UpdateRule}: {@code init(params) -> state},
+ *       {@code update(grads, state, params) -> Update(params', state')}; states are immutable
+ *       records. {@link dev.proxima.optim.Sgd}, {@link dev.proxima.optim.Adam} /
+ *       {@link dev.proxima.optim.AdamW}, {@link dev.proxima.optim.RmsProp},
+ *       {@link dev.proxima.optim.Adagrad} follow PyTorch's semantics and take every
+ *       hyperparameter as a {@code double} or a {@link dev.proxima.optim.Hyper tensor}; with a
+ *       tensor that requires gradients, the new parameters are differentiable in it.</li>
+ *   <li>{@link dev.proxima.optim.GradientTransform}s ({@link dev.proxima.optim.ClipByGlobalNorm},
+ *       {@link dev.proxima.optim.WeightDecay}) run before a rule in a
+ *       {@link dev.proxima.optim.Chain}; {@link dev.proxima.optim.Schedules} scale a rule's
+ *       learning rate by the step count.</li>
+ *   <li>{@link dev.proxima.optim.Optimizer}: the mutable {@code zeroGrad(); loss.backward();
+ *       step()} loop over any rule.</li>
+ *   <li>{@link dev.proxima.optim.Kfac}: the Kronecker-factored second-order baseline, fed by
+ *       {@link dev.proxima.autograd.LayerTap}s.</li>
+ * </ul>
  */
 package dev.proxima.optim;

@@ -50,7 +50,8 @@ class PyTorchFixturesTest {
         return switch (kind) {
             case "sgd" -> Sgd.builder().lr(num(h, "lr", 0)).momentum(num(h, "momentum", 0)).dampening(num(h, "dampening", 0))
                     .weightDecay(num(h, "weight_decay", 0)).nesterov(Boolean.TRUE.equals(h.get("nesterov"))).build();
-            case "adam" -> Adam.builder().lr(num(h, "lr", 1e-3)).betas(b1, b2).eps(num(h, "eps", 1e-8)).weightDecay(num(h, "weight_decay", 0)).build();
+            case "adam" -> Adam.builder().lr(num(h, "lr", 1e-3)).betas(b1, b2).eps(num(h, "eps", 1e-8)).weightDecay(num(h, "weight_decay", 0))
+                    .amsgrad(Boolean.TRUE.equals(h.get("amsgrad"))).build();
             case "adamw" -> AdamW.builder().lr(num(h, "lr", 1e-3)).betas(b1, b2).eps(num(h, "eps", 1e-8)).weightDecay(num(h, "weight_decay", 1e-2)).build();
             case "rmsprop" -> RmsProp.builder().lr(num(h, "lr", 1e-2)).alpha(num(h, "alpha", 0.99)).eps(num(h, "eps", 1e-8))
                     .momentum(num(h, "momentum", 0)).centered(Boolean.TRUE.equals(h.get("centered"))).weightDecay(num(h, "weight_decay", 0)).build();
@@ -64,7 +65,7 @@ class PyTorchFixturesTest {
     @SuppressWarnings("unchecked")
     void optimizersMatchPyTorch() throws IOException {
         List<Object> cases = (List<Object>) fixtures().get("optimizers");
-        assertEquals(11, cases.size());
+        assertEquals(12, cases.size());
         for (Object o : cases) {
             Map<String, Object> c = (Map<String, Object>) o;
             UpdateRule<?> rule = rule((String) c.get("optimizer"), (Map<String, Object>) c.get("hyper"));

@@ -29,8 +29,8 @@ final class ReferenceOptimizers {
         };
     }
 
-    static Ref adam(int n, double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled, double epsRoot) {
-        double[] m = new double[n], v = new double[n];
+    static Ref adam(int n, double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled, double epsRoot, boolean amsgrad) {
+        double[] m = new double[n], v = new double[n], vMax = new double[n];
         long[] step = {0};
         return (p, g) -> {
             long t = ++step[0];
@@ -41,7 +41,9 @@ final class ReferenceOptimizers {
                 else gi += weightDecay * p[i];
                 m[i] = beta1 * m[i] + (1 - beta1) * gi;
                 v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-                double denom = epsRoot == 0 ? Math.sqrt(v[i]) / Math.sqrt(bc2) + eps : Math.sqrt(v[i] / bc2 + epsRoot) + eps;
+                vMax[i] = Math.max(vMax[i], v[i]);
+                double second = amsgrad ? vMax[i] : v[i];
+                double denom = epsRoot == 0 ? Math.sqrt(second) / Math.sqrt(bc2) + eps : Math.sqrt(second / bc2 + epsRoot) + eps;
                 p[i] -= lr / bc1 * m[i] / denom;
             }
         };

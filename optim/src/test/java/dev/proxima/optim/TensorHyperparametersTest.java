@@ -37,7 +37,7 @@ class TensorHyperparametersTest {
             Sgd.builder().lr(h.apply(lr)).momentum(h.apply(0.875)).dampening(h.apply(0.25)).weightDecay(h.apply(0.0625)).build(),
             Sgd.builder().lr(h.apply(lr)).momentum(h.apply(0.5)).nesterov(true).schedule(Schedules.cosine(5, 0.125)).build(),
             Adam.builder().lr(h.apply(lr)).beta1(h.apply(0.875)).beta2(h.apply(0.9990234375)).eps(h.apply(0x1p-20)).weightDecay(h.apply(0.03125)).build(),
-            AdamW.builder().lr(h.apply(lr)).beta1(h.apply(0.75)).beta2(h.apply(0.984375)).weightDecay(h.apply(0.125)).epsRoot(1e-8).build(),
+            AdamW.builder().lr(h.apply(lr)).beta1(h.apply(0.75)).beta2(h.apply(0.984375)).weightDecay(h.apply(0.125)).epsRoot(1e-8).amsgrad(true).build(),
             RmsProp.builder().lr(h.apply(lr)).alpha(h.apply(0.9375)).eps(h.apply(0x1p-16)).momentum(h.apply(0.5)).centered(true).weightDecay(h.apply(0.01)).build(),
             Adagrad.builder().lr(h.apply(lr)).lrDecay(h.apply(0.125)).eps(h.apply(0x1p-24)).weightDecay(h.apply(0.25)).build(),
         };
@@ -108,5 +108,25 @@ class TensorHyperparametersTest {
         assertTrue(next.requiresGrad());
         // d(sum(p - lr g))/dlr = -sum(g) = 0.5
         assertEquals(0.5, Autograd.grad(next.sum(), lr).item(), 1e-15);
+    }
+
+    @Example
+    @SuppressWarnings("unchecked")
+    void withLrChangesOnlyTheLearningRate() {
+        Params params = UpdateRuleProperties.randomTree(new Random(2), new Rng(2), DType.FLOAT32);
+        UpdateRule<?>[] a = rules(asDouble(), 0.05), b = rules(asDouble(), 0.3);
+        for (int i = 0; i < a.length; i++) {
+            LearningRateRule<Object> ra = (LearningRateRule<Object>) a[i];
+            LearningRateRule<Object> swapped = ra.withLr(0.3);
+            assertEquals(b[i].toString(), swapped.toString());
+            assertEquals(0.3, swapped.lr().value(null));
+            for (int k = 0; k < STEPS; k++)
+                assertArrayEquals(trajectory(b[i], params, 9)[k], trajectory(swapped, params, 9)[k], 0f, swapped.toString());
+            // a state made by one is valid for the other
+            Object state = ra.init(params);
+            Params g = UpdateRuleProperties.randomLike(params, new Rng(1));
+            state = ra.update(g, state, params).state();
+            assertNotNull(swapped.update(g, state, params).params());
+        }
     }
 }

@@ -72,15 +72,15 @@ class UpdateRuleProperties {
 
     @Property(tries = 40)
     void adamMatchesReference(@ForAll @IntRange(min = 0, max = 1_000_000) int seed, @ForAll boolean decoupled,
-                              @ForAll boolean decay, @ForAll boolean guarded) {
+                              @ForAll boolean decay, @ForAll boolean guarded, @ForAll boolean amsgrad) {
         Random r = new Random(seed);
         Rng rng = new Rng(seed);
         Params p = randomTree(r, rng, DType.FLOAT64);
         double lr = 1e-3 + r.nextDouble() * 0.1, b1 = 0.5 + 0.49 * r.nextDouble(), b2 = 0.9 + 0.0999 * r.nextDouble();
         double eps = Math.pow(10, -4 - 6 * r.nextDouble()), wd = decay ? r.nextDouble() * 0.1 : 0, epsRoot = guarded ? 1e-8 : 0;
         Adam.Builder b = decoupled ? AdamW.builder() : Adam.builder();
-        Adam rule = b.lr(lr).betas(b1, b2).eps(eps).weightDecay(wd).epsRoot(epsRoot).build();
-        agree(rule, ReferenceOptimizers.adam((int) p.numel(), lr, b1, b2, eps, wd, decoupled, epsRoot), p, rng, 1e-11);
+        Adam rule = b.lr(lr).betas(b1, b2).eps(eps).weightDecay(wd).epsRoot(epsRoot).amsgrad(amsgrad).build();
+        agree(rule, ReferenceOptimizers.adam((int) p.numel(), lr, b1, b2, eps, wd, decoupled, epsRoot, amsgrad), p, rng, 1e-11);
     }
 
     @Property(tries = 40)
