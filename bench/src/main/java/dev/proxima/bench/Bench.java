@@ -12,7 +12,7 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train");
+            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train, apo");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -34,8 +34,9 @@ public final class Bench {
             }
             case "autograd" -> AutogradBench.main(rest);
             case "train" -> TrainBench.main(rest);
+            case "apo" -> dev.proxima.bench.apo.ApoStudy.main(rest);
             default -> {
-                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train)");
+                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train, apo)");
                 System.exit(2);
             }
         }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", description = "Side-by-side benchmarks against NumPy/PyTorch: what 'speedup' means, "
         + "one RESULT line per case, a verdict.")
 final class BenchCommand implements Runnable {
-    enum Name { sgemm, elementwise, reduce, autograd, train }
+    enum Name { sgemm, elementwise, reduce, autograd, train, apo }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "One of: ${COMPLETION-CANDIDATES}.")
     Name name;
@@ -35,14 +35,36 @@ final class BenchCommand implements Runnable {
     @Option(names = "--no-peer", description = "autograd and train: skip the PyTorch peer.")
     boolean noPeer;
 
+    @Option(names = "--quick", description = "apo only: the study at a fifth of its budget.")
+    boolean quick;
+
+    @Option(names = "--long", description = "apo only: the study at four times its budget.")
+    boolean longer;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "apo only: where the study's report and figures go.")
+    String out;
+
+    @Option(names = "--tasks", paramLabel = "LIST", description = "apo only: which of the study's tasks to run (comma-separated).")
+    String tasks;
+
     @Override
     public void run() {
+        boolean apo = name == Name.apo;
+        if (!apo && (quick || longer || out != null || tasks != null))
+            throw new Main.UserError("--quick, --long, --out and --tasks apply to 'bench apo' only");
+        if (apo && (device != null || repeat != null))
+            throw new Main.UserError("'bench apo' runs on the CPU with its own budget: --device and --repeat do not apply");
+        if (quick && longer) throw new Main.UserError("--quick and --long exclude each other");
         if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
         boolean autograd = name == Name.autograd || name == Name.train; // the two with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
             throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' and 'bench train' only");
         List<String> args = new ArrayList<>(List.of(name.name()));
         if (scalar && !autograd) args.add("--scalar");
+        if (quick) args.add("--quick");
+        if (longer) args.add("--long");
+        if (out != null) args.addAll(List.of("--out", out));
+        if (tasks != null) args.addAll(List.of("--tasks", tasks));
         if (device != null) args.addAll(List.of("--device", device));
         if (repeat != null) args.addAll(List.of("--repeat", repeat.toString()));
         if (warmup != null) args.addAll(List.of("--warmup", warmup.toString()));
