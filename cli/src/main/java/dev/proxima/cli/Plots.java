@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -17,6 +18,35 @@ final class Plots {
 
     /** A named series of (x, y) points. */
     record Series(String name, double[] x, double[] y) {}
+
+    /**
+     * The plots of a run directory: {@code loss.png} (training loss per step, test loss per
+     * epoch), {@code test-metric.png} when the task has a metric, {@code lr.png} for APO (the
+     * learning rate it learned, per step).
+     */
+    static void forRun(Path dir, List<MetricsLog.Row> rows, String metricName, boolean apo) throws IOException {
+        List<double[]> train = new ArrayList<>(), test = new ArrayList<>(), metric = new ArrayList<>(), lr = new ArrayList<>();
+        for (MetricsLog.Row r : rows) {
+            if (!Double.isNaN(r.trainLoss())) train.add(new double[] {r.step(), r.trainLoss()});
+            if (!Double.isNaN(r.lr())) lr.add(new double[] {r.step(), r.lr()});
+            if (!Double.isNaN(r.testLoss())) test.add(new double[] {r.step(), r.testLoss()});
+            if (!Double.isNaN(r.testMetric())) metric.add(new double[] {r.step(), r.testMetric()});
+        }
+        line(dir.resolve("loss.png"), "Loss", "step", "loss", true, List.of(series("train", train), series("test", test)));
+        if (metricName != null && !metric.isEmpty())
+            line(dir.resolve("test-metric.png"), "Test " + metricName, "step", metricName, false, List.of(series("test " + metricName, metric)));
+        if (apo && !lr.isEmpty())
+            line(dir.resolve("lr.png"), "Learning rate learned by APO", "step", "learning rate", true, List.of(series("lr", lr)));
+    }
+
+    static Series series(String name, List<double[]> points) {
+        double[] x = new double[points.size()], y = new double[points.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = points.get(i)[0];
+            y[i] = points.get(i)[1];
+        }
+        return new Series(name, x, y);
+    }
 
     /** Writes a PNG with one line per series; {@code logY} for losses and learning rates. */
     static void line(Path png, String title, String xTitle, String yTitle, boolean logY, List<Series> series) throws IOException {

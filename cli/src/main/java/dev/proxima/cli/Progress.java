@@ -22,7 +22,7 @@ final class Progress implements AutoCloseable {
     private final ProgressBar bar;
     private final long start = System.nanoTime();
     private long lastLine = start;
-    private long done;
+    private long done, skipped;
     private String extra = "";
 
     Progress(String task, long total, PrintStream out, boolean live) {
@@ -45,12 +45,20 @@ final class Progress implements AutoCloseable {
         }
     }
 
+    /** Steps already done before this run (a resumed epoch): the bar starts there, rates count from now. */
+    void skip(long steps) {
+        if (steps <= 0) return;
+        done = steps;
+        skipped = steps;
+        if (bar != null) bar.stepTo(steps);
+    }
+
     /** One step done; {@code loss} the step's training loss, {@code lr} the learning rate in use (NaN: not shown). */
     void step(double loss, double lr, int examples) {
         done++;
         double secs = (System.nanoTime() - start) / 1e9;
         extra = String.format(Locale.ROOT, "loss %.4f%s %.0f ex/s", loss,
-                Double.isNaN(lr) ? "" : String.format(Locale.ROOT, " lr %.3g", lr), examples * done / Math.max(secs, 1e-9));
+                Double.isNaN(lr) ? "" : String.format(Locale.ROOT, " lr %.3g", lr), examples * (done - skipped) / Math.max(secs, 1e-9));
         if (bar != null) {
             bar.setExtraMessage(extra);
             bar.stepTo(done);
@@ -62,7 +70,7 @@ final class Progress implements AutoCloseable {
 
     private void line() {
         double secs = (System.nanoTime() - start) / 1e9;
-        double eta = done == 0 ? Double.NaN : secs / done * (total - done);
+        double eta = done == skipped ? Double.NaN : secs / (done - skipped) * (total - done);
         out.printf(Locale.ROOT, "%s: step %d/%d, %s, %.0f s elapsed%s%n", task, done, total, extra, secs,
                 done < total ? String.format(Locale.ROOT, ", ETA %.0f s", eta) : "");
         out.flush();

@@ -74,7 +74,22 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TrainConfig config = config();
+        if (resume != null) checkResumable(config);
         return Trainer.run(config, System.out) ? 0 : 1;
+    }
+
+    /** A resumed run keeps its settings: an option given again must say the same. */
+    private void checkResumable(TrainConfig config) throws java.io.IOException {
+        java.util.Map<String, String> saved = dev.proxima.nn.io.Checkpoint.load(resume).metadata();
+        var given = config.defining();
+        var parsed = spec.commandLine().getParseResult();
+        for (String key : given.keySet()) {
+            if (!parsed.hasMatchedOption("--" + key)) continue;
+            String was = saved.get("config." + key);
+            if (was != null && !was.equals(given.get(key)))
+                throw new Main.UserError("--" + key + " " + given.get(key) + " differs from the checkpoint's " + was
+                        + "; a resumed run keeps its settings (only --epochs, --out, --device, --threads may change)");
+        }
     }
 
     /** The checked settings; a UserError (one line) for what does not fit together. */
