@@ -39,6 +39,47 @@ final class Plots {
             line(dir.resolve("lr.png"), "Learning rate learned by APO", "step", "learning rate", true, List.of(series("lr", lr)));
     }
 
+    /**
+     * The demo's figure: the training loss of the best fixed rate and of APO-LR (each smoothed
+     * over 20 steps) on the left axis, APO's learning rate on the right one.
+     */
+    static void demo(Path png, String fixedName, List<MetricsLog.Row> fixed, List<MetricsLog.Row> apo) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        XYChart chart = new XYChartBuilder().width(1000).height(560).title("Fashion-MNIST CNN: best fixed learning rate vs APO-LR")
+                .xAxisTitle("step").yAxisTitle("training loss (mean of 20 steps)").build();
+        Series f = smoothedLoss(fixedName, fixed), a = smoothedLoss("APO-LR", apo);
+        for (Series s : List.of(f, a))
+            if (s.x().length > 0) chart.addSeries(s.name(), s.x(), s.y()).setMarker(SeriesMarkers.NONE);
+        List<double[]> lr = new ArrayList<>();
+        for (MetricsLog.Row r : apo) if (!Double.isNaN(r.lr())) lr.add(new double[] {r.step(), r.lr()});
+        Series l = series("APO-LR learning rate (right axis)", lr);
+        if (l.x().length > 0) {
+            XYSeries xy = chart.addSeries(l.name(), l.x(), l.y());
+            xy.setMarker(SeriesMarkers.NONE);
+            xy.setYAxisGroup(1);
+            chart.setYAxisGroupTitle(1, "learning rate");
+            chart.getStyler().setYAxisGroupPosition(1, org.knowm.xchart.style.Styler.YAxisPosition.Right);
+        }
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        Path tmp = png.resolveSibling(png.getFileName() + ".tmp.png");
+        BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+        Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static Series smoothedLoss(String name, List<MetricsLog.Row> rows) {
+        List<double[]> points = new ArrayList<>();
+        java.util.ArrayDeque<Double> window = new java.util.ArrayDeque<>();
+        double sum = 0;
+        for (MetricsLog.Row r : rows) {
+            if (Double.isNaN(r.trainLoss())) continue;
+            window.addLast(r.trainLoss());
+            sum += r.trainLoss();
+            if (window.size() > 20) sum -= window.removeFirst();
+            points.add(new double[] {r.step(), sum / window.size()});
+        }
+        return series(name, points);
+    }
+
     static Series series(String name, List<double[]> points) {
         double[] x = new double[points.size()], y = new double[points.size()];
         for (int i = 0; i < x.length; i++) {

@@ -38,7 +38,7 @@ import java.util.Map;
 final class Trainer {
     static final String CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.csv", CONFIG = "config.properties";
     /** Batches used to re-estimate BatchNorm statistics before an evaluation. */
-    private static final int CALIBRATION_BATCHES = 50;
+    private static final int CALIBRATION_BATCHES = 20;
     private static final int EVAL_BATCH = 500;
 
     /** What a finished (or stopped) run reports. */
@@ -74,6 +74,9 @@ final class Trainer {
                 : Path.of("runs", c.model() + "-" + c.optimizer() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 
         Task task = Task.of(c);
+        // Training mode throughout (an evaluation switches to eval mode and back): a layer
+        // that computes differently in the two modes must not depend on whether a run resumed.
+        task.model.train(true);
         if (!device.kind().equals("cpu")) task.model.to(device);
         Learner learner = Learner.of(c, task.function(), task::loss, task.divergence(), task.model.params());
         List<String> names = List.copyOf(task.model.params().names());
