@@ -3,7 +3,10 @@ package dev.proxima.cli;
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.nn.Module;
+import dev.proxima.nn.Tapped;
 import dev.proxima.optim.Adam;
+import dev.proxima.optim.Kfac;
 import dev.proxima.optim.RmsProp;
 import dev.proxima.optim.Sgd;
 import dev.proxima.optim.Update;
@@ -47,9 +50,12 @@ interface Learner {
         };
     }
 
-    /** The learner for {@code config}'s optimizer over {@code model} from {@code init}. */
-    static Learner of(TrainConfig config, BiFunction<Params, Tensor, Tensor> model, BiFunction<Tensor, Tensor, Tensor> loss,
-                      Divergence divergence, Params init) {
+    /** The learner for {@code config}'s optimizer over the task's model, from its current parameters. */
+    static Learner of(TrainConfig config, Task task) {
+        BiFunction<Params, Tensor, Tensor> model = task.function();
+        BiFunction<Tensor, Tensor, Tensor> loss = task::loss;
+        Divergence divergence = task.divergence();
+        Params init = task.model.params();
         return switch (config.optimizer()) {
             case SGD, ADAM, RMSPROP -> new RuleLearner<>(baseRule(config.optimizer().toString(), config.lr()), model, loss, init);
             case APO_LR -> {
@@ -60,7 +66,7 @@ interface Learner {
                 ApoConfig c = ApoConfig.builder().initialLr(config.lr()).divergence(divergence).build();
                 yield new ApoLearner<>(new ApoPrecond(c), model, loss, init, c);
             }
-            case KFAC -> throw new Main.UserError("--optimizer kfac is not available in this build");
+            case KFAC -> new KfacLearner(Kfac.builder().lr(config.lr()).momentum(0.9).build(), task.model, loss, init, config.lr());
         };
     }
 
@@ -119,6 +125,70 @@ interface Learner {
         public void load(Map<String, Tensor> tensors, Map<String, String> scalars, java.util.Collection<String> names) {
             params = (Params) StateCodec.decode("param", Params.class, tensors, scalars, names);
             state = (S) StateCodec.decode("state", Object.class, tensors, scalars, names);
+        }
+    }
+
+    /**
+     * KFAC: each step evaluates the model with taps on its Linear/Conv2d layers, so the
+     * Kronecker factors see what every layer saw and the gradient it got back.
+     */
+    final class KfacLearner implements Learner {
+        private final Kfac kfac;
+        private final Module model;
+        private final BiFunction<Tensor, Tensor, Tensor> loss;
+        private final double lr;
+        private Params params;
+        private Kfac.State state;
+
+        KfacLearner(Kfac kfac, Module model, BiFunction<Tensor, Tensor, Tensor> loss, Params init, double lr) {
+            this.kfac = kfac;
+            this.model = model;
+            this.loss = loss;
+            this.lr = lr;
+            this.params = init.detach();
+            try (var off = Autograd.noGrad()) {
+                this.state = kfac.init(params);
+            }
+        }
+
+        @Override
+        public double step(Tensor x, Tensor y, Tensor xMeta) {
+            Params leaves = params.requiresGrad();
+            Tapped tapped;
+            Tensor j;
+            try (var on = Autograd.enableGrad()) {
+                tapped = model.applyTapped(leaves, x);
+                j = loss.apply(tapped.output(), y);
+            }
+            Kfac.Gradients g = Kfac.gradients(j, leaves, tapped.taps(), x.shape(0));
+            try (var off = Autograd.noGrad()) {
+                Update<Kfac.State> u = kfac.update(g.grads(), state, params, g.curvature());
+                params = u.params().detach();
+                state = u.state();
+            }
+            return j.item();
+        }
+
+        @Override
+        public Params params() {
+            return params;
+        }
+
+        @Override
+        public double lr() {
+            return lr;
+        }
+
+        @Override
+        public void save(Map<String, Tensor> tensors, Map<String, String> scalars) {
+            StateCodec.encode("param", params, tensors, scalars);
+            StateCodec.encode("state", state, tensors, scalars);
+        }
+
+        @Override
+        public void load(Map<String, Tensor> tensors, Map<String, String> scalars, java.util.Collection<String> names) {
+            params = (Params) StateCodec.decode("param", Params.class, tensors, scalars, names);
+            state = (Kfac.State) StateCodec.decode("state", Kfac.State.class, tensors, scalars, names);
         }
     }
 

@@ -37,6 +37,17 @@ final class StateCodec {
                     throw new IllegalStateException("checkpoint: cannot read " + r.getClass().getSimpleName() + "." + c.getName(), e);
                 }
             }
+        } else if (value instanceof Map<?, ?> map) {
+            // Keys are parameter names, which contain dots: they go into the tag, entries by position.
+            List<String> keys = new java.util.ArrayList<>();
+            for (Object k : map.keySet()) {
+                String key = k.toString();
+                if (key.contains("\n")) throw new IllegalArgumentException("checkpoint: a map key with a newline at " + prefix);
+                keys.add(key);
+            }
+            scalars.put(prefix, "map:" + String.join("\n", keys));
+            int i = 0;
+            for (Object v : map.values()) encode(prefix + "[" + i++ + "]", v, tensors, scalars);
         } else if (value instanceof Number || value instanceof Boolean || value instanceof String) {
             scalars.put(prefix, value.toString());
         } else {
@@ -72,6 +83,15 @@ final class StateCodec {
             Tensor t = tensors.get(prefix);
             if (t == null) throw missing(prefix);
             return t;
+        }
+        if (tag != null && tag.startsWith("map:")) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            String keys = tag.substring(4);
+            if (!keys.isEmpty()) {
+                String[] ks = keys.split("\n", -1);
+                for (int i = 0; i < ks.length; i++) m.put(ks[i], decode(prefix + "[" + i + "]", Object.class, tensors, scalars, names));
+            }
+            return m;
         }
         if (tag != null && tag.startsWith("record:")) {
             // The stored class: a generic component (a wrapped rule's state S) erases to Object.

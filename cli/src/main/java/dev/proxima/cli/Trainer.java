@@ -78,7 +78,7 @@ final class Trainer {
         // that computes differently in the two modes must not depend on whether a run resumed.
         task.model.train(true);
         if (!device.kind().equals("cpu")) task.model.to(device);
-        Learner learner = Learner.of(c, task.function(), task::loss, task.divergence(), task.model.params());
+        Learner learner = Learner.of(c, task);
         List<String> names = List.copyOf(task.model.params().names());
 
         DataLoader loader = DataLoader.of(task.train, c.batch()).shuffle(c.seed()).dropLast(true);
