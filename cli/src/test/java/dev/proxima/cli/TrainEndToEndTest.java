@@ -84,6 +84,21 @@ class TrainEndToEndTest {
     }
 
     @Test
+    void kfacResumedMidEpochEqualsUninterrupted() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(TrainCommand.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz")),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): skipped");
+        // KFAC's state holds a map of Kronecker factors per layer: it must survive the checkpoint too.
+        Trainer.Result whole = Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.KFAC, 1, tmp.resolve("whole"), null), QUIET, "", 0);
+        Path cut = tmp.resolve("cut");
+        Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.KFAC, 1, cut, null), QUIET, "", 2);
+        Trainer.Result resumed = Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.KFAC, 1, null,
+                cut.resolve("checkpoint.safetensors")), QUIET, "", 0);
+        assertSameParams(whole.params(), resumed.params());
+        assertTrue(Checkpoint.load(cut.resolve("checkpoint.safetensors")).metadata().keySet().stream().anyMatch(k -> k.startsWith("state.factors")),
+                "the checkpoint lacks KFAC's factors");
+    }
+
+    @Test
     void apoResumedMidEpochEqualsUninterrupted() throws Exception {
         // The synthetic copy task needs no installed data set.
         Trainer.Result whole = Trainer.train(config("transformer", "copy", TrainConfig.Optimizer.APO_LR, 2, tmp.resolve("whole"), null), QUIET, "", 0);
