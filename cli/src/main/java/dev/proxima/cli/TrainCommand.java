@@ -29,13 +29,13 @@ final class TrainCommand implements Callable<Integer> {
     String data;
 
     @Option(names = "--optimizer", paramLabel = "NAME", converter = TrainConfig.OptimizerConverter.class,
-            description = "sgd, adam, rmsprop, kfac, apo-lr, apo-precond (default: sgd).")
+            description = "sgd (momentum 0.9), adam, rmsprop, kfac, apo-lr, apo-precond (default: sgd).")
     TrainConfig.Optimizer optimizer = TrainConfig.Optimizer.SGD;
 
     @Option(names = "--base", paramLabel = "RULE", description = "The rule APO tunes: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Base base = Base.sgd;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Learning rate (APO: the initial one). Default: per optimizer (sgd 0.05, adam 0.001, ...).")
+    @Option(names = "--lr", paramLabel = "LR", description = "Learning rate (APO: the initial one). Default: sgd and kfac 0.05, adam and rmsprop 0.001.")
     Double lr;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")

@@ -34,11 +34,7 @@ record TrainConfig(String model, String data, Optimizer optimizer, String base, 
         /** A learning rate that trains the bundled models; APO starts from it and learns its own. */
         double defaultLr(String base) {
             String rule = apo() ? base : cliName;
-            return switch (rule) {
-                case "adam", "rmsprop" -> 1e-3;
-                case "kfac" -> 0.05;
-                default -> 0.05;
-            };
+            return rule.equals("adam") || rule.equals("rmsprop") ? 1e-3 : 0.05;
         }
 
         static Optimizer parse(String s) {
