@@ -56,8 +56,9 @@ public class BatchNorm extends Module {
                 call.setBuffer("running_mean", call.buffer("running_mean").mul(1 - m).add(bm.mul(m)));
                 call.setBuffer("running_var", call.buffer("running_var").mul(1 - m).add(bv.mul(m)));
             }
-            Tensor y = centered.mul(var.add(eps).rsqrt());
-            return y.mul(call.param("weight").reshape(view)).add(call.param("bias").reshape(view));
+            // The weight joins the per-channel factor first: one full-size product instead of two.
+            Tensor scale = var.add(eps).rsqrt().mul(call.param("weight").reshape(view));
+            return centered.mul(scale).add(call.param("bias").reshape(view));
         }
         mean = call.buffer("running_mean").reshape(view);
         var = call.buffer("running_var").reshape(view);

@@ -167,6 +167,15 @@ public abstract class Module {
         return compute(new Call(params, buffers(), "", null, null), x);
     }
 
+    /**
+     * The call that evaluates this module as the root with {@code params} and its current
+     * buffers (no taps, no buffer updates): for modules with more than one input, whose
+     * extra {@code apply} overloads start their evaluation here.
+     */
+    protected final Call rootCall(Params params) {
+        return new Call(params, buffers(), "", null, null);
+    }
+
     /** The result of {@link #applyWithBuffers}: the output and the buffers after the call. */
     public record Applied(Tensor output, Params buffers) {}
 

@@ -50,7 +50,7 @@ public final class MultiheadAttention extends Module {
 
     /** The functional call with explicit keys/values and masks: {@code kv} null means self-attention. */
     public Tensor apply(Params params, Tensor query, Tensor kv, Tensor keyPaddingMask, boolean causal) {
-        return attend(new Call(params, buffers(), "", null, null), query, kv == null ? query : kv, keyPaddingMask, causal);
+        return attend(rootCall(params), query, kv == null ? query : kv, keyPaddingMask, causal);
     }
 
     /**

@@ -46,7 +46,7 @@ public final class TransformerDecoderLayer extends Module {
 
     /** The functional call: padding masks [B, L] / [B, S] nonzero at padded positions, or null. */
     public Tensor apply(Params params, Tensor target, Tensor memory, Tensor targetPadding, Tensor memoryPadding, boolean causal) {
-        return decode(new Call(params, buffers(), "", null, null), target, memory, targetPadding, memoryPadding, causal);
+        return decode(rootCall(params), target, memory, targetPadding, memoryPadding, causal);
     }
 
     public Tensor decode(Call call, Tensor x, Tensor memory, Tensor targetPadding, Tensor memoryPadding, boolean causal) {

@@ -47,7 +47,7 @@ public final class TransformerEncoderLayer extends Module {
 
     /** The functional call with masks: {@code padding [B, L]} nonzero at padded positions, or null. */
     public Tensor apply(Params params, Tensor x, Tensor padding, boolean causal) {
-        return encode(new Call(params, buffers(), "", null, null), x, padding, causal);
+        return encode(rootCall(params), x, padding, causal);
     }
 
     public Tensor encode(Call call, Tensor x, Tensor padding, boolean causal) {

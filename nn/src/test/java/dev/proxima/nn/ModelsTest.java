@@ -61,4 +61,32 @@ class ModelsTest {
         assertArrayEquals(new int[] {2, 6, 7}, lm.forward(tokens).shape());
         assertTrue(last < 0.3 * first, "loss " + first + " -> " + last);
     }
+
+    @Test
+    void seq2seqTransformerLearnsToReverse() {
+        dev.proxima.nn.models.Seq2SeqTransformer m = Models.seq2seq(4, 6, 16, 2, 1, 32, 8);
+        // Tokens 2..5 are symbols, 1 is the start token: target = reversed source.
+        int b = 8, s = 4;
+        Rng rng = new Rng(5);
+        int[] src = new int[b * s], dec = new int[b * s], tgt = new int[b * s];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < s; j++) src[i * s + j] = 2 + rng.nextInt(4);
+            for (int j = 0; j < s; j++) tgt[i * s + j] = src[i * s + s - 1 - j];
+            dec[i * s] = 1;
+            for (int j = 1; j < s; j++) dec[i * s + j] = tgt[i * s + j - 1];
+        }
+        Tensor source = Tensor.of(NDArray.of(src, b, s)), input = Tensor.of(NDArray.of(dec, b, s)), target = Tensor.of(NDArray.of(tgt, b * s));
+        double first = 0, last = 0;
+        for (int step = 0; step < 250; step++) {
+            Tensor loss = Losses.crossEntropy(m.forward(source, input).reshape(b * s, 6), target);
+            if (step == 0) first = loss.item();
+            last = loss.item();
+            Params g = Autograd.grad(loss, m.params());
+            try (var ignored = Autograd.noGrad()) {
+                m.setParams(m.params().zip(g, (p, gi) -> p.sub(gi.mul(0.1))).requiresGrad());
+            }
+        }
+        System.out.printf("seq2seq reverse: loss %.3f -> %.3f%n", first, last);
+        assertTrue(last < 0.3 * first, "loss " + first + " -> " + last);
+    }
 }

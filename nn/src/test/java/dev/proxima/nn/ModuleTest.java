@@ -182,4 +182,53 @@ class ModuleTest {
         d1.eval();
         assertArrayEquals(x.toDoubleArray(), d1.forward(x).toDoubleArray(), 0.0);
     }
+
+    @Test
+    void dropoutGradientIsTheSameMaskScaled() {
+        Dropout d = new Dropout(0.25, new Rng(3));
+        Tensor x = Tensor.randn(new Rng(4), DType.FLOAT64, 40, 5).abs().add(0.5).requiresGrad(true);
+        Tensor y = d.forward(x);
+        Tensor g = Autograd.grad(y.sum(), x);
+        Check.close("d(sum dropout(x))/dx = mask / (1 - p) = y / x", y.div(x), g, 1e-12, 1e-12);
+    }
+
+    @Test
+    void initDistributionsHaveTheirFormulasSpread() {
+        Rng rng = new Rng(8);
+        double kaimingStd = Math.sqrt(2.0 / 400);
+        assertEquals(kaimingStd, std(Init.kaimingNormal(rng, 0, 300, 400)), kaimingStd * 0.02);
+        double xavierBound = Math.sqrt(6.0 / (300 + 400));
+        assertEquals(xavierBound / Math.sqrt(3), std(Init.xavierUniform(rng, 1, 300, 400)), xavierBound * 0.02);
+        assertEquals(Math.sqrt(2.0 / 700), std(Init.xavierNormal(rng, 1, 300, 400)), 0.002);
+        assertEquals(Math.sqrt(2.0) * Math.sqrt(3.0 / 400) / Math.sqrt(3), std(Init.kaimingUniform(rng, 0, 300, 400)), 0.002);
+        assertArrayEquals(new int[] {3 * 25, 8 * 25}, Init.fans(8, 3, 5, 5));
+    }
+
+    private static double std(Tensor t) {
+        double[] v = t.toDoubleArray();
+        double m = 0, s = 0;
+        for (double x : v) m += x;
+        m /= v.length;
+        for (double x : v) s += (x - m) * (x - m);
+        return Math.sqrt(s / v.length);
+    }
+
+    @Test
+    void functionalCallsNest() {
+        Sequential inner = mlp(9);
+        Module outer = new Module() {
+            { registerChild("inner", inner); }
+
+            @Override
+            protected Tensor compute(Call call, Tensor x) {
+                // An evaluation inside an evaluation: the inner module at half its weights, then at the given ones.
+                Tensor half = inner.apply(inner.params().scale(0.5), x);
+                return call.run("inner", inner, x).add(half);
+            }
+        };
+        Tensor x = Tensor.randn(new Rng(10), 2, 4);
+        Params p = outer.params().scale(2);
+        Tensor expected = inner.apply(inner.params().scale(2), x).add(inner.apply(inner.params().scale(0.5), x));
+        Check.close("nested", expected, outer.apply(p, x), 1e-6, 1e-6);
+    }
 }

@@ -80,6 +80,11 @@ public final class Models {
         return new TransformerLM(vocab, dModel, heads, layers, dimFeedforward, maxLen, 0.0, new Rng(seed));
     }
 
+    /** An encoder-decoder transformer ({@link Seq2SeqTransformer}) with {@code layers} of each, no dropout. */
+    public static Seq2SeqTransformer seq2seq(long seed, int vocab, int dModel, int heads, int layers, int dimFeedforward, int maxLen) {
+        return new Seq2SeqTransformer(vocab, dModel, heads, layers, dimFeedforward, maxLen, 0.0, new Rng(seed));
+    }
+
     /** A Tanh MLP, for smooth problems (regression, second-order checks). */
     public static Sequential tanhMlp(long seed, int... sizes) {
         Rng rng = new Rng(seed);
