@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,20 +132,28 @@ public final class Idx {
 
     /** Reads an IDX file, gzip-compressed or plain. */
     public static Data read(Path file) throws IOException {
-        long fileSize = Files.size(file);
-        boolean gzip = isGzip(file, fileSize);
-        long length; // bytes of the (uncompressed) IDX stream
-        if (gzip) {
-            if (fileSize < 18)
-                throw new MalformedFileException(file, "gzip: " + fileSize + " bytes is shorter than a gzip header and trailer (18)");
-            length = gzipIsize(file, fileSize);
-        } else {
-            length = fileSize;
-        }
-        try (InputStream raw = Files.newInputStream(file);
-             InputStream in = gzip ? openGzip(file, raw) : new BufferedInputStream(raw, 1 << 16)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long fileSize = ch.size();
+            boolean gzip = fileSize >= 2 && (readAt(ch, 0, 2).getShort() & 0xFFFF) == 0x1F8B;
+            long length; // bytes of the (uncompressed) IDX stream
+            if (gzip) {
+                if (fileSize < 18)
+                    throw new MalformedFileException(file, "gzip: " + fileSize + " bytes is shorter than a gzip header and trailer (18)");
+                length = Integer.toUnsignedLong(readAt(ch, fileSize - 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt()); // ISIZE
+            } else {
+                length = fileSize;
+            }
+            ch.position(0);
+            InputStream raw = Channels.newInputStream(ch);
+            InputStream in = gzip ? openGzip(file, raw) : new BufferedInputStream(raw, 1 << 16);
             return parse(file, in, length, gzip);
         }
+    }
+
+    private static ByteBuffer readAt(FileChannel ch, long position, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining() && ch.read(b, position + b.position()) >= 0) {}
+        return b.flip();
     }
 
     private static InputStream openGzip(Path file, InputStream raw) throws IOException {
@@ -156,7 +165,7 @@ public final class Idx {
     }
 
     private static Data parse(Path file, InputStream in, long length, boolean gzip) throws IOException {
-        String where = gzip ? "the uncompressed stream holds " + length + " bytes (gzip trailer)"
+        String where = gzip ? "the gzip trailer says the uncompressed stream holds " + length + " bytes (a truncated gzip file has a wrong trailer)"
                             : "the file holds " + length + " bytes";
         if (length < 4)
             throw new MalformedFileException(file, "magic number: needs 4 bytes, " + where);
@@ -215,24 +224,6 @@ public final class Idx {
         if (got < n)
             throw new MalformedFileException(file, field + ": truncated, needs " + n + " bytes, found " + got);
         return b;
-    }
-
-    private static boolean isGzip(Path file, long fileSize) throws IOException {
-        if (fileSize < 2) return false;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(2);
-            while (b.hasRemaining() && ch.read(b) >= 0) {}
-            return (b.get(0) & 0xFF) == 0x1F && (b.get(1) & 0xFF) == 0x8B;
-        }
-    }
-
-    private static long gzipIsize(Path file, long fileSize) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-            ch.position(fileSize - 4);
-            while (b.hasRemaining() && ch.read(b) >= 0) {}
-            return Integer.toUnsignedLong(b.getInt(0));
-        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.proxima.nn.io;
 
 import dev.proxima.autograd.Tensor;
-import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import java.io.IOException;
@@ -11,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,6 +22,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The safetensors format of Hugging Face, read and written without dependencies, so
@@ -44,8 +45,9 @@ import java.util.Map;
  * above; known dtypes; non-negative shapes with fewer than 2^31 elements; that shape times
  * dtype size equals {@code end - begin}; and that the tensors tile the data section exactly:
  * sorted by offset, each begins where the previous ended, the first at 0 and the last at the
- * end of the file. That is the reference implementation's rule too (it rejects gaps and
- * overlaps), so every file it accepts we accept and conversely, for the dtypes above.
+ * end of the file. The reference implementation enforces the same tiling (it rejects gaps,
+ * overlaps and trailing bytes), so the files it writes pass; an entry with a field other than
+ * the three above is rejected here, where the reference would ignore it.
  * Every error is a {@link MalformedFileException} naming the file and the tensor or field.
  *
  * <p><b>Atomic writes.</b> {@link #write} writes to a temporary file in the target's
@@ -262,10 +264,10 @@ public final class Safetensors {
     static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, AfterTensor hook) throws IOException {
         byte[] header = header(tensors, metadata);
         Path target = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
+        Path tmp = createSibling(target);
         boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
                 writeFully(ch, ByteBuffer.wrap(header));
                 for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
@@ -278,6 +280,22 @@ public final class Safetensors {
             moved = true;
         } finally {
             if (!moved) Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * A new empty file beside {@code target}, hidden, with a random suffix. Not
+     * Files.createTempFile: its owner-only permissions would stick to the checkpoint after
+     * the rename; createFile gives the usual (umask) permissions and never reuses a file.
+     */
+    private static Path createSibling(Path target) throws IOException {
+        while (true) {
+            Path tmp = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (FileAlreadyExistsException e) {
+                // another writer drew the same name: draw again
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.proxima.nn.io.MalformedFileException;
@@ -36,7 +37,7 @@ class FashionMnistTest {
         for (Batch b : DataLoader.of(train, 10_000)) { // in chunks: no second full copy of the images
             assertArrayEquals(new int[] {10_000, 1, 28, 28}, b.x().shape());
             for (float v : b.x().toFloatArray()) {
-                assertTrue(v >= 0 && v <= 1, "pixel " + v);
+                if (!(v >= 0 && v <= 1)) fail("pixel " + v + " outside [0, 1]");
                 sum += v;
                 sq += (double) v * v;
                 pixels++;

@@ -96,7 +96,7 @@ class IdxTest {
         assertArrayEquals(s.shape(), d.toNDArray().shape());
     }
 
-    @Property(tries = 40)
+    @Property(tries = 20)
     void everyTruncationFailsNamingTheFile(@ForAll long seed, @ForAll boolean compressed) throws IOException {
         Sample s = sample(new Rng(seed), 4); // small files: every prefix is tried
         byte[] whole = compressed ? gzip(s.file()) : s.file();
@@ -105,7 +105,7 @@ class IdxTest {
         }
     }
 
-    @Property(tries = 300)
+    @Property(tries = 150)
     void corruptedFilesFailClearlyOrReadConsistently(@ForAll long seed, @ForAll boolean compressed) throws IOException {
         Rng r = new Rng(seed);
         Sample s = sample(r);
