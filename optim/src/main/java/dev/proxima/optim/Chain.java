@@ -54,6 +54,11 @@ public final class Chain implements UpdateRule<Chain.State> {
         return new Chain(ts, last);
     }
 
+    /** {@link #of(Object...)}, named for a static import: {@code chain(clip, adam)}. */
+    public static Chain chain(Object... stages) {
+        return of(stages);
+    }
+
     public List<GradientTransform<?>> transforms() { return transforms; }
 
     public UpdateRule<?> rule() { return rule; }

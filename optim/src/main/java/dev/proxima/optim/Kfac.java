@@ -7,6 +7,7 @@ import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,7 +31,10 @@ import java.util.function.Supplier;
  *   A = (1/rows) Σ_r ā_r ā_rᵀ        ā = [input row, 1]  (the 1 only when the layer has a bias)
  *   G = (1/N)    Σ_r g_r g_rᵀ        g = N · ∂loss/∂output row
  * </pre>
- * where {@code N} ({@code batchSize}) is the number of examples the loss is a mean over.
+ * where {@code N} ({@code batchSize}) is the number of terms the loss is a mean over: the
+ * batch size for a mean over examples, batch × sequence length for a mean over tokens. (A
+ * loss that also averages over output units, as a mean squared error does, scales G by a
+ * constant: only its size relative to the damping changes.)
  * Scaling the output gradients by N turns them into per-example gradients, as in the paper;
  * for a Linear layer (rows = N) both are plain means over the batch, and for a convolution
  * (rows = N × positions) {@code A ⊗ G} equals KFC's {@code Ω ⊗ Γ}. Factors are running
@@ -53,9 +57,9 @@ import java.util.function.Supplier;
  * passes. From the batch loss with its real labels ({@link #gradients}) it is the
  * <em>empirical</em> Fisher, which shrinks with the residuals and slows KFAC down as the fit
  * improves; the paper's <em>true</em> Fisher uses targets sampled from the model's predictive
- * distribution: pass {@link #curvature} a loss with sampled labels (for a softmax, labels
- * drawn from the predicted probabilities; for half squared error, {@code out.detach() +
- * noise} with unit Gaussian noise) and take the parameter gradients from the real loss.
+ * distribution: pass {@link #curvature} a loss with sampled targets ({@link #sampleLabels}
+ * for a softmax, {@link #sampleGaussianTargets} for half squared error) and take the
+ * parameter gradients from the real loss.
  *
  * <p><b>Lifecycle.</b> Each step needs the taps of the forward pass and the gradients of the
  * loss with respect to the taps' outputs. The usual loop:
@@ -158,6 +162,36 @@ public final class Kfac {
         return new Curvature(taps, Autograd.grad(List.of(loss), outputs, null, true, false, false), batchSize);
     }
 
+    /**
+     * Labels drawn from the categorical distributions a model predicts, one per row of
+     * {@code logits [rows, classes]} (INT32 {@code [rows]}): the targets of the true Fisher
+     * for a softmax cross-entropy loss. Pass {@link #curvature} the loss with these labels.
+     */
+    public static Tensor sampleLabels(Tensor logits, Rng rng) {
+        if (logits.ndim() != 2)
+            throw new IllegalArgumentException("Kfac.sampleLabels: logits must be [rows, classes], got " + Shapes.str(logits.shape()));
+        int rows = logits.shape(0), classes = logits.shape(1);
+        double[] p = logits.detach().to(DType.FLOAT64).softmax(1).toDoubleArray();
+        int[] labels = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            double u = rng.nextDouble(), acc = 0;
+            int c = 0;
+            while (c < classes - 1 && u >= (acc += p[r * classes + c])) c++;
+            labels[r] = c;
+        }
+        return Tensor.of(NDArray.of(labels, rows).to(logits.device()));
+    }
+
+    /**
+     * Targets drawn from {@code N(output, I)}: the true-Fisher targets for a half squared error
+     * loss (for a plain squared error, whose Gaussian has variance 1/2, G is twice as large; only
+     * its scale relative to the damping changes).
+     */
+    public static Tensor sampleGaussianTargets(Tensor output, Rng rng) {
+        Tensor mean = output.detach();
+        return mean.add(Tensor.of(NDArray.randn(rng, mean.dtype(), mean.shape()).to(mean.device())));
+    }
+
     public State init(Params params) {
         return new State(0, Map.of(), momentum.isZero() ? Params.empty() : Trees.zerosLike(params));
     }
@@ -238,6 +272,8 @@ public final class Kfac {
     private Factors invert(Factors f, String name, Tensor like) {
         int na = f.a().shape(0), ng = f.g().shape(0);
         double[] a = f.a().toDoubleArray(), g = f.g().toDoubleArray();
+        requireFinite(a, "A", name);
+        requireFinite(g, "G", name);
         double root = Math.sqrt(damping), pi = 1;
         if (factoredDamping) {
             double ta = trace(a, na) / na, tg = trace(g, ng) / ng;
@@ -246,6 +282,13 @@ public final class Kfac {
         double[] ai = SpdInverse.invert(addDiagonal(a, na, pi * root), na, "Kfac: factor A of " + name);
         double[] gi = SpdInverse.invert(addDiagonal(g, ng, root / pi), ng, "Kfac: factor G of " + name);
         return new Factors(f.a(), f.g(), upload(ai, na, like), upload(gi, ng, like));
+    }
+
+    private static void requireFinite(double[] m, String which, String name) {
+        for (double x : m)
+            if (!Double.isFinite(x))
+                throw new IllegalArgumentException("Kfac: factor " + which + " of " + name + " holds " + x
+                        + " (the activations or output gradients were not finite: did training diverge? try a smaller lr or klClip)");
     }
 
     private static Tensor upload(double[] m, int n, Tensor like) {

@@ -286,7 +286,7 @@ class KfacTest {
             last = loss.item();
             // The true Fisher, as in the KFAC paper: output gradients of a loss whose targets
             // are sampled from the model's predictive distribution (here N(out, I)).
-            Tensor sampled = out.sub(out.detach().add(Tensor.randn(rng, DType.FLOAT64, n, 2))).square().sum(1).mul(0.5).mean();
+            Tensor sampled = out.sub(Kfac.sampleGaussianTargets(out, rng)).square().sum(1).mul(0.5).mean();
             Kfac.Curvature fisher = Kfac.curvature(sampled, List.of(new LayerTap("w", "b", x, out)), n);
             Update<Kfac.State> u = kfac.update(Autograd.grad(loss, leaves), s, p, fisher);
             p = u.params();
@@ -326,6 +326,63 @@ class KfacTest {
     }
 
     @Example
+    void asARuleInsideAnOptimizerItTakesTheSameSteps() {
+        Rng rng = new Rng(12);
+        int n = 6;
+        Tensor x = Tensor.randn(rng, DType.FLOAT64, n, 3), y = Tensor.randn(rng, DType.FLOAT64, n, 2);
+        Params p0 = Params.of("w", Tensor.randn(rng, DType.FLOAT64, 2, 3), "b", Tensor.zeros(DType.FLOAT64, 2));
+        Kfac kfac = Kfac.builder().lr(0.1).inverseEvery(2).build();
+        java.util.concurrent.atomic.AtomicReference<Kfac.Curvature> current = new java.util.concurrent.atomic.AtomicReference<>();
+        Optimizer opt = new Optimizer(ClipByGlobalNorm.of(10).then(kfac.rule(current::get)), p0);
+        Params p = p0;
+        Kfac.State s = kfac.init(p0);
+        for (int step = 0; step < 4; step++) {
+            opt.zeroGrad();
+            Params leaves = opt.params();
+            Tensor out = x.matmul(leaves.get("w").mT()).add(leaves.get("b"));
+            Tensor loss = out.sub(y).square().sum(1).mean();
+            current.set(Kfac.curvature(loss, List.of(new LayerTap("w", "b", x, out)), n));
+            loss.backward();
+            opt.step();
+
+            Params l2 = p.requiresGrad();
+            Tensor out2 = x.matmul(l2.get("w").mT()).add(l2.get("b"));
+            Kfac.Gradients kg = Kfac.gradients(out2.sub(y).square().sum(1).mean(), l2, List.of(new LayerTap("w", "b", x, out2)), n);
+            ClipByGlobalNorm clip = ClipByGlobalNorm.of(10);
+            Update<Kfac.State> u = kfac.update(clip.transform(kg.grads(), clip.init(p), p).grads(), s, p, kg.curvature());
+            p = u.params();
+            s = u.state();
+            assertArrayEquals(UpdateRuleProperties.flat(p), UpdateRuleProperties.flat(opt.params()), 1e-12, "step " + step);
+        }
+        assertEquals(0.1, opt.lr());
+        current.set(null);
+        assertThrows(IllegalStateException.class, opt::step);
+    }
+
+    @Example
+    void sampledTargetsFollowTheModelsDistribution() {
+        int rows = 20_000;
+        double[] logits = {0.5, -1, 2, 0};
+        double z = 0;
+        for (double l : logits) z += Math.exp(l);
+        Tensor lg = Tensor.of(logits, 1, 4).expand(rows, 4);
+        int[] labels = Kfac.sampleLabels(lg, new Rng(1)).data().toIntArray();
+        int[] count = new int[4];
+        for (int l : labels) count[l]++;
+        for (int c = 0; c < 4; c++) {
+            double p = Math.exp(logits[c]) / z;
+            assertEquals(p, count[c] / (double) rows, 4 * Math.sqrt(p * (1 - p) / rows), "class " + c);
+        }
+        Tensor mean = Tensor.randn(new Rng(2), DType.FLOAT64, rows, 1);
+        double[] noise = Kfac.sampleGaussianTargets(mean, new Rng(3)).sub(mean).toDoubleArray();
+        double m = 0, v = 0;
+        for (double e : noise) m += e / rows;
+        for (double e : noise) v += (e - m) * (e - m) / rows;
+        assertEquals(0, m, 0.03);
+        assertEquals(1, v, 0.05);
+    }
+
+    @Example
     void badTapsGetClearErrors() {
         Params p = Params.of("w", Tensor.zeros(DType.FLOAT64, 2, 3));
         Kfac kfac = Kfac.builder().build();
@@ -335,15 +392,20 @@ class KfacTest {
         assertTrue(e.getMessage().contains("do not match its weight [2, 3]"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Kfac.Curvature(List.of(new LayerTap("w", null, x, out)), List.of(), 4));
         assertThrows(IllegalArgumentException.class, () -> Kfac.builder().damping(0).build());
+        Tensor nan = Tensor.full(Double.NaN, DType.FLOAT64, 4, 3), out2 = Tensor.zeros(DType.FLOAT64, 4, 2);
+        Kfac.Curvature diverged = new Kfac.Curvature(List.of(new LayerTap("w", null, nan, out2)), List.of(out2), 4);
+        e = assertThrows(IllegalArgumentException.class, () -> kfac.update(p, kfac.init(p), p, diverged));
+        assertTrue(e.getMessage().startsWith("Kfac: factor A of w holds NaN"), e.getMessage());
     }
 
     // ---- the SPD inverse ------------------------------------------------------------------
 
     @Property(tries = 40)
-    void spdInverseIsTheInverse(@ForAll @IntRange(min = 1, max = 30) int n, @ForAll @IntRange(min = 0, max = 100_000) int seed) {
+    void spdInverseIsTheInverse(@ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 1, max = 12) int block,
+                                @ForAll @IntRange(min = 0, max = 100_000) int seed) {
         Tensor b = Tensor.randn(new Rng(seed), DType.FLOAT64, n, n);
         Tensor m = b.matmul(b.mT()).add(Tensor.of(dev.proxima.tensor.NDArray.eye(n, DType.FLOAT64)).mul(0.1));
-        double[] inv = SpdInverse.invert(m.toDoubleArray(), n, "test");
+        double[] inv = SpdInverse.invert(m.toDoubleArray(), n, "test", block); // small blocks: the recursion runs
         double[] prod = m.matmul(Tensor.of(inv, n, n)).toDoubleArray();
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) assertEquals(i == j ? 1 : 0, prod[i * n + j], 1e-7, "(M M⁻¹)[" + i + "][" + j + "]");
@@ -353,6 +415,11 @@ class KfacTest {
     void spdInverseRejectsAnIndefiniteMatrix() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SpdInverse.invert(new double[] {1, 2, 2, 1}, 2, "Kfac: factor A of w"));
-        assertTrue(e.getMessage().startsWith("Kfac: factor A of w: matrix of size 2 is not positive definite"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("Kfac: factor A of w: matrix is not positive definite (pivot 1"), e.getMessage());
+        // found in the Schur complement of a later block too, named by its global index
+        double[] m = new double[36];
+        for (int i = 0; i < 6; i++) m[i * 6 + i] = i == 4 ? -1 : 1;
+        e = assertThrows(IllegalArgumentException.class, () -> SpdInverse.invert(m, 6, "M", 2));
+        assertTrue(e.getMessage().startsWith("M: matrix is not positive definite (pivot 4 is -1.0)"), e.getMessage());
     }
 }

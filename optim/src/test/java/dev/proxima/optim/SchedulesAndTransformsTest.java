@@ -61,7 +61,7 @@ class SchedulesAndTransformsTest {
         ClipByGlobalNorm clip = ClipByGlobalNorm.of(0.5);
         WeightDecay decay = WeightDecay.of(0.1);
         Adam adam = Adam.builder().lr(0.01).build();
-        Chain chain = Chain.of(decay, clip, adam);
+        Chain chain = Chain.chain(decay, clip, adam);
         Chain.State cs = chain.init(p);
         Adam.State as = adam.init(p);
         Params q = p;

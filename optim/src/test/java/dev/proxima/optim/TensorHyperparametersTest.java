@@ -129,4 +129,18 @@ class TensorHyperparametersTest {
             assertNotNull(swapped.update(g, state, params).params());
         }
     }
+
+    @Example
+    void oneElementTensorsOfAnyRankAreHyperparametersAndOthersAreRejected() {
+        Params p = Params.of("w", Tensor.of(new double[] {1, 2}, 2));
+        Params g = Params.of("w", Tensor.of(new double[] {1, 1}, 2));
+        Sgd a = Sgd.builder().lr(Tensor.of(new double[] {0.5}, 1)).build(), b = Sgd.builder().lr(Tensor.of(new double[] {0.5}, 1, 1)).build();
+        assertArrayEquals(new double[] {0.5, 1.5}, a.update(g, a.init(p), p).params().get("w").toDoubleArray());
+        assertArrayEquals(new double[] {0.5, 1.5}, b.update(g, b.init(p), p).params().get("w").toDoubleArray());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Hyper.of(Tensor.zeros(DType.FLOAT64, 2)));
+        assertTrue(e.getMessage().contains("must have one element, got shape [2]"), e.getMessage());
+        Sgd perParam = Sgd.builder().lr(Hyper.perParam(Params.of("v", Tensor.scalar(0.1)))).build();
+        e = assertThrows(IllegalArgumentException.class, () -> perParam.update(g, perParam.init(p), p));
+        assertTrue(e.getMessage().startsWith("Hyper.perParam: no value for parameter 'w'"), e.getMessage());
+    }
 }

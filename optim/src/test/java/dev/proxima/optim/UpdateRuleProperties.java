@@ -128,6 +128,55 @@ class UpdateRuleProperties {
         assertArrayEquals(flat(u.params()), flat(again.params()), rule.toString());
     }
 
+    // ---- laws ------------------------------------------------------------------------------
+
+    @Property(tries = 20)
+    void aZeroLearningRateLeavesTheParametersExactlyWhereTheyAre(@ForAll @IntRange(min = 0, max = 1_000_000) int seed) {
+        Random r = new Random(seed);
+        Rng rng = new Rng(seed);
+        Params p = randomTree(r, rng, DType.FLOAT64);
+        List<UpdateRule<?>> rules = List.of(Sgd.builder().lr(0).momentum(0.9).nesterov(true).build(), Adam.builder().lr(0).build(),
+                RmsProp.builder().lr(0).centered(true).momentum(0.5).build(), Adagrad.builder().lr(0).build());
+        for (UpdateRule<?> rule : rules) {
+            double[] before = flat(p);
+            Params q = p;
+            for (int i = 0; i < 3; i++) q = stepOnce(rule, q, rng);
+            assertArrayEquals(before, flat(q), 0, rule.toString());
+        }
+    }
+
+    private static <S> Params stepOnce(UpdateRule<S> rule, Params p, Rng rng) {
+        return rule.update(randomLike(p, rng), rule.init(p), p).params();
+    }
+
+    @Property(tries = 30)
+    void adamWithoutEpsIsInvariantToTheGradientScale(@ForAll @IntRange(min = 0, max = 1_000_000) int seed) {
+        Random r = new Random(seed);
+        Rng rng = new Rng(seed);
+        Params p = randomTree(r, rng, DType.FLOAT64);
+        double c = Math.pow(10, -2 + 4 * r.nextDouble());
+        Adam adam = Adam.builder().lr(0.01).eps(0).build();
+        Adam.State s1 = adam.init(p), s2 = adam.init(p);
+        Params p1 = p, p2 = p;
+        for (int i = 0; i < 4; i++) {
+            Params g = randomLike(p, rng).map(t -> t.add(0.5)); // keep every element away from 0 (0/0 without eps)
+            Update<Adam.State> u1 = adam.update(g, s1, p1), u2 = adam.update(g.scale(c), s2, p2);
+            p1 = u1.params(); s1 = u1.state(); p2 = u2.params(); s2 = u2.state();
+        }
+        assertArrayEquals(flat(p1), flat(p2), 1e-10, "gradients scaled by " + c);
+    }
+
+    @Property(tries = 30)
+    void sgdStepsAreLinearInTheLearningRate(@ForAll @IntRange(min = 0, max = 1_000_000) int seed) {
+        Random r = new Random(seed);
+        Rng rng = new Rng(seed);
+        Params p = randomTree(r, rng, DType.FLOAT64), g = randomLike(p, rng);
+        double lr = 0.01 + r.nextDouble();
+        Sgd a = Sgd.builder().lr(lr).momentum(0.9).weightDecay(0.1).build(), b = (Sgd) a.withLr(2 * lr);
+        double[] da = flat(p.sub(a.update(g, a.init(p), p).params())), db = flat(p.sub(b.update(g, b.init(p), p).params()));
+        for (int i = 0; i < da.length; i++) assertEquals(2 * da[i], db[i], 1e-12 * (1 + Math.abs(db[i])));
+    }
+
     @Example
     void mismatchedGradientsNameTheRule() {
         Params p = Params.of("w", Tensor.zeros(DType.FLOAT64, 2, 3));
