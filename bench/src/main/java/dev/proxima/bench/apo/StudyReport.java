@@ -42,8 +42,9 @@ final class StudyReport {
                         Double.isNaN(r.stepMs()) ? "—" : String.format(Locale.ROOT, "%.2f", r.stepMs() / baseMs),
                         r.diverged() && r.stepsDone() > 0 ? "diverged at step " + r.stepsDone() + "; " + r.detail() : r.detail()));
             ApoStudy.Overhead o = overheads.get(task);
-            md.append(String.format(Locale.ROOT, "%nAPO-LR's amortized step against its base SGD-momentum step, interleaved (fastest of 5 rounds "
+            md.append(String.format(Locale.ROOT, "%nAPO-LR's amortized step against its base SGD-momentum step, interleaved (fastest of up to 30 rounds "
                     + "of 20 steps each): %.2f ms vs %.2f ms, **%.2fx**.%n", o.apoMs(), o.baseMs(), o.ratio()));
+            md.append("\nAPO settings: `").append(ApoStudy.apoConfig(task)).append("`.\n");
             md.append("\n![").append(task.name).append(" loss](apo-study-").append(task.name).append("-loss.png)\n\n");
             lossPlot(dir, task, runs);
         }
@@ -87,7 +88,7 @@ final class StudyReport {
             pre.append(String.format(Locale.ROOT, "%s %.2fx; ", e.getKey().name, ratio));
         }
         sb.append(anyKfac
-                ? String.format(Locale.ROOT, "- APO-Precond final loss within 10%% of KFAC's (ratio APO-Precond / KFAC): %s — %s%n",
+                ? String.format(Locale.ROOT, "- APO-Precond final loss within 10%% of KFAC's (ratio APO-Precond / KFAC <= 1.10): %s — %s%n",
                         pre.toString().replaceAll("; $", ""), allWithin ? "holds" : "does not hold on every task")
                 : "- APO-Precond within 10% of KFAC: not measured (KFAC did not run)\n");
         StringBuilder over = new StringBuilder();

@@ -4,11 +4,8 @@ import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.nn.Activation;
-import dev.proxima.nn.Call;
 import dev.proxima.nn.Conv2d;
-import dev.proxima.nn.Embedding;
 import dev.proxima.nn.Flatten;
-import dev.proxima.nn.LayerNorm;
 import dev.proxima.nn.Linear;
 import dev.proxima.nn.MaxPool2d;
 import dev.proxima.nn.Module;
@@ -17,7 +14,9 @@ import dev.proxima.nn.data.ArrayDataset;
 import dev.proxima.nn.data.Batch;
 import dev.proxima.nn.data.Dataset;
 import dev.proxima.nn.data.FashionMnist;
+import dev.proxima.nn.data.SequenceTask;
 import dev.proxima.nn.functional.Losses;
+import dev.proxima.nn.models.Models;
 import dev.proxima.optim.apo.Divergence;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
@@ -67,6 +66,11 @@ abstract class StudyTask {
             }
         }
         return sum / metricCount(n);
+    }
+
+    /** The number of terms the batch loss is a mean over (KFAC's N): the rows of the batch. */
+    int examplesPerLoss(Batch b) {
+        return b.x().shape(0);
     }
 
     /** A batch as the model and the loss take it: (input, target). */
@@ -269,11 +273,15 @@ abstract class StudyTask {
     }
 
     /**
-     * A one-block transformer encoder reversing sequences of symbols: position i of the output
-     * must name the symbol at position T−1−i of the input, which only attention can route.
+     * A causal transformer language model (nn's {@code Models.transformer}) reversing sequences
+     * (nn's {@code SequenceTask.REVERSE}): the model reads the source, then BOS, and must
+     * continue with the source reversed and EOS; only those continuation tokens are scored.
+     * Reversing needs attention across the whole source.
      */
     static final class Transformer extends StudyTask {
-        static final int VOCAB = 10, LENGTH = 10, DIM = 32, HEADS = 2, HIDDEN = 64;
+        static final int SYMBOLS = 8, LENGTH = 8, VOCAB = SequenceTask.FIRST_SYMBOL + SYMBOLS, IGNORE = -100;
+        /** Source, then the target without its last token: the model's input positions. */
+        static final int POSITIONS = LENGTH + LENGTH + 1;
 
         Transformer(int steps) {
             super("transformer", steps, 64);
@@ -281,28 +289,46 @@ abstract class StudyTask {
 
         @Override
         void load() {
-            Rng rng = new Rng(2000);
-            train = make(rng, 8192);
-            test = make(rng, 1024);
+            train = new SequenceTask(SequenceTask.Kind.REVERSE, 8192, LENGTH, LENGTH, SYMBOLS, 2000);
+            test = new SequenceTask(SequenceTask.Kind.REVERSE, 1024, LENGTH, LENGTH, SYMBOLS, 2001);
         }
 
-        private static Dataset make(Rng rng, int n) {
-            int[] x = new int[n * LENGTH], y = new int[n * LENGTH];
-            for (int i = 0; i < n; i++)
-                for (int t = 0; t < LENGTH; t++) x[i * LENGTH + t] = rng.nextInt(VOCAB);
-            for (int i = 0; i < n; i++)
-                for (int t = 0; t < LENGTH; t++) y[i * LENGTH + t] = x[i * LENGTH + LENGTH - 1 - t];
-            return new ArrayDataset(NDArray.of(x, n, LENGTH), NDArray.of(y, n, LENGTH));
+        /** (source ++ target[:-1], next tokens with every position before the continuation ignored). */
+        @Override
+        Batch prepare(Batch raw) {
+            int b = raw.x().shape(0), s = raw.x().shape(1), t = raw.y().shape(1);
+            int[] x = raw.x().data().toIntArray(), y = raw.y().data().toIntArray();
+            int n = s + t - 1;
+            int[] tokens = new int[b * n], targets = new int[b * n];
+            for (int i = 0; i < b; i++) {
+                int[] seq = new int[s + t];
+                System.arraycopy(x, i * s, seq, 0, s);
+                System.arraycopy(y, i * t, seq, s, t);
+                for (int j = 0; j < n; j++) {
+                    tokens[i * n + j] = seq[j];
+                    // position j predicts seq[j + 1]; score only f(source) and EOS, i.e. y[1..]
+                    boolean scored = j + 1 > s && seq[j + 1] != SequenceTask.PAD;
+                    targets[i * n + j] = scored ? seq[j + 1] : IGNORE;
+                }
+            }
+            return new Batch(Tensor.of(NDArray.of(tokens, b, n)), Tensor.of(NDArray.of(targets, b, n)));
         }
 
         @Override
         Module model(long seed) {
-            return new Encoder(new Rng(seed));
+            return Models.transformer(seed, VOCAB, 32, 2, 1, 64, POSITIONS);
         }
 
         @Override
         Tensor loss(Tensor output, Tensor target) {
-            return Losses.crossEntropy(output.reshape(-1, VOCAB), target.reshape(-1));
+            return Losses.crossEntropy(output.reshape(-1, VOCAB), target.reshape(-1), 0, IGNORE);
+        }
+
+        @Override
+        int examplesPerLoss(Batch b) {
+            int n = 0;
+            for (int v : b.y().data().toIntArray()) n += v == IGNORE ? 0 : 1;
+            return n; // the cross-entropy is a mean over the scored positions
         }
 
         @Override
@@ -312,7 +338,7 @@ abstract class StudyTask {
 
         @Override
         String metricName() {
-            return "test token accuracy (higher is better)";
+            return "test token accuracy on the reversed continuation (higher is better)";
         }
 
         @Override
@@ -321,55 +347,29 @@ abstract class StudyTask {
         }
 
         @Override
+        double testMetric(Module model, Params params) {
+            long correct = 0, scored = 0;
+            try (var off = Autograd.noGrad()) {
+                int n = test.size();
+                for (int start = 0; start < n; start += 512) {
+                    int[] idx = new int[Math.min(n, start + 512) - start];
+                    for (int i = 0; i < idx.length; i++) idx[i] = start + i;
+                    Batch b = prepare(test.get(idx));
+                    int[] pred = model.apply(params, b.x()).argmax(2, false).data().toIntArray();
+                    int[] truth = b.y().data().toIntArray();
+                    for (int i = 0; i < pred.length; i++) {
+                        if (truth[i] == IGNORE) continue;
+                        scored++;
+                        correct += pred[i] == truth[i] ? 1 : 0;
+                    }
+                }
+            }
+            return (double) correct / scored;
+        }
+
+        @Override
         double metricSum(Tensor output, Tensor y) {
-            return correct(output, y);
-        }
-
-        @Override
-        double metricCount(int examples) {
-            return (double) examples * LENGTH;
-        }
-    }
-
-    /**
-     * Pre-norm transformer block over learned token and position embeddings, then a linear
-     * head per position. Attention is written here from Tensor ops (scaled dot product,
-     * softmax over keys); its projections are nn Linear layers, so KFAC sees them as taps.
-     */
-    static final class Encoder extends Module {
-        private final Embedding tok;
-        private final LayerNorm ln1, ln2, lnf;
-        private final Linear qkv, proj, fc1, fc2, head;
-
-        Encoder(Rng rng) {
-            int d = Transformer.DIM;
-            tok = registerChild("tok", new Embedding(Transformer.VOCAB, d, rng));
-            registerParam("pos", Tensor.randn(rng, DType.FLOAT32, Transformer.LENGTH, d).mul(0.1));
-            ln1 = registerChild("ln1", new LayerNorm(d));
-            qkv = registerChild("qkv", new Linear(d, 3 * d, rng));
-            proj = registerChild("proj", new Linear(d, d, rng));
-            ln2 = registerChild("ln2", new LayerNorm(d));
-            fc1 = registerChild("fc1", new Linear(d, Transformer.HIDDEN, rng));
-            fc2 = registerChild("fc2", new Linear(Transformer.HIDDEN, d, rng));
-            lnf = registerChild("lnf", new LayerNorm(d));
-            head = registerChild("head", new Linear(d, Transformer.VOCAB, rng));
-        }
-
-        @Override
-        protected Tensor compute(Call call, Tensor x) {
-            int b = x.shape(0), t = x.shape(1), d = Transformer.DIM, h = Transformer.HEADS, dh = d / h;
-            Tensor z = call.run("tok", tok, x).add(call.param("pos"));
-            Tensor[] qkvs = call.run("qkv", qkv, call.run("ln1", ln1, z)).split(2, d, d, d);
-            Tensor q = heads(qkvs[0], b, t, h, dh), k = heads(qkvs[1], b, t, h, dh), v = heads(qkvs[2], b, t, h, dh);
-            Tensor att = q.matmul(k.mT()).mul(1.0 / Math.sqrt(dh)).softmax(3);
-            Tensor o = att.matmul(v).permute(0, 2, 1, 3).reshape(b, t, d);
-            z = z.add(call.run("proj", proj, o));
-            z = z.add(call.run("fc2", fc2, call.run("fc1", fc1, call.run("ln2", ln2, z)).relu()));
-            return call.run("head", head, call.run("lnf", lnf, z));
-        }
-
-        private static Tensor heads(Tensor x, int b, int t, int h, int dh) {
-            return x.reshape(b, t, h, dh).permute(0, 2, 1, 3);
+            throw new UnsupportedOperationException("testMetric is overridden");
         }
     }
 }
