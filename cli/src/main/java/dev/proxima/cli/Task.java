@@ -33,6 +33,8 @@ final class Task {
     final Kind kind;
     /** The metric {@link #evaluate} reports besides the loss ("accuracy", or none for reconstruction). */
     final String metricName;
+    /** Where the model lives; batches are moved there. */
+    dev.proxima.tensor.Device device = dev.proxima.tensor.Device.cpu();
     /** Whether the model takes images as flat rows (the MLP) rather than [N, 1, 28, 28]. */
     boolean flatImages;
 
@@ -105,7 +107,7 @@ final class Task {
         return switch (kind) {
             case CLASSIFY, NEXT_TOKEN_TEXT -> y;
             case RECONSTRUCT -> x.reshape(x.shape(0), -1);
-            case NEXT_TOKEN_COPY -> Tensor.concat(1, Tensor.full(IGNORE, DType.INT32, x.shape(0), x.shape(1)), SequenceTask.decoderTarget(y));
+            case NEXT_TOKEN_COPY -> Tensor.concat(1, Tensor.full(IGNORE, DType.INT32, x.shape(0), x.shape(1)).to(y.device()), SequenceTask.decoderTarget(y));
         };
     }
 
@@ -138,11 +140,16 @@ final class Task {
         model.train(true);
         try (var off = Autograd.noGrad()) {
             for (int[] idx : batches) {
-                var b = train.get(idx);
+                var b = onDevice(train.get(idx));
                 buffers = model.applyWithBuffers(params, buffers, input(b.x(), b.y())).buffers();
             }
         }
         model.setBuffers(buffers);
+    }
+
+    /** The batch on the model's device. */
+    dev.proxima.nn.data.Batch onDevice(dev.proxima.nn.data.Batch b) {
+        return device.kind().equals("cpu") ? b : new dev.proxima.nn.data.Batch(b.x().to(device), b.y().to(device));
     }
 
     /** Test loss and metric (NaN when there is none), in batches, without gradients. */
@@ -156,7 +163,7 @@ final class Task {
                 int end = Math.min(n, start + batch);
                 int[] idx = new int[end - start];
                 for (int i = 0; i < idx.length; i++) idx[i] = start + i;
-                var b = data.get(idx);
+                var b = onDevice(data.get(idx));
                 Tensor out = model.apply(params, input(b.x(), b.y()));
                 Tensor target = target(b.x(), b.y());
                 lossSum += loss(out, target).item() * idx.length;

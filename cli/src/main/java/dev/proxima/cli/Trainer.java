@@ -77,6 +77,7 @@ final class Trainer {
         // Training mode throughout (an evaluation switches to eval mode and back): a layer
         // that computes differently in the two modes must not depend on whether a run resumed.
         task.model.train(true);
+        task.device = device;
         if (!device.kind().equals("cpu")) task.model.to(device);
         Learner learner = Learner.of(c, task);
         List<String> names = List.copyOf(task.model.params().names());
@@ -193,8 +194,7 @@ final class Trainer {
 
     /** Batch {@code k} of an epoch's order, on the device. */
     private static Batch batch(Task task, int[] order, int size, int k, Device device) {
-        Batch b = task.train.get(Arrays.copyOfRange(order, k * size, (k + 1) * size));
-        return device.kind().equals("cpu") ? b : new Batch(b.x().to(device), b.y().to(device));
+        return task.onDevice(task.train.get(Arrays.copyOfRange(order, k * size, (k + 1) * size)));
     }
 
     private static Snapshot snapshot(Learner learner, TrainConfig c, int epoch, int batchInEpoch, long step, boolean evaluated, double elapsed) {
