@@ -31,7 +31,7 @@ final class Progress implements AutoCloseable {
         this.out = out;
         this.bar = live ? new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(out))
-                .setUpdateIntervalMillis(250).showSpeed().setUnit(" steps", 1).build() : null;
+                .setUpdateIntervalMillis(250).showSpeed().build() : null;
     }
 
     /** Whether standard output is a terminal (System.console() alone says so before JDK 22 only). */
@@ -57,8 +57,10 @@ final class Progress implements AutoCloseable {
     void step(double loss, double lr, int examples) {
         done++;
         double secs = (System.nanoTime() - start) / 1e9;
-        extra = String.format(Locale.ROOT, "loss %.4f%s %.0f ex/s", loss,
-                Double.isNaN(lr) ? "" : String.format(Locale.ROOT, " lr %.3g", lr), examples * (done - skipped) / Math.max(secs, 1e-9));
+        String lrPart = Double.isNaN(lr) ? "" : String.format(Locale.ROOT, " lr %.3g", lr);
+        // The bar shows steps/s itself; a log line says examples/s.
+        extra = bar != null ? String.format(Locale.ROOT, " loss %.4f%s", loss, lrPart)
+                : String.format(Locale.ROOT, "loss %.4f%s, %.0f examples/s", loss, lrPart, examples * (done - skipped) / Math.max(secs, 1e-9));
         if (bar != null) {
             bar.setExtraMessage(extra);
             bar.stepTo(done);

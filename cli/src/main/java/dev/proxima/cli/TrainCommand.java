@@ -32,7 +32,7 @@ final class TrainCommand implements Callable<Integer> {
             description = "sgd (momentum 0.9), adam, rmsprop, kfac, apo-lr, apo-precond (default: sgd).")
     TrainConfig.Optimizer optimizer = TrainConfig.Optimizer.SGD;
 
-    @Option(names = "--base", paramLabel = "RULE", description = "The rule APO tunes: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--base", paramLabel = "RULE", description = "The rule whose learning rate apo-lr learns: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Base base = Base.sgd;
 
     @Option(names = "--lr", paramLabel = "LR", description = "Learning rate (APO: the initial one). Default: sgd and kfac 0.05, adam and rmsprop 0.001.")
@@ -101,7 +101,9 @@ final class TrainCommand implements Callable<Integer> {
         if (threads != null) positive("--threads", threads);
         if (lr != null && !(lr > 0 && Double.isFinite(lr))) throw new Main.UserError("--lr " + lr + ": expected a positive number");
         boolean baseGiven = spec != null && spec.commandLine().getParseResult().hasMatchedOption("--base");
-        if (baseGiven && !optimizer.apo()) throw new Main.UserError("--base applies to apo-lr and apo-precond only (the optimizer is " + optimizer + ")");
+        if (baseGiven && optimizer != TrainConfig.Optimizer.APO_LR)
+            throw new Main.UserError("--base applies to apo-lr only (the optimizer is " + optimizer
+                    + (optimizer == TrainConfig.Optimizer.APO_PRECOND ? ", which preconditions a momentum step of its own)" : ")"));
         if (resume != null && !Files.isRegularFile(resume)) throw new Main.UserError("--resume " + resume + ": no such file");
         String d = data != null ? data : model == Model.transformer ? "copy" : "fashion-mnist";
         TrainConfig c = new TrainConfig(model.name(), d, optimizer, base.name(), lr != null ? lr : optimizer.defaultLr(base.name()),

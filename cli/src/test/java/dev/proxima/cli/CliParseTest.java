@@ -59,13 +59,13 @@ class CliParseTest {
     void everyTrainOptionParses() throws Exception {
         Path text = Files.writeString(tmp.resolve("t.txt"), "hello");
         Path ckpt = Files.write(tmp.resolve("c.safetensors"), new byte[8]);
-        TrainCommand t = parseTrain("train", "--model", "transformer", "--data", "text:" + text, "--optimizer", "apo-precond",
+        TrainCommand t = parseTrain("train", "--model", "transformer", "--data", "text:" + text, "--optimizer", "apo-lr",
                 "--base", "adam", "--lr", "0.003", "--epochs", "3", "--batch", "32", "--seed", "7", "--steps", "5",
                 "--limit", "100", "--device", "opencl:1", "--threads", "2", "--out", tmp.resolve("run").toString(),
                 "--resume", ckpt.toString(), "--data-dir", tmp.toString());
         assertEquals(TrainCommand.Model.transformer, t.model);
         assertEquals("text:" + text, t.data);
-        assertEquals(TrainConfig.Optimizer.APO_PRECOND, t.optimizer);
+        assertEquals(TrainConfig.Optimizer.APO_LR, t.optimizer);
         assertEquals(TrainCommand.Base.adam, t.base);
         assertEquals(0.003, t.lr);
         assertEquals(3, t.epochs);
@@ -143,7 +143,8 @@ class CliParseTest {
             "--epochs 0|--epochs 0: expected a positive integer",
             "--batch -1|--batch -1",
             "--lr 0|--lr 0.0: expected a positive number",
-            "--base adam|--base applies to apo-lr and apo-precond only",
+            "--base adam|--base applies to apo-lr only",
+            "--optimizer apo-precond --base adam|momentum step of its own",
             "--model transformer --data fashion-mnist|use --data copy",
             "--model cnn --data copy|trains on images",
             "--resume /no/such.safetensors|no such file"})
