@@ -246,7 +246,9 @@ public abstract class Module {
     /**
      * Loads every parameter and buffer from {@code state}: each name must be present with the
      * same shape; extra names are an error too, so a mismatched checkpoint never half-loads.
-     * Values are converted to each tensor's current dtype and device.
+     * Values are converted to each tensor's current dtype and device. PyTorch's BatchNorm
+     * step counters ({@code *.num_batches_tracked}) are accepted and ignored, so a PyTorch
+     * state dict of the same architecture loads as it is.
      */
     public void loadStateDict(Map<String, Tensor> state) {
         Params p = params(), b = buffers();
@@ -259,7 +261,7 @@ public abstract class Module {
                     problems.add("'" + e.getKey() + "' has shape " + Shapes.str(s.shape()) + ", expected " + Shapes.str(e.getValue().shape()));
             }
         for (String name : state.keySet())
-            if (!p.contains(name) && !b.contains(name)) problems.add("unexpected '" + name + "'");
+            if (!p.contains(name) && !b.contains(name) && !name.endsWith("num_batches_tracked")) problems.add("unexpected '" + name + "'");
         if (!problems.isEmpty())
             throw new IllegalArgumentException(getClass().getSimpleName() + ".loadStateDict: " + String.join("; ", problems));
         setParams(p.mapWithName((n, t) -> convert(state.get(n), t).requiresGrad(true)));
