@@ -23,7 +23,7 @@ final class DemoCommand implements Callable<Integer> {
     /** SGD with momentum 0.9 at these rates; APO-LR (over the same SGD) starts from the first. */
     static final double[] GRID = {0.01, 0.03, 0.1};
     /** Steps of each run: a few minutes on 2 cores in all; --long trains two epochs (1,874 steps of 64). */
-    static final int STEPS = 200;
+    static final int STEPS = 400;
     /** The final loss is the mean training loss of this many last steps (one step is noisy). */
     static final int LAST = 20;
 
