@@ -11,8 +11,8 @@ import java.util.Map;
  * APO-LR: u_φ(θ, B) = θ − η·d, where d is a base optimizer's step direction (SGD with momentum,
  * RMSProp, Adam: anything whose step is its learning rate times a direction) and
  * φ = log η, one global rate or one per layer. Log space keeps η positive and makes the
- * meta-optimizer's steps relative (paper: the rate is learned in log space; global or
- * per-layer: ours, both offered).
+ * meta-optimizer's steps relative (log space, global or per-layer: ours, both offered; the
+ * paper's APO-LR learns the rate of SGD, RMSProp or Adam the same way).
  *
  * <p>The base optimizer is given as a {@link Direction}: its step with learning rate 1. Its
  * state (momentum buffers, moment estimates) is carried by {@link Apo}: the lookahead starts

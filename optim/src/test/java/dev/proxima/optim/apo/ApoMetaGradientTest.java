@@ -141,6 +141,41 @@ class ApoMetaGradientTest {
                 "APO-LR " + (perLayer ? "per-layer" : "global") + ", lookahead " + lookahead);
     }
 
+    /**
+     * APO-LR over optim's own rules (SGD with Nesterov momentum, Adam, RMSProp), with their
+     * state mid-run and a two-step lookahead: the second step differentiates through the rule
+     * itself (Adam's moments of a gradient that depends on η), against finite differences.
+     */
+    @Property(tries = 6)
+    void apoLrOverOptimRulesMatchesFiniteDifferences(@ForAll @IntRange(max = 2) int which, @ForAll long seed) {
+        Rng rng = new Rng(seed);
+        Problem pr = classification(rng);
+        dev.proxima.optim.UpdateRule<?>[] rules = {
+                dev.proxima.optim.Sgd.builder().lr(1).momentum(0.9).nesterov(true).build(),
+                dev.proxima.optim.Adam.builder().lr(1).epsRoot(1e-12).build(),
+                dev.proxima.optim.RmsProp.builder().lr(1).build()};
+        checkOverRule(rules[which], pr, rng);
+    }
+
+    private static <S> void checkOverRule(dev.proxima.optim.UpdateRule<S> rule, Problem pr, Rng rng) {
+        ApoConfig config = ApoConfig.builder().perLayerLr(true).lookaheadSteps(2).lambdaFsd(0.5).lambdaWsd(0.1)
+                .initialLr(rule instanceof dev.proxima.optim.Sgd ? 0.2 : 0.01).build();
+        ApoLr<S> apoLr = ApoLr.over(rule, config);
+        Apo<S> apo = new Apo<>(apoLr, ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, pr.theta(), config);
+        // a state from two earlier steps, so momentum and moments are not at their start
+        S state = apoLr.init(pr.theta());
+        Params theta = pr.theta();
+        for (int t = 0; t < 2; t++) {
+            Params g = gradientAt(ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, theta, pr.xMeta().slice(0, 0, 6), pr.y());
+            var u = rule.update(g, state, theta);
+            theta = theta.zip(u.params(), (a, b) -> a.add(b.sub(a).mul(0.01)).detach());
+            state = u.state();
+        }
+        Params meta = apoLr.initMeta(theta).map(t -> t.add(rng.nextDouble() * 0.4 - 0.2));
+        Params grads = gradientAt(ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, theta, pr.x(), pr.y());
+        checkAgainstFiniteDifferences(apo, meta, theta, state, grads, pr.x(), pr.y(), pr.xMeta(), "APO-LR over " + rule);
+    }
+
     @Property(tries = 4)
     void mlpPrecondGradientMatchesFiniteDifferences(@ForAll @IntRange(min = 1, max = 2) int lookahead, @ForAll long seed) {
         Rng rng = new Rng(seed);
