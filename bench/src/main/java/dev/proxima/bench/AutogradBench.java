@@ -67,10 +67,14 @@ public final class AutogradBench {
         System.err.printf(Locale.ROOT, "bench autograd: device %s, %d threads, %d warm-up runs (Proxima: and >= 2 s) + %d timed runs per case%n",
                 device, threads, warmup, repeat);
 
+        Explain explain = new Explain("autograd");
+        String python = SideBySide.peerPython(device);
+        explain.header(device.kind().equals("cpu") ? "torch (CPU)" : "torch (CUDA)", python, peer ? null : "--no-peer");
         Map<String, Double> peerMs = peer ? torch(device, threads, repeat, warmup, cases) : Map.of();
         Device d = device;
-        if (cases.contains("chain")) report("chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
-        if (cases.contains("mlp")) report("mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
+        if (cases.contains("chain")) report(explain, "chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
+        if (cases.contains("mlp")) report(explain, "mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
+        explain.verdict();
     }
 
     private static String value(String[] args, int i, String option) {
@@ -147,7 +151,8 @@ public final class AutogradBench {
         return repeat % 2 == 1 ? ms[repeat / 2] : (ms[repeat / 2 - 1] + ms[repeat / 2]) / 2;
     }
 
-    private static void report(String name, double proximaMs, Double peerMs) {
+    private static void report(Explain explain, String name, double proximaMs, Double peerMs) {
+        explain.add(peerMs == null ? Double.NaN : peerMs / proximaMs);
         String peer = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs);
         String speedup = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs / proximaMs);
         System.out.printf(Locale.ROOT, "RESULT bench=autograd case=%s proxima_ms=%.3f peer=torch peer_ms=%s speedup=%s%n",

@@ -17,9 +17,21 @@ public final class Bench {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (args[0]) {
-            case "sgemm" -> new SideBySide(BenchOptions.parse("sgemm", rest, 9)).sgemm();
-            case "elementwise" -> new SideBySide(BenchOptions.parse("elementwise", rest, 15)).elementwise();
-            case "reduce" -> new SideBySide(BenchOptions.parse("reduce", rest, 15)).reduce();
+            case "sgemm" -> {
+                SideBySide b = new SideBySide(BenchOptions.parse("sgemm", rest, 9));
+                b.sgemm();
+                b.verdict();
+            }
+            case "elementwise" -> {
+                SideBySide b = new SideBySide(BenchOptions.parse("elementwise", rest, 15));
+                b.elementwise();
+                b.verdict();
+            }
+            case "reduce" -> {
+                SideBySide b = new SideBySide(BenchOptions.parse("reduce", rest, 15));
+                b.reduce();
+                b.verdict();
+            }
             case "autograd" -> AutogradBench.main(rest);
             case "train" -> TrainBench.main(rest);
             case "dataparallel" -> DataParallelBench.main(rest);

@@ -39,6 +39,7 @@ final class SideBySide {
     private final String peerName;
     private final Path peerScript;
     private final String peerMissing;
+    private final Explain explain;
 
     SideBySide(BenchOptions options) throws Exception {
         this.options = options;
@@ -63,7 +64,13 @@ final class SideBySide {
                 + (d.kind().equals("cpu") ? " simd=" + Simd.path() + (Simd.vectorized() ? " (" + Simd.floatLanes() + " float32 lanes)" : "") : "")
                 + " threads=" + Parallel.threads() + " repeat=" + options.repeat()
                 + " jdk=" + Runtime.version().feature());
-        System.out.println("peer: " + (peerMissing == null ? peerName + " via " + python : "none (" + peerMissing + ")"));
+        explain = new Explain(options.name());
+        explain.header(peerName, python, peerMissing);
+    }
+
+    /** The closing verdict over the cases run. */
+    void verdict() {
+        explain.verdict();
     }
 
     // ---- cases -------------------------------------------------------------------------
@@ -144,6 +151,7 @@ final class SideBySide {
     }
 
     private void result(String bench, String params, String unit, double mine, double peer, String extra) {
+        explain.add(mine / peer);
         String peerPart = Double.isNaN(peer)
                 ? "peer=none peer_" + unit + "=nan speedup=nan"
                 : String.format("peer=%s peer_%s=%.3f speedup=%.3f", peerName, unit, peer, mine / peer);
@@ -163,11 +171,28 @@ final class SideBySide {
     }
 
     /**
-     * The Python that runs the peer: Debian's (with python3-numpy and python3-torch) on the
-     * CPU; on a GPU device PROXIMA_PEER_PYTHON, else python3, which must have CUDA PyTorch.
+     * The Python that runs the peer: PROXIMA_PEER_PYTHON when set; else Debian's (with
+     * python3-numpy and python3-torch) on the CPU, and python3 on a GPU device, which must
+     * have CUDA PyTorch.
      */
     static String peerPython(Device device) {
-        return device.kind().equals("cpu") ? DEBIAN_PYTHON : System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", "python3");
+        String set = System.getenv("PROXIMA_PEER_PYTHON");
+        if (set != null && !set.isBlank()) return set;
+        return device.kind().equals("cpu") ? DEBIAN_PYTHON : "python3";
+    }
+
+    /** The last line {@code python -c code arg} prints, or null when it fails. */
+    static String pythonOutput(String python, String code, String arg) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder(python, "-c", code, arg).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return null;
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0 || out.isEmpty()) return null;
+        String[] lines = out.split("\n");
+        return lines[lines.length - 1].strip();
     }
 
     /** Whether {@code python -c code} exits with status 0 (say, an import the peer needs). */

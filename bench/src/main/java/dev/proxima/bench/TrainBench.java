@@ -72,6 +72,8 @@ public final class TrainBench {
         int threads = Parallel.threads();
         System.err.printf(Locale.ROOT, "bench train: device %s, %d threads, max heap %d MiB, %d warm-up runs (and >= 2 s) + %d timed runs per case%n",
                 device, threads, Runtime.getRuntime().maxMemory() >> 20, warmup, repeat);
+        Explain explain = new Explain("train");
+        explain.header(device.kind().equals("cpu") ? "torch (CPU)" : "torch (CUDA)", SideBySide.peerPython(device), peer ? null : "--no-peer");
         Map<String, Double> peerMs = peer ? torch(device, threads, repeat, warmup, cases) : Map.of();
         for (String c : cases) {
             Supplier<Object> step = switch (c) {
@@ -81,7 +83,9 @@ public final class TrainBench {
             };
             double ms = AutogradBench.median(step, device, warmup, repeat);
             report(c, ms, peerMs.get(c));
+            explain.add(peerMs.get(c) == null ? Double.NaN : peerMs.get(c) / ms);
         }
+        explain.verdict();
     }
 
     private static String value(String[] args, int i, String option) {

@@ -1,48 +1,138 @@
 package dev.proxima.cli;
 
-import dev.proxima.tensor.Device;
-import dev.proxima.tensor.cpu.Parallel;
-import dev.proxima.tensor.cpu.Simd;
-import java.util.Arrays;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
 
-/** The {@code proxima} command. The launcher script builds the project and calls this. */
-public final class Main {
-    private Main() {}
+/**
+ * The {@code proxima} command. The launcher script ({@code ./proxima}) builds the project
+ * and calls this with the Vector API module enabled; {@code test} and {@code build} are the
+ * launcher's own (they run Maven) and are listed here only so {@code help} names them.
+ *
+ * <p>Errors are one line: a bad option prints {@code proxima train: <why>} and the usage of
+ * that command (exit status 2); a failure while running prints {@code proxima train: <why>}
+ * (exit status 1). {@code PROXIMA_DEBUG=1} adds the stack trace.
+ */
+@Command(name = "proxima", mixinStandardHelpOptions = true, version = "Proxima " + Main.VERSION,
+        description = "Pure-Java deep learning: tensors, higher-order autodiff, APO.",
+        subcommands = {DemoCommand.class, TrainCommand.class, InfoCommand.class, BenchCommand.class,
+                Main.TestCommand.class, Main.BuildCommand.class, Main.HelpCommand.class},
+        footer = {"", "Environment: PROXIMA_HEAP (maximum heap, e.g. 8g), PROXIMA_JAVA_OPTS (more JVM options),",
+                "PROXIMA_THREADS, PROXIMA_DEVICE (e.g. opencl:0), PROXIMA_PEER_PYTHON (the bench peer's Python),",
+                "PROXIMA_DEBUG=1 (stack traces)."})
+public final class Main implements Runnable {
+    static final String VERSION = "0.1.0-SNAPSHOT";
 
-    public static void main(String[] args) throws Exception {
-        String cmd = args.length == 0 ? "help" : args[0];
-        String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
-        switch (cmd) {
-            case "info" -> info();
-            case "bench" -> dev.proxima.bench.Bench.main(rest);
-            case "help", "-h", "--help" -> help();
-            default -> {
-                System.err.println("proxima: unknown command '" + cmd + "'");
-                help();
-                System.exit(2);
-            }
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Parses and runs {@code args}; returns the exit status. In-process tests call this. */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured command line, for tests that parse without running. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setUsageHelpWidth(100);
+        cl.setParameterExceptionHandler(Main::badArguments);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> failed(e, cmd));
+        return cl;
+    }
+
+    @Override
+    public void run() { // bare `proxima`: the overview
+        printHelp(spec.commandLine(), System.out);
+    }
+
+    /** The overview, then every subcommand with all its options. */
+    static void printHelp(CommandLine root, java.io.PrintStream out) {
+        root.usage(out);
+        for (CommandLine sub : root.getSubcommands().values()) {
+            String name = sub.getCommandName();
+            if (name.equals("help")) continue;
+            out.println();
+            out.println("---- proxima " + name + " ----");
+            sub.usage(out);
         }
     }
 
-    private static void info() {
-        Runtime.Version v = Runtime.version();
-        System.out.println("Proxima 0.1.0-SNAPSHOT");
-        System.out.println("JDK:        " + v + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
-        System.out.println("SIMD path:  " + Simd.path() + (Simd.vectorized() ? " (" + Simd.floatLanes() + " float32 lanes)" : ""));
-        System.out.println("Threads:    " + Parallel.threads() + " (proxima.threads / PROXIMA_THREADS; " + Runtime.getRuntime().availableProcessors() + " processors)");
-        System.out.println("Device:     " + Device.defaultDevice() + " (proxima.device / PROXIMA_DEVICE)");
+    @Command(name = "help", description = "This overview with every command's options, or one command's: help [COMMAND].")
+    static final class HelpCommand implements Runnable {
+        @CommandLine.ParentCommand
+        Main parent;
+
+        @CommandLine.Parameters(arity = "0..1", paramLabel = "COMMAND", description = "A command to explain.")
+        String command;
+
+        @Override
+        public void run() {
+            CommandLine root = parent.spec.commandLine();
+            if (command == null) {
+                printHelp(root, System.out);
+                return;
+            }
+            CommandLine sub = root.getSubcommands().get(command);
+            if (sub == null) throw new UserError("no command '" + command + "'; commands: " + String.join(", ", root.getSubcommands().keySet()));
+            sub.usage(System.out);
+        }
     }
 
-    private static void help() {
-        System.out.println("""
-                usage: ./proxima COMMAND [ARGS]
-                  info                 JDK, SIMD path and lane count, threads, default device
-                  test                 the whole test suite (mvn test)
-                  bench NAME [OPTIONS] side-by-side benchmarks against NumPy/PyTorch:
-                                         sgemm, elementwise, reduce, autograd, train;
-                                         apo: the APO study (--quick, --long, --out DIR)
-                                         --scalar          force the scalar CPU kernels
-                                         --device opencl   run on the OpenCL backend
-                """);
+    private static int badArguments(ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(qualifiedName(cmd) + ": " + e.getMessage());
+        cmd.usage(err);
+        return 2;
+    }
+
+    private static int failed(Exception e, CommandLine cmd) {
+        PrintWriter err = cmd.getErr();
+        if (e instanceof UserError) {
+            err.println(qualifiedName(cmd) + ": " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        err.println(qualifiedName(cmd) + ": " + msg);
+        if (System.getenv("PROXIMA_DEBUG") != null) e.printStackTrace(err);
+        err.flush();
+        return 1;
+    }
+
+    private static String qualifiedName(CommandLine cmd) {
+        return cmd.getCommandSpec().qualifiedName();
+    }
+
+    /**
+     * A mistake in what the user asked for, found after parsing (a missing file, an option
+     * that does not fit another): one line and exit status 2, like a bad option.
+     */
+    static final class UserError extends RuntimeException {
+        UserError(String message) {
+            super(message);
+        }
+    }
+
+    @Command(name = "test", description = "Run the whole test suite (the launcher runs Maven: ./proxima test [MAVEN ARGS]).")
+    static final class TestCommand implements Runnable {
+        @Override
+        public void run() {
+            throw new UserError("the launcher runs the tests with Maven: ./proxima test");
+        }
+    }
+
+    @Command(name = "build", description = "Build the project now (the launcher also builds on first use and after changes).")
+    static final class BuildCommand implements Runnable {
+        @Override
+        public void run() {
+            throw new UserError("the launcher builds with Maven: ./proxima build");
+        }
     }
 }

@@ -97,6 +97,27 @@ public final class Apo<S> {
     /** The number of training steps taken. */
     public long steps() { return steps; }
 
+    /** The meta-optimizer's state (Adam's moments of φ and its step count). */
+    public Adam.State metaState() { return metaState; }
+
+    /**
+     * Continues from a saved point (a checkpoint): θ, the base optimizer's state, φ, the
+     * meta-optimizer's state and the number of steps taken. With the same batches afterwards,
+     * the run goes on exactly as the one that was saved.
+     */
+    public void restore(Params params, S state, Params meta, Adam.State metaState, long steps) {
+        if (!params.congruent(this.params)) throw new IllegalArgumentException("Apo.restore: parameters " + params
+                + " do not match " + this.params);
+        if (!meta.congruent(this.meta)) throw new IllegalArgumentException("Apo.restore: meta-parameters " + meta
+                + " do not match " + this.meta);
+        if (steps < 0) throw new IllegalArgumentException("Apo.restore: steps must be >= 0, got " + steps);
+        this.params = params.detach();
+        this.state = state;
+        this.meta = meta.detach();
+        this.metaState = Objects.requireNonNull(metaState, "Apo.restore: metaState");
+        this.steps = steps;
+    }
+
     /** The learning rate(s) the next step will use. */
     public Map<String, Double> learningRates() { return rule.learningRates(meta); }
 

@@ -1,0 +1,186 @@
+package dev.proxima.cli;
+
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.nn.Module;
+import dev.proxima.nn.data.CharDataset;
+import dev.proxima.nn.data.Dataset;
+import dev.proxima.nn.data.FashionMnist;
+import dev.proxima.nn.data.SequenceTask;
+import dev.proxima.nn.functional.Losses;
+import dev.proxima.nn.models.Models;
+import dev.proxima.optim.apo.Divergence;
+import dev.proxima.tensor.DType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.function.BiFunction;
+
+/**
+ * A model on a data set: the train and test splits, the model, how a batch becomes its
+ * input and target, the training loss, and the test metric. Image classification (mlp, cnn),
+ * reconstruction (autoencoder), and next-token prediction (transformer on copy or text).
+ */
+final class Task {
+    /** Examples of the synthetic copy task (train; the test split is a fifth of it). */
+    private static final int COPY_TRAIN = 20_000, COPY_SYMBOLS = 10, COPY_MIN = 4, COPY_MAX = 8;
+    private static final int TEXT_SEQ_LEN = 64;
+    /** Target positions that score nothing (the source half of a copy sequence). */
+    private static final int IGNORE = -1;
+
+    final Dataset train, test;
+    final Module model;
+    final Kind kind;
+    /** The metric {@link #evaluate} reports besides the loss ("accuracy", or none for reconstruction). */
+    final String metricName;
+    /** Where the model lives; batches are moved there. */
+    dev.proxima.tensor.Device device = dev.proxima.tensor.Device.cpu();
+    /** Whether the model takes images as flat rows (the MLP) rather than [N, 1, 28, 28]. */
+    boolean flatImages;
+
+    enum Kind { CLASSIFY, RECONSTRUCT, NEXT_TOKEN_COPY, NEXT_TOKEN_TEXT }
+
+    private Task(Dataset train, Dataset test, Module model, Kind kind, String metricName) {
+        this.train = train;
+        this.test = test;
+        this.model = model;
+        this.kind = kind;
+        this.metricName = metricName;
+    }
+
+    static Task of(TrainConfig c) throws IOException {
+        long seed = c.seed();
+        Dataset train, test;
+        return switch (c.model()) {
+            case "mlp", "cnn" -> {
+                train = limit(FashionMnist.load(c.dataDir(), true, FashionMnist.MEAN, FashionMnist.STD), c.limit());
+                test = limit(FashionMnist.load(c.dataDir(), false, FashionMnist.MEAN, FashionMnist.STD), c.limit());
+                Module m = c.model().equals("mlp") ? Models.mlp(seed, 784, 256, 128, 10) : Models.cnn(seed, 1, 28, 28, 16, 32, 128, 10);
+                Task t = new Task(train, test, m, Kind.CLASSIFY, "accuracy");
+                t.flatImages = c.model().equals("mlp");
+                yield t;
+            }
+            case "autoencoder" -> {
+                train = limit(FashionMnist.load(c.dataDir(), true), c.limit());
+                test = limit(FashionMnist.load(c.dataDir(), false), c.limit());
+                yield new Task(train, test, Models.autoencoder(seed, 784, 256, 64, 16), Kind.RECONSTRUCT, null);
+            }
+            case "transformer" -> {
+                if (c.data().equals("copy")) {
+                    train = limit(new SequenceTask(SequenceTask.Kind.COPY, COPY_TRAIN, COPY_MIN, COPY_MAX, COPY_SYMBOLS, seed), c.limit());
+                    test = limit(new SequenceTask(SequenceTask.Kind.COPY, COPY_TRAIN / 5, COPY_MIN, COPY_MAX, COPY_SYMBOLS, seed + 1), c.limit());
+                    int vocab = SequenceTask.FIRST_SYMBOL + COPY_SYMBOLS;
+                    yield new Task(train, test, Models.transformer(seed, vocab, 64, 4, 2, 128, 2 * COPY_MAX + 1),
+                            Kind.NEXT_TOKEN_COPY, "token accuracy");
+                }
+                CharDataset text = CharDataset.fromFile(Path.of(c.data().substring(5)), TEXT_SEQ_LEN);
+                CharDataset.Split split = text.split(0.9);
+                yield new Task(limit(split.train(), c.limit()), limit(split.validation(), c.limit()),
+                        Models.transformer(seed, text.vocabSize(), 64, 4, 2, 128, TEXT_SEQ_LEN), Kind.NEXT_TOKEN_TEXT, "token accuracy");
+            }
+            default -> throw new IllegalArgumentException("no model " + c.model());
+        };
+    }
+
+    private static Dataset limit(Dataset d, int n) {
+        return n > 0 && n < d.size() ? d.subset(n) : d;
+    }
+
+    /** APO's function-space term: KL between class distributions, half squared error for reconstructions. */
+    Divergence divergence() {
+        return kind == Kind.RECONSTRUCT ? Divergence.HALF_SQUARED_ERROR : Divergence.KL;
+    }
+
+    /** The model's input for a batch's x. */
+    Tensor input(Tensor x, Tensor y) {
+        return switch (kind) {
+            case CLASSIFY -> flatImages ? x.reshape(x.shape(0), -1) : x;
+            case RECONSTRUCT -> x.reshape(x.shape(0), -1);
+            // One causal sequence: the source, then BOS and the copy; the model predicts the copy.
+            case NEXT_TOKEN_COPY -> Tensor.concat(1, x, SequenceTask.decoderInput(y));
+            case NEXT_TOKEN_TEXT -> x;
+        };
+    }
+
+    /** The target the loss compares the model's output with. */
+    Tensor target(Tensor x, Tensor y) {
+        return switch (kind) {
+            case CLASSIFY, NEXT_TOKEN_TEXT -> y;
+            case RECONSTRUCT -> x.reshape(x.shape(0), -1);
+            case NEXT_TOKEN_COPY -> Tensor.concat(1, Tensor.full(IGNORE, DType.INT32, x.shape(0), x.shape(1)).to(y.device()), SequenceTask.decoderTarget(y));
+        };
+    }
+
+    /** The training loss of an output against a target (a 0-d tensor). */
+    Tensor loss(Tensor output, Tensor target) {
+        return switch (kind) {
+            case CLASSIFY -> Losses.crossEntropy(output, target);
+            case RECONSTRUCT -> Losses.bceWithLogits(output, target);
+            case NEXT_TOKEN_COPY, NEXT_TOKEN_TEXT -> {
+                int v = output.shape(output.ndim() - 1);
+                yield Losses.crossEntropy(output.reshape(-1, v), target.reshape(-1), 0, kind == Kind.NEXT_TOKEN_COPY ? IGNORE : Losses.IGNORE_NONE);
+            }
+        };
+    }
+
+    /** The model as a function of its parameters, on inputs already made by {@link #input}. */
+    BiFunction<Params, Tensor, Tensor> function() {
+        return model::apply;
+    }
+
+    /**
+     * Sets the model's running statistics (BatchNorm) for {@code params} from {@code batches}
+     * training batches. Training calls the model functionally, which never updates buffers,
+     * so before an evaluation the statistics are re-estimated at the current weights (as
+     * "precise BatchNorm" does); a model without buffers is left alone.
+     */
+    void calibrate(Params params, java.util.List<int[]> batches) {
+        Params buffers = model.buffers();
+        if (buffers.isEmpty()) return;
+        model.train(true);
+        try (var off = Autograd.noGrad()) {
+            for (int[] idx : batches) {
+                var b = onDevice(train.get(idx));
+                buffers = model.applyWithBuffers(params, buffers, input(b.x(), b.y())).buffers();
+            }
+        }
+        model.setBuffers(buffers);
+    }
+
+    /** The batch on the model's device. */
+    dev.proxima.nn.data.Batch onDevice(dev.proxima.nn.data.Batch b) {
+        return device.kind().equals("cpu") ? b : new dev.proxima.nn.data.Batch(b.x().to(device), b.y().to(device));
+    }
+
+    /** Test loss and metric (NaN when there is none), in batches, without gradients. */
+    double[] evaluate(Params params, Dataset data, int batch) {
+        double lossSum = 0, correct = 0, counted = 0;
+        int n = data.size();
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        try (var off = Autograd.noGrad()) {
+            for (int start = 0; start < n; start += batch) {
+                int end = Math.min(n, start + batch);
+                int[] idx = new int[end - start];
+                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
+                var b = onDevice(data.get(idx));
+                Tensor out = model.apply(params, input(b.x(), b.y()));
+                Tensor target = target(b.x(), b.y());
+                lossSum += loss(out, target).item() * idx.length;
+                if (metricName != null) {
+                    int v = out.shape(out.ndim() - 1);
+                    float[] pred = out.reshape(-1, v).argmax(1, false).to(DType.FLOAT32).toFloatArray();
+                    float[] want = target.reshape(-1).to(DType.FLOAT32).toFloatArray();
+                    for (int i = 0; i < pred.length; i++) {
+                        if (want[i] == IGNORE) continue;
+                        counted++;
+                        if (pred[i] == want[i]) correct++;
+                    }
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return new double[] {lossSum / n, metricName == null ? Double.NaN : correct / counted};
+    }
+}

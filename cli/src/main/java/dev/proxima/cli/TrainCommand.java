@@ -1,0 +1,119 @@
+package dev.proxima.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code proxima train}: one model, one data set, one optimizer; live progress, test metrics
+ * at the end, and a run directory (metrics.csv, PNG plots, config, a checkpoint per epoch)
+ * that {@code --resume} continues from.
+ */
+@Command(name = "train", sortOptions = false, description = "Train a model; the run directory gets metrics.csv, PNG plots, "
+        + "config.properties and checkpoint.safetensors (every epoch, kept on Ctrl-C).")
+final class TrainCommand implements Callable<Integer> {
+    /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
+    static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
+
+    enum Model { mlp, cnn, transformer, autoencoder }
+
+    enum Base { sgd, adam, rmsprop }
+
+    @Option(names = "--model", paramLabel = "NAME", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Model model = Model.mlp;
+
+    @Option(names = "--data", paramLabel = "SET", converter = TrainConfig.DataConverter.class,
+            description = "fashion-mnist, copy (a synthetic sequence-copy task) or text:FILE (characters of a text file); default: fashion-mnist, copy for the transformer.")
+    String data;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", converter = TrainConfig.OptimizerConverter.class,
+            description = "sgd (momentum 0.9), adam, rmsprop, kfac, apo-lr, apo-precond (default: sgd).")
+    TrainConfig.Optimizer optimizer = TrainConfig.Optimizer.SGD;
+
+    @Option(names = "--base", paramLabel = "RULE", description = "The rule whose learning rate apo-lr learns: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Base base = Base.sgd;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "Learning rate (APO: the initial one). Default: sgd and kfac 0.05, adam and rmsprop 0.001.")
+    Double lr;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
+    int epochs = 1;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Examples per step (default: ${DEFAULT-VALUE}).")
+    int batch = 64;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seeds initialization, shuffling and synthetic data (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Option(names = "--steps", paramLabel = "N", description = "At most N steps per epoch (a quick run); default: the whole epoch.")
+    Integer steps;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Use only the first N training and N test examples.")
+    Integer limit;
+
+    @Option(names = "--device", paramLabel = "SPEC", converter = DeviceSpec.class, description = "cpu (default), opencl or opencl:N.")
+    String device = "cpu";
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all processors, or PROXIMA_THREADS).")
+    Integer threads;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/MODEL-OPTIMIZER-TIME; with --resume, the checkpoint's directory).")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue from a checkpoint.safetensors; the run keeps its settings (--epochs may grow).")
+    Path resume;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the Fashion-MNIST IDX files are (default: " + "/usr/share/datasets/fashion-mnist" + ").")
+    Path dataDir = FASHION_MNIST;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        TrainConfig config = config();
+        if (resume != null) checkResumable(config);
+        return Trainer.run(config, System.out) ? 0 : 1;
+    }
+
+    /** A resumed run keeps its settings: an option given again must say the same. */
+    private void checkResumable(TrainConfig config) throws java.io.IOException {
+        java.util.Map<String, String> saved = dev.proxima.nn.io.Checkpoint.load(resume).metadata();
+        var given = config.defining();
+        var parsed = spec.commandLine().getParseResult();
+        for (String key : given.keySet()) {
+            if (!parsed.hasMatchedOption("--" + key)) continue;
+            String was = saved.get("config." + key);
+            if (was != null && !was.equals(given.get(key)))
+                throw new Main.UserError("--" + key + " " + given.get(key) + " differs from the checkpoint's " + was
+                        + "; a resumed run keeps its settings (only --epochs, --out, --device, --threads may change)");
+        }
+    }
+
+    /** The checked settings; a UserError (one line) for what does not fit together. */
+    TrainConfig config() {
+        positive("--epochs", epochs);
+        positive("--batch", batch);
+        if (steps != null) positive("--steps", steps);
+        if (limit != null) positive("--limit", limit);
+        if (threads != null) positive("--threads", threads);
+        if (lr != null && !(lr > 0 && Double.isFinite(lr))) throw new Main.UserError("--lr " + lr + ": expected a positive number");
+        boolean baseGiven = spec != null && spec.commandLine().getParseResult().hasMatchedOption("--base");
+        if (baseGiven && optimizer != TrainConfig.Optimizer.APO_LR)
+            throw new Main.UserError("--base applies to apo-lr only (the optimizer is " + optimizer
+                    + (optimizer == TrainConfig.Optimizer.APO_PRECOND ? ", which preconditions a momentum step of its own)" : ")"));
+        if (resume != null && !Files.isRegularFile(resume)) throw new Main.UserError("--resume " + resume + ": no such file");
+        String d = data != null ? data : model == Model.transformer ? "copy" : "fashion-mnist";
+        TrainConfig c = new TrainConfig(model.name(), d, optimizer, base.name(), lr != null ? lr : optimizer.defaultLr(base.name()),
+                epochs, batch, seed, steps == null ? 0 : steps, limit == null ? 0 : limit, device,
+                threads == null ? 0 : threads, out, resume, dataDir);
+        c.check();
+        return c;
+    }
+
+    private static void positive(String option, int v) {
+        if (v < 1) throw new Main.UserError(option + " " + v + ": expected a positive integer");
+    }
+}

@@ -1,0 +1,116 @@
+package dev.proxima.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.proxima.autograd.Params;
+import dev.proxima.nn.io.Checkpoint;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code train} in-process for a handful of steps: the run directory holds what it promises,
+ * and a run resumed from its checkpoint (after an epoch, or stopped mid-epoch as Ctrl-C
+ * would) ends with the same parameters, bit for bit, as the uninterrupted run.
+ */
+class TrainEndToEndTest {
+    @TempDir
+    Path tmp;
+
+    private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    private TrainConfig config(String model, String data, TrainConfig.Optimizer opt, int epochs, Path out, Path resume) {
+        TrainConfig c = new TrainConfig(model, data, opt, "sgd", opt.defaultLr("sgd"), epochs, 16, 3, 4, 320, "cpu", 0, out, resume,
+                TrainCommand.FASHION_MNIST);
+        c.check();
+        return c;
+    }
+
+    private static void assertSameParams(Params want, Params got) {
+        assertEquals(List.copyOf(want.names()), List.copyOf(got.names()));
+        for (String n : want.names())
+            assertArrayEquals(want.get(n).toFloatArray(), got.get(n).toFloatArray(), "parameter " + n + " differs after resuming");
+    }
+
+    /** The step rows of metrics.csv without the wall-clock column. */
+    private static List<String> stepRows(List<MetricsLog.Row> rows) {
+        return rows.stream().map(r -> r.step() + "," + r.epoch() + "," + r.trainLoss() + "," + r.lr() + "," + r.testLoss() + "," + r.testMetric()).toList();
+    }
+
+    @Test
+    void fashionMnistRunDirectoryAndResume() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(TrainCommand.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz")),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): skipped");
+        Path full = tmp.resolve("full");
+        // Through the command line, as a user runs it.
+        int rc = Main.run("train", "--model", "mlp", "--optimizer", "adam", "--epochs", "2", "--batch", "16", "--seed", "3",
+                "--steps", "4", "--limit", "320", "--out", full.toString());
+        assertEquals(0, rc);
+        for (String f : List.of("metrics.csv", "config.properties", "checkpoint.safetensors", "loss.png", "test-metric.png"))
+            assertTrue(Files.isRegularFile(full.resolve(f)), "the run directory lacks " + f);
+        List<MetricsLog.Row> rows = MetricsLog.read(full.resolve("metrics.csv"));
+        assertEquals(8, rows.stream().filter(r -> !Double.isNaN(r.trainLoss())).count(), "one row per step");
+        assertEquals(2, rows.stream().filter(r -> !Double.isNaN(r.testLoss())).count(), "one test row per epoch");
+        for (MetricsLog.Row r : rows) if (!Double.isNaN(r.testMetric())) assertTrue(r.testMetric() >= 0 && r.testMetric() <= 1);
+        for (String png : List.of("loss.png", "test-metric.png")) {
+            BufferedImage image = ImageIO.read(full.resolve(png).toFile());
+            assertNotNull(image, png + " does not decode");
+            assertTrue(image.getWidth() > 100 && image.getHeight() > 100);
+        }
+        Checkpoint ck = Checkpoint.load(full.resolve("checkpoint.safetensors"));
+        assertEquals("8", ck.metadata().get("step"));
+        assertEquals("mlp", ck.metadata().get("config.model"));
+        assertTrue(ck.tensors().keySet().stream().anyMatch(k -> k.startsWith("state.")), "no optimizer state in the checkpoint");
+
+        // The same run again in-process (its parameters to compare), then split after epoch 1.
+        Trainer.Result whole = Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.ADAM, 2, tmp.resolve("whole"), null), QUIET, "", 0);
+        Path split = tmp.resolve("split");
+        Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.ADAM, 1, split, null), QUIET, "", 0);
+        Trainer.Result resumed = Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.ADAM, 2, null,
+                split.resolve("checkpoint.safetensors")), QUIET, "", 0);
+        assertSameParams(whole.params(), resumed.params());
+        assertEquals(stepRows(whole.rows()), stepRows(resumed.rows()));
+        assertEquals(stepRows(MetricsLog.read(full.resolve("metrics.csv"))), stepRows(whole.rows()), "the CLI and in-process runs differ");
+    }
+
+    @Test
+    void kfacResumedMidEpochEqualsUninterrupted() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(TrainCommand.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz")),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): skipped");
+        // KFAC's state holds a map of Kronecker factors per layer: it must survive the checkpoint too.
+        Trainer.Result whole = Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.KFAC, 1, tmp.resolve("whole"), null), QUIET, "", 0);
+        Path cut = tmp.resolve("cut");
+        Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.KFAC, 1, cut, null), QUIET, "", 2);
+        Trainer.Result resumed = Trainer.train(config("mlp", "fashion-mnist", TrainConfig.Optimizer.KFAC, 1, null,
+                cut.resolve("checkpoint.safetensors")), QUIET, "", 0);
+        assertSameParams(whole.params(), resumed.params());
+        assertTrue(Checkpoint.load(cut.resolve("checkpoint.safetensors")).metadata().keySet().stream().anyMatch(k -> k.startsWith("state.factors")),
+                "the checkpoint lacks KFAC's factors");
+    }
+
+    @Test
+    void apoResumedMidEpochEqualsUninterrupted() throws Exception {
+        // The synthetic copy task needs no installed data set.
+        Trainer.Result whole = Trainer.train(config("transformer", "copy", TrainConfig.Optimizer.APO_LR, 2, tmp.resolve("whole"), null), QUIET, "", 0);
+        Path cut = tmp.resolve("cut");
+        Trainer.Result stopped = Trainer.train(config("transformer", "copy", TrainConfig.Optimizer.APO_LR, 2, cut, null), QUIET, "", 3);
+        assertEquals(3, stopped.steps());
+        assertEquals("3", Checkpoint.load(cut.resolve("checkpoint.safetensors")).metadata().get("step"));
+        Trainer.Result resumed = Trainer.train(config("transformer", "copy", TrainConfig.Optimizer.APO_LR, 2, null,
+                cut.resolve("checkpoint.safetensors")), QUIET, "", 0);
+        assertEquals(8, resumed.steps());
+        assertSameParams(whole.params(), resumed.params());
+        assertEquals(stepRows(whole.rows()), stepRows(resumed.rows()));
+        assertTrue(Files.isRegularFile(cut.resolve("lr.png")), "an APO run plots its learning rate");
+    }
+}
