@@ -2,12 +2,16 @@ package dev.proxima.bench;
 
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.nn.Module;
+import dev.proxima.nn.functional.Losses;
+import dev.proxima.nn.models.Models;
 import dev.proxima.optim.Sgd;
 import dev.proxima.parallel.Collective;
 import dev.proxima.parallel.DataParallelTrainer;
 import dev.proxima.parallel.RingCollective;
 import dev.proxima.parallel.ThreadCollective;
 import dev.proxima.tensor.DType;
+import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.cpu.Parallel;
 import java.io.IOException;
@@ -39,35 +43,49 @@ import java.util.concurrent.CompletableFuture;
  * run it measures the loopback bound (pushing twice the buffer's bytes through one loopback
  * TCP connection: what a 2-rank ring must move per rank) and the ring's small-message
  * latency, and prints the scaling model of docs/PARALLEL.md with these figures.
+ *
+ * <p>The {@code cnn} model is the CNN of {@code proxima bench train} ({@code Models.cnn(0)}:
+ * two conv3×3 + BatchNorm + ReLU + pool, Linear(3136, 128), Linear(128, 10); 28×28×1 inputs,
+ * global batch 128 as there, cross-entropy), trained data-parallel the same way: its RESULT
+ * lines carry {@code model=cnn} (the MLP's {@code model=mlp}). BatchNorm normalizes each
+ * worker's shard by its own statistics, as PyTorch's DDP does without SyncBatchNorm.
  * Options: {@code --repeat N} (default 9), {@code --workers N}, {@code --params a,b},
- * {@code --batch N} (global batch, default 64).
+ * {@code --batch N} (the MLP's global batch, default 64), {@code --models mlp,cnn}.
  */
 public final class DataParallelBench {
     private static final int IN = 784, OUT = 10;
+    /** The CNN's global batch: the one of {@code bench train}'s cnn case. */
+    private static final int CNN_BATCH = 128;
 
     private DataParallelBench() {}
 
     public static void main(String[] args) throws Exception {
         int repeat = 9, workers = 2, batch = 64;
         long[] sizes = {1_000_000, 10_000_000};
+        List<String> models = List.of("mlp", "cnn");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--repeat" -> repeat = positive(args, ++i);
                 case "--workers" -> workers = positive(args, ++i);
                 case "--batch" -> batch = positive(args, ++i);
                 case "--params" -> sizes = Arrays.stream(value(args, ++i).split(",")).mapToLong(Long::parseLong).toArray();
+                case "--models" -> {
+                    models = List.of(value(args, ++i).split(","));
+                    for (String m : models) if (!m.equals("mlp") && !m.equals("cnn")) usage("unknown model '" + m + "' (mlp, cnn)");
+                }
                 case "--scalar" -> { }
                 default -> usage("unknown option '" + args[i] + "'");
             }
         }
-        System.out.printf(Locale.ROOT, "dataparallel: %d workers, global batch %d, %d CPU threads for kernels, %d cores, repeat %d%n",
+        System.out.printf(Locale.ROOT, "dataparallel: %d workers, MLP global batch %d, %d CPU threads for kernels, %d cores, repeat %d%n",
                 workers, batch, Parallel.threads(), Runtime.getRuntime().availableProcessors(), repeat);
         if (workers < 2) usage("--workers " + workers + ": there is nothing to exchange with fewer than 2 workers");
         double latencyMs = ringLatencyMs(workers, repeat * 20);
         System.out.printf(Locale.ROOT, "ring latency: all-reduce of 1 float over %d ranks %.3f ms (alpha = %.1f us per hop)%n",
                 workers, latencyMs, latencyMs * 1000 / (2.0 * (workers - 1)));
         List<String> results = new ArrayList<>();
-        for (long params : sizes) {
+        if (models.contains("cnn")) cnn(workers, repeat, results);
+        for (long params : models.contains("mlp") ? sizes : new long[0]) {
             int hidden = (int) Math.max(1, Math.round((params - OUT) / (double) (IN + 1 + OUT)));
             Params model = mlp(hidden);
             long n = model.numel();
@@ -85,7 +103,7 @@ public final class DataParallelBench {
                 System.out.printf(Locale.ROOT, "  %-6s all-reduce %.2f ms%s; step %.2f ms (of which in the trainer's all-reduce, with waiting: %.2f ms); overhead %.3f%n",
                         mode, exchangeMs, "",
                         step[0], step[1], overhead);
-                results.add(String.format(Locale.ROOT, "RESULT bench=dataparallel mode=%s params=%d exchange_ms=%.3f step_ms=%.3f overhead=%.4f",
+                results.add(String.format(Locale.ROOT, "RESULT bench=dataparallel mode=%s params=%d exchange_ms=%.3f step_ms=%.3f overhead=%.4f model=mlp",
                         mode, n, exchangeMs, step[0], overhead));
                 if (mode.equals("ring") && params == sizes[sizes.length - 1]) scalingModel(n * 4, step[0] - exchangeMs, latencyMs / (2.0 * (workers - 1)));
             }
@@ -93,6 +111,29 @@ public final class DataParallelBench {
         System.out.println("  driver mode: not measured (the Spark module is not part of this build)");
         System.out.println();
         results.forEach(System.out::println);
+    }
+
+    /** The CNN of {@code bench train}, global batch {@link #CNN_BATCH}, sharded over the workers. */
+    static void cnn(int workers, int repeat, List<String> results) {
+        Module model = Models.cnn(0);
+        Params params = model.params();
+        long n = params.numel();
+        Tensor x = Tensor.randn(new Rng(1), CNN_BATCH, 1, 28, 28);
+        int[] labels = new int[CNN_BATCH];
+        for (int i = 0; i < CNN_BATCH; i++) labels[i] = i % 10;
+        Tensor y = Tensor.of(NDArray.of(labels, CNN_BATCH));
+        System.out.printf(Locale.ROOT, "%n%,d parameters (the CNN of bench train, global batch %d, %d per worker), %.2f MB of float32 gradients%n",
+                n, CNN_BATCH, CNN_BATCH / workers, n * 4 / 1e6);
+        for (String mode : List.of("thread", "ring")) {
+            double exchangeMs = exchangeMs(mode, workers, (int) n, repeat);
+            // Module.apply is pure and thread-safe: one module serves every worker.
+            double[] step = stepMs(mode, workers, params, (p, xs, ys) -> Losses.crossEntropy(model.apply(p, xs), ys), x, y, repeat);
+            double overhead = exchangeMs / step[0];
+            System.out.printf(Locale.ROOT, "  %-6s all-reduce %.2f ms; step %.2f ms (of which in the trainer's all-reduce, with waiting: %.2f ms); overhead %.3f%n",
+                    mode, exchangeMs, step[0], step[1], overhead);
+            results.add(String.format(Locale.ROOT, "RESULT bench=dataparallel mode=%s params=%d exchange_ms=%.3f step_ms=%.3f overhead=%.4f model=cnn",
+                    mode, n, exchangeMs, step[0], overhead));
+        }
     }
 
     /** A 784-hidden-10 MLP with relu, float32, about 795 * hidden parameters. */
@@ -169,13 +210,18 @@ public final class DataParallelBench {
         Tensor x = Tensor.randn(rng, batch, IN);
         Tensor labels = Tensor.uniform(new Rng(12), 0, OUT, DType.FLOAT32, batch).to(DType.INT32);
         Tensor onehot = Tensor.oneHot(labels, OUT, DType.FLOAT32);
+        return stepMs(mode, workers, model, DataParallelBench::loss, x, onehot, repeat);
+    }
+
+    /** Median step time and median time inside the trainer's all-reduce, worker 0, for any model and global batch. */
+    static double[] stepMs(String mode, int workers, Params model, DataParallelTrainer.XyLoss loss, Tensor x, Tensor onehot, int repeat) {
         List<double[][]> times = DataParallelTrainer.runOnThreads(group(mode, workers), c -> {
             var trainer = new DataParallelTrainer<>(c, Sgd.of(0.01), model);
             Tensor xs = DataParallelTrainer.shard(x, c.rank(), c.size()), ys = DataParallelTrainer.shard(onehot, c.rank(), c.size());
             double[] step = new double[repeat], exchange = new double[repeat];
             for (int i = -2; i < repeat; i++) {
                 long t0 = System.nanoTime();
-                trainer.step(DataParallelBench::loss, xs, ys);
+                trainer.step(loss, xs, ys);
                 if (i >= 0) {
                     step[i] = (System.nanoTime() - t0) / 1e6;
                     exchange[i] = trainer.lastExchangeNanos() / 1e6;
@@ -282,7 +328,7 @@ public final class DataParallelBench {
 
     private static void usage(String problem) {
         System.err.println("bench dataparallel: " + problem);
-        System.err.println("usage: ./proxima bench dataparallel [--repeat N] [--workers N] [--params 1000000,10000000] [--batch N]");
+        System.err.println("usage: ./proxima bench dataparallel [--repeat N] [--workers N] [--params 1000000,10000000] [--batch N] [--models mlp,cnn]");
         System.exit(2);
     }
 }

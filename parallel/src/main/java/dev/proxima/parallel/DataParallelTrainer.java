@@ -92,8 +92,8 @@ public final class DataParallelTrainer<S> {
 
     /**
      * The reducer this trainer averages with, for a training loop that needs another
-     * gradient averaged over the workers (APO's meta-gradient): call it at the same point on
-     * every worker.
+     * gradient averaged over the workers: call it at the same point on every worker. (APO
+     * has its own wrapper, {@link DataParallelApo}, which averages its meta-gradient too.)
      */
     public ParamsAllReduce reducer() { return reduce; }
 

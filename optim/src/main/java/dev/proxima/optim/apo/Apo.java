@@ -7,10 +7,12 @@ import dev.proxima.optim.Adam;
 import dev.proxima.optim.Hyper;
 import dev.proxima.tensor.NDArray;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * Amortized Proximal Optimization (Bae, Vicol, HaoChen, Grosse, NeurIPS 2022,
@@ -33,6 +35,14 @@ import java.util.function.BiFunction;
  * The meta-optimizer is {@link Adam} with one step size per meta-parameter
  * ({@link ApoRule#metaLr}: log η and the preconditioner's entries move at different rates).
  *
+ * <p><b>Data-parallel training.</b> {@link #gradientReducer} installs a hook, the identity by
+ * default, that replaces a worker's local tree by the mean over all workers (an all-reduce).
+ * It is applied to the base gradient ∇J_B(θ) of every step and to the meta-gradient ∇_φ Q of
+ * every meta-step, each time with the step's scalar (J_B(θ), Q) riding along in the same
+ * tree, so every worker computes the step, the lookahead and the meta-update from the same
+ * global quantities and holds the same θ and φ. optim knows nothing of workers: the
+ * {@code parallel} module supplies the reducer (its {@code DataParallelApo}).
+ *
  * <p>Lifecycle: construct with the initial parameters, call {@link #step} once per batch, read
  * {@link #params()}. Nothing of a step outlives it: θ, φ, the states and the meta-optimizer's
  * moments are stored detached, and each recorded graph is released by its gradient call.
@@ -46,6 +56,9 @@ public final class Apo<S> {
     private final BiFunction<Tensor, Tensor, Tensor> loss;
     private final ApoConfig config;
     private final List<ApoListener> listeners = new ArrayList<>();
+    /** The name under which a step's scalar rides along with a tree through the reducer. */
+    private static final String SCALAR = "\u0000apo.scalar";
+    private UnaryOperator<Params> reducer; // null: one process, nothing to combine
 
     private Params params;
     private S state;
@@ -78,6 +91,29 @@ public final class Apo<S> {
 
     public Apo<S> addListener(ApoListener listener) {
         listeners.add(Objects.requireNonNull(listener));
+        return this;
+    }
+
+    /**
+     * Sets the hook that turns a worker's local tree into the mean over the workers, for
+     * data-parallel training (null or {@link UnaryOperator#identity()}: one process). Apo
+     * calls it once per step on the base gradient and once per meta-step on the
+     * meta-gradient, on every worker at the same points and with congruent trees; each tree
+     * carries one extra 0-d entry, the step's loss or Q, so the values reported to listeners
+     * are the global ones too. The mean is unweighted: each worker's shards of B and of B'
+     * must hold the same number of examples as every other worker's, so that the mean of the
+     * shard means is the mean over the global batch.
+     *
+     * <p>A one-step lookahead only: an unrolled one differentiates through the gradients at
+     * its intermediate iterates, which would have to be averaged inside the recorded graph.
+     */
+    public Apo<S> gradientReducer(UnaryOperator<Params> reducer) {
+        if (reducer != null && reducer != UnaryOperator.<Params>identity() && config.lookaheadSteps() > 1)
+            throw new IllegalArgumentException("Apo.gradientReducer: data-parallel APO needs lookaheadSteps = 1, got "
+                    + config.lookaheadSteps() + " (the intermediate gradients of an unrolled lookahead stay local)");
+        if (reducer != null && params.contains(SCALAR))
+            throw new IllegalArgumentException("Apo.gradientReducer: a parameter is named '" + SCALAR + "', which the reducer reserves");
+        this.reducer = reducer == UnaryOperator.<Params>identity() ? null : reducer;
         return this;
     }
 
@@ -133,7 +169,8 @@ public final class Apo<S> {
         try (var on = Autograd.enableGrad()) {
             j = loss.apply(model.apply(leaves, x), y);
         }
-        Params grads = Autograd.grad(j, leaves);
+        Reduced base = reduce(Autograd.grad(j, leaves), j);
+        Params grads = base.tree();
         double q = Double.NaN;
         if (steps % config.metaInterval() == 0) q = metaStep(grads, x, y, xMeta == null ? x : xMeta);
         try (var off = Autograd.noGrad()) {
@@ -141,7 +178,7 @@ public final class Apo<S> {
             params = rule.apply(params, prepared.direction(), meta);
             state = prepared.state();
         }
-        ApoListener.Step info = new ApoListener.Step(steps, j.item(), rule.learningRates(meta), q);
+        ApoListener.Step info = new ApoListener.Step(steps, base.scalar(), rule.learningRates(meta), q);
         steps++;
         for (ApoListener l : listeners) l.onStep(info);
         return info.loss();
@@ -154,13 +191,27 @@ public final class Apo<S> {
         try (var on = Autograd.enableGrad()) {
             q = metaObjective(phi, params, state, grads, x, y, xMeta);
         }
-        Params g = Autograd.grad(q, phi);
+        Reduced g = reduce(Autograd.grad(q, phi), q);
         try (var off = Autograd.noGrad()) {
-            var next = metaOptimizer.update(g, metaState, meta);
+            var next = metaOptimizer.update(g.tree(), metaState, meta);
             meta = next.params();
             metaState = next.state();
         }
-        return q.item();
+        return g.scalar();
+    }
+
+    /** A tree and a scalar after the reducer: the means over the workers. */
+    private record Reduced(Params tree, double scalar) {}
+
+    /** {@code tree} and the 0-d {@code scalar} through the reducer, in one call. */
+    private Reduced reduce(Params tree, Tensor scalar) {
+        if (reducer == null) return new Reduced(tree, scalar.item());
+        Params both = reducer.apply(tree.with(SCALAR, scalar.detach()));
+        LinkedHashMap<String, Tensor> entries = new LinkedHashMap<>(both.asMap());
+        Tensor s = entries.remove(SCALAR);
+        if (s == null || entries.size() != tree.size())
+            throw new IllegalStateException("Apo: the gradient reducer returned " + both.names() + " for " + tree.names() + " + the step's scalar");
+        return new Reduced(Params.of(entries), s.item());
     }
 
     /**

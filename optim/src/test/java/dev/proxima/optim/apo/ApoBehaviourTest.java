@@ -166,6 +166,35 @@ class ApoBehaviourTest {
         assertTrue(e.getMessage().contains("learning rate 1") && e.getMessage().contains("0.1"), e.getMessage());
     }
 
+    /**
+     * The data-parallel hook: a reducer that passes trees through changes no bit, and it is
+     * called once per step on the gradient and once per meta-step on the meta-gradient, each
+     * with the step's scalar riding along (the parallel module's tests check real workers).
+     */
+    @Test
+    void gradientReducerSeesTheGradientAndTheMetaGradientOfEachStep() {
+        Rng rng = new Rng(5);
+        ApoConfig config = ApoConfig.builder().metaInterval(2).build();
+        Params start = ApoFixtures.mlpParams(rng, DType.FLOAT32, 4, 8, 3);
+        Tensor x = Tensor.randn(rng, DType.FLOAT32, 16, 4), y = ApoFixtures.oneHot(rng, 16, 3, DType.FLOAT32);
+        Tensor xMeta = Tensor.randn(rng, DType.FLOAT32, 8, 4);
+        Apo<Void> plain = new Apo<>(new ApoLr<>(ApoFixtures.sgd(), config), ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, start, config);
+        Apo<Void> hooked = new Apo<>(new ApoLr<>(ApoFixtures.sgd(), config), ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, start, config);
+        List<Integer> treeSizes = new ArrayList<>();
+        hooked.gradientReducer(tree -> { treeSizes.add(tree.size()); return tree; });
+        for (int t = 0; t < 4; t++) assertEquals(plain.step(x, y, xMeta), hooked.step(x, y, xMeta));
+        // steps 0 and 2 meta-step: gradient (4 tensors + the loss), meta-gradient (log η + Q)
+        assertEquals(List.of(5, 2, 5, 5, 2, 5), treeSizes);
+        for (String name : start.names())
+            assertTrue(java.util.Arrays.equals(plain.params().get(name).toFloatArray(), hooked.params().get(name).toFloatArray()), name);
+        assertEquals(plain.meta().get(ApoLr.GLOBAL).item(), hooked.meta().get(ApoLr.GLOBAL).item());
+
+        ApoConfig unrolled = ApoConfig.builder().lookaheadSteps(2).build();
+        Apo<Void> apo = new Apo<>(new ApoLr<>(ApoFixtures.sgd(), unrolled), ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, start, unrolled);
+        var e = assertThrows(IllegalArgumentException.class, () -> apo.gradientReducer(tree -> tree));
+        assertTrue(e.getMessage().contains("lookaheadSteps"), e.getMessage());
+    }
+
     @Test
     void configNamesEveryFieldAndRejectsBadValues() {
         ApoConfig d = ApoConfig.defaults();
