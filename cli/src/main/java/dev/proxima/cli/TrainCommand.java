@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
  * that {@code --resume} continues from.
  */
 @Command(name = "train", sortOptions = false, description = "Train a model; the run directory gets metrics.csv, PNG plots, "
-        + "config.properties and checkpoint.safetensors (every epoch, kept on Ctrl-C).")
+        + "config.properties and checkpoint.safetensors (every epoch, kept on Ctrl-C); --workers N trains data-parallel on N threads.")
 final class TrainCommand implements Callable<Integer> {
     /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
     static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
