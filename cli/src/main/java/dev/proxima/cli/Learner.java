@@ -25,7 +25,7 @@ import java.util.function.BiFunction;
  * What {@code train} steps: the parameters and an optimizer's state, advanced one batch at a
  * time, and saved to / restored from a checkpoint's tensors and scalars.
  */
-interface Learner {
+interface Learner extends AutoCloseable {
     /** One step on (x, y); {@code xMeta} the inputs of a second batch (APO's B'). Returns the loss before the step. */
     double step(Tensor x, Tensor y, Tensor xMeta);
 
@@ -39,6 +39,10 @@ interface Learner {
 
     /** Restores what {@link #save} wrote; {@code names}: the model's parameter names in order. */
     void load(Map<String, Tensor> tensors, Map<String, String> scalars, java.util.Collection<String> names);
+
+    /** Releases what the learner holds beyond memory (worker threads, sockets). */
+    @Override
+    default void close() {}
 
     /** SGD is SGD with momentum 0.9 here (what one trains CNNs with); Adam and RMSProp use PyTorch's defaults. */
     static UpdateRule<?> baseRule(String name, double lr) {
@@ -57,7 +61,10 @@ interface Learner {
         Divergence divergence = task.divergence();
         Params init = task.model.params();
         return switch (config.optimizer()) {
-            case SGD, ADAM, RMSPROP -> new RuleLearner<>(baseRule(config.optimizer().toString(), config.lr()), model, loss, init);
+            case SGD, ADAM, RMSPROP -> config.workers() > 1
+                    ? new DataParallelLearner<>(baseRule(config.optimizer().toString(), config.lr()), task, init,
+                            config.workers(), config.transport())
+                    : new RuleLearner<>(baseRule(config.optimizer().toString(), config.lr()), model, loss, init);
             case APO_LR -> {
                 ApoConfig c = ApoConfig.builder().initialLr(config.lr()).divergence(divergence).build();
                 yield new ApoLearner<>(ApoLr.over(baseRule(config.base(), 1.0), c), model, loss, init, c);

@@ -123,6 +123,18 @@ final class Task {
         };
     }
 
+    /**
+     * How many terms {@link #loss} averages over for this target: a data-parallel step weighs
+     * each worker's mean loss by it, so the average over the workers is the global batch's
+     * mean (a copy sequence scores only its copy half, and shards differ in how many it has).
+     */
+    int weight(Tensor target) {
+        if (kind != Kind.NEXT_TOKEN_COPY) return target.size();
+        int n = 0;
+        for (float t : target.to(DType.FLOAT32).toFloatArray()) if (t != IGNORE) n++;
+        return n;
+    }
+
     /** The model as a function of its parameters, on inputs already made by {@link #input}. */
     BiFunction<Params, Tensor, Tensor> function() {
         return model::apply;

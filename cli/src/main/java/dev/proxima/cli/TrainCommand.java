@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
  * that {@code --resume} continues from.
  */
 @Command(name = "train", sortOptions = false, description = "Train a model; the run directory gets metrics.csv, PNG plots, "
-        + "config.properties and checkpoint.safetensors (every epoch, kept on Ctrl-C).")
+        + "config.properties and checkpoint.safetensors (every epoch, kept on Ctrl-C); --workers N trains data-parallel on N threads.")
 final class TrainCommand implements Callable<Integer> {
     /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
     static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
@@ -20,6 +20,8 @@ final class TrainCommand implements Callable<Integer> {
     enum Model { mlp, cnn, transformer, autoencoder }
 
     enum Base { sgd, adam, rmsprop }
+
+    enum Transport { thread, ring }
 
     @Option(names = "--model", paramLabel = "NAME", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Model model = Model.mlp;
@@ -59,6 +61,18 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all processors, or PROXIMA_THREADS).")
     Integer threads;
 
+    @Option(names = "--workers", paramLabel = "N", description = "Data-parallel training on N worker threads: each batch is split "
+            + "between them and their gradients averaged (sgd, adam, rmsprop; default: 1, or the checkpoint's with --resume).")
+    Integer workers;
+
+    @Option(names = "--transport", paramLabel = "KIND", description = "How the workers average gradients: thread (shared memory) or ring "
+            + "(a TCP ring over 127.0.0.1, the multi-machine code path); default: thread, or the checkpoint's.")
+    Transport transport;
+
+    @Option(names = "--spark", paramLabel = "MASTER", description = "Train on Apache Spark (local[*] or a master URL): not in this command; "
+            + "see the SparkTrainer API of the spark module (mvn -Pspark).")
+    String spark;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/MODEL-OPTIMIZER-TIME; with --resume, the checkpoint's directory).")
     Path out;
 
@@ -88,7 +102,7 @@ final class TrainCommand implements Callable<Integer> {
             String was = saved.get("config." + key);
             if (was != null && !was.equals(given.get(key)))
                 throw new Main.UserError("--" + key + " " + given.get(key) + " differs from the checkpoint's " + was
-                        + "; a resumed run keeps its settings (only --epochs, --out, --device, --threads may change)");
+                        + "; a resumed run keeps its settings (only --epochs, --out, --device, --threads, --workers, --transport may change)");
         }
     }
 
@@ -99,6 +113,12 @@ final class TrainCommand implements Callable<Integer> {
         if (steps != null) positive("--steps", steps);
         if (limit != null) positive("--limit", limit);
         if (threads != null) positive("--threads", threads);
+        if (workers != null) positive("--workers", workers);
+        if (spark != null)
+            throw new Main.UserError("--spark " + spark + ": the command line does not train on Spark; the spark module's SparkTrainer does "
+                    + "(build it with mvn -Pspark, see docs/PARALLEL.md), or use --workers N for threads of this JVM");
+        if (transport != null && (workers != null ? workers == 1 : resume == null))
+            throw new Main.UserError("--transport " + transport + " needs --workers 2 or more");
         if (lr != null && !(lr > 0 && Double.isFinite(lr))) throw new Main.UserError("--lr " + lr + ": expected a positive number");
         boolean baseGiven = spec != null && spec.commandLine().getParseResult().hasMatchedOption("--base");
         if (baseGiven && optimizer != TrainConfig.Optimizer.APO_LR)
@@ -108,7 +128,9 @@ final class TrainCommand implements Callable<Integer> {
         String d = data != null ? data : model == Model.transformer ? "copy" : "fashion-mnist";
         TrainConfig c = new TrainConfig(model.name(), d, optimizer, base.name(), lr != null ? lr : optimizer.defaultLr(base.name()),
                 epochs, batch, seed, steps == null ? 0 : steps, limit == null ? 0 : limit, device,
-                threads == null ? 0 : threads, out, resume, dataDir);
+                threads == null ? 0 : threads,
+                workers != null ? workers : resume != null ? 0 : TrainConfig.ONE_WORKER, // 0, null: the checkpoint's
+                transport != null ? transport.name() : resume != null ? null : TrainConfig.THREAD, out, resume, dataDir);
         c.check();
         return c;
     }

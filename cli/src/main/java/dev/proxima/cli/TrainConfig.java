@@ -14,9 +14,22 @@ import picocli.CommandLine.TypeConversionException;
  * The settings of one training run, checked, and written to the run directory (and into the
  * checkpoint's metadata) so that a resumed run continues with exactly the same ones.
  * {@code steps} and {@code limit} are 0 when not set; {@code threads} 0 means the default.
+ * {@code workers} (data-parallel worker threads) and {@code transport} ("thread" or "ring")
+ * are 0 and null only for a resumed run that did not give them: it keeps the checkpoint's.
  */
 record TrainConfig(String model, String data, Optimizer optimizer, String base, double lr, int epochs, int batch,
-                   long seed, int steps, int limit, String device, int threads, Path out, Path resume, Path dataDir) {
+                   long seed, int steps, int limit, String device, int threads, int workers, String transport,
+                   Path out, Path resume, Path dataDir) {
+
+    /** The defaults of --workers and --transport. */
+    static final int ONE_WORKER = 1;
+    static final String THREAD = "thread", RING = "ring";
+
+    /** One worker, the in-JVM transport: the settings of a run that does not train data-parallel. */
+    TrainConfig(String model, String data, Optimizer optimizer, String base, double lr, int epochs, int batch,
+                long seed, int steps, int limit, String device, int threads, Path out, Path resume, Path dataDir) {
+        this(model, data, optimizer, base, lr, epochs, batch, seed, steps, limit, device, threads, ONE_WORKER, THREAD, out, resume, dataDir);
+    }
 
     enum Optimizer {
         SGD("sgd"), ADAM("adam"), RMSPROP("rmsprop"), KFAC("kfac"), APO_LR("apo-lr"), APO_PRECOND("apo-precond");
@@ -89,7 +102,24 @@ record TrainConfig(String model, String data, Optimizer optimizer, String base, 
             throw new Main.UserError("--model " + model + " trains on images: use --data fashion-mnist (or --model transformer for " + data + ")");
         if (optimizer == Optimizer.KFAC && sequenceModel)
             throw new Main.UserError("--optimizer kfac needs Linear/Conv2d taps on every weight; use it with mlp, cnn or autoencoder");
+        checkWorkers();
         if (images()) checkFashionMnist(dataDir);
+    }
+
+    /**
+     * Data-parallel training applies one of optim's pure rules to the averaged gradient, on
+     * the CPU. KFAC's curvature and APO's meta-gradient would need their own all-reduce, so
+     * they run on one worker. Called again on a resumed run's settings.
+     */
+    void checkWorkers() {
+        if (workers <= 1) return;
+        if (optimizer == Optimizer.KFAC || optimizer.apo())
+            throw new Main.UserError("--workers " + workers + ": data-parallel training supports --optimizer sgd, adam or rmsprop, not "
+                    + optimizer + (resume != null ? " (the checkpoint's optimizer)" : "") + "; leave out --workers to train " + optimizer + " on one worker");
+        if (!device.equals("cpu"))
+            throw new Main.UserError("--workers " + workers + ": data-parallel workers run on the CPU, not --device " + device);
+        if (batch < workers)
+            throw new Main.UserError("--workers " + workers + ": each worker needs examples; --batch " + batch + " is smaller than the number of workers");
     }
 
     /** The four IDX files, or an error that says what to install or which --data-dir to pass. */
@@ -124,15 +154,22 @@ record TrainConfig(String model, String data, Optimizer optimizer, String base, 
         m.put("epochs", Integer.toString(epochs));
         m.put("device", device);
         m.put("threads", Integer.toString(threads));
+        m.put("workers", Integer.toString(workers));
+        m.put("transport", transport);
         m.put("data_dir", dataDir.toString());
         if (resume != null) m.put("resumed_from", resume.toString());
         return m;
     }
 
-    /** This config with the defining settings of a checkpoint's. */
+    /**
+     * This config with the defining settings of a checkpoint's, and its workers and transport
+     * unless this one names them (a checkpoint from before --workers: one worker).
+     */
     TrainConfig withDefining(Map<String, String> m) {
+        int w = workers > 0 ? workers : Integer.parseInt(m.getOrDefault("workers", Integer.toString(ONE_WORKER)));
+        String t = transport != null ? transport : m.getOrDefault("transport", THREAD);
         return new TrainConfig(m.get("model"), m.get("data"), Optimizer.parse(m.get("optimizer")), m.get("base"),
                 Double.parseDouble(m.get("lr")), epochs, Integer.parseInt(m.get("batch")), Long.parseLong(m.get("seed")),
-                Integer.parseInt(m.get("steps")), Integer.parseInt(m.get("limit")), device, threads, out, resume, dataDir);
+                Integer.parseInt(m.get("steps")), Integer.parseInt(m.get("limit")), device, threads, w, t, out, resume, dataDir);
     }
 }

@@ -70,6 +70,7 @@ final class Trainer {
 
         Checkpoint resumed = config.resume() == null ? null : Checkpoint.load(config.resume());
         TrainConfig c = resumed == null ? config : config.withDefining(prefixed(resumed.metadata(), "config."));
+        c.checkWorkers(); // a resumed run's optimizer comes from its checkpoint
         Path dir = c.out() != null ? c.out() : c.resume() != null ? c.resume().toAbsolutePath().getParent()
                 : Path.of("runs", c.model() + "-" + c.optimizer() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 
@@ -79,7 +80,14 @@ final class Trainer {
         task.model.train(true);
         task.device = device;
         if (!device.kind().equals("cpu")) task.model.to(device);
-        Learner learner = Learner.of(c, task);
+        try (Learner learner = Learner.of(c, task)) {
+            return train(c, task, learner, resumed, dir, device, out, label, stopAfter);
+        }
+    }
+
+    /** The loop of {@link #train(TrainConfig, PrintStream, String, long)}: the run directory is written from here on. */
+    private static Result train(TrainConfig c, Task task, Learner learner, Checkpoint resumed, Path dir, Device device,
+                                PrintStream out, String label, long stopAfter) throws Exception {
         List<String> names = List.copyOf(task.model.params().names());
 
         DataLoader loader = DataLoader.of(task.train, c.batch()).shuffle(c.seed()).dropLast(true);

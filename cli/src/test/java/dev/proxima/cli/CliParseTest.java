@@ -95,6 +95,48 @@ class CliParseTest {
         assertEquals("copy", parseTrain("train", "--model", "transformer").config().data());
     }
 
+    @Test
+    void workersAndTransportParse() throws Exception {
+        String dataDir = fakeFashionMnist().toString();
+        TrainConfig one = parseTrain("train", "--data-dir", dataDir).config();
+        assertEquals(1, one.workers(), "one worker by default");
+        assertEquals("thread", one.transport());
+        for (String opt : List.of("sgd", "adam", "rmsprop")) {
+            TrainCommand t = parseTrain("train", "--data-dir", dataDir, "--optimizer", opt, "--workers", "3", "--transport", "ring");
+            assertEquals(3, t.workers);
+            assertEquals(TrainCommand.Transport.ring, t.transport);
+            TrainConfig c = t.config();
+            assertEquals(3, c.workers());
+            assertEquals("ring", c.transport());
+            assertEquals("3", c.all().get("workers"));
+            assertEquals("ring", c.all().get("transport"));
+            assertFalse(c.defining().containsKey("workers"), "a resumed run may change --workers");
+        }
+        assertEquals("thread", parseTrain("train", "--data-dir", dataDir, "--workers", "2").config().transport());
+        assertEquals(TrainCommand.Transport.thread, parseTrain("train", "--transport", "THREAD").transport);
+        assertEquals("local[*]", parseTrain("train", "--spark", "local[*]").spark);
+    }
+
+    @Test
+    void aResumedRunKeepsTheCheckpointsWorkersUnlessGiven() {
+        TrainConfig c = new TrainConfig("mlp", "fashion-mnist", TrainConfig.Optimizer.ADAM, "sgd", 1e-3, 1, 16, 0, 0, 0, "cpu", 0,
+                0, null, null, tmp.resolve("c.safetensors"), tmp);
+        var saved = new java.util.LinkedHashMap<>(c.defining());
+        assertEquals(1, c.withDefining(saved).workers(), "a checkpoint from before --workers ran on one worker");
+        assertEquals("thread", c.withDefining(saved).transport());
+        saved.put("workers", "4");
+        saved.put("transport", "ring");
+        assertEquals(4, c.withDefining(saved).workers());
+        assertEquals("ring", c.withDefining(saved).transport());
+        TrainConfig given = new TrainConfig("mlp", "fashion-mnist", TrainConfig.Optimizer.ADAM, "sgd", 1e-3, 1, 16, 0, 0, 0, "cpu", 0,
+                2, "thread", null, tmp.resolve("c.safetensors"), tmp);
+        assertEquals(2, given.withDefining(saved).workers());
+        assertEquals("thread", given.withDefining(saved).transport());
+        saved.put("optimizer", "kfac");
+        Main.UserError e = assertThrows(Main.UserError.class, () -> given.withDefining(saved).checkWorkers());
+        assertTrue(e.getMessage().contains("not kfac (the checkpoint's optimizer)"), e.getMessage());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"sgd", "adam", "rmsprop", "kfac", "apo-lr", "apo-precond"})
     void everyOptimizerNameParses(String name) {
@@ -118,6 +160,9 @@ class CliParseTest {
             "train --data text:/no/such/file|no such file",
             "train --lr fast|--lr",
             "train --epochs many|--epochs",
+            "train --workers two|--workers",
+            "train --workers 1.5|--workers",
+            "train --transport tcp|--transport",
             "train --bogus|Unknown option: '--bogus'",
             "bench|Missing required parameter: 'NAME'",
             "bench gemm|Invalid value for positional parameter",
@@ -147,7 +192,17 @@ class CliParseTest {
             "--optimizer apo-precond --base adam|momentum step of its own",
             "--model transformer --data fashion-mnist|use --data copy",
             "--model cnn --data copy|trains on images",
-            "--resume /no/such.safetensors|no such file"})
+            "--resume /no/such.safetensors|no such file",
+            "--workers 0|--workers 0: expected a positive integer",
+            "--workers -2|--workers -2: expected a positive integer",
+            "--workers 2 --optimizer kfac|supports --optimizer sgd, adam or rmsprop, not kfac",
+            "--workers 2 --optimizer apo-lr|supports --optimizer sgd, adam or rmsprop, not apo-lr",
+            "--workers 3 --optimizer apo-precond|supports --optimizer sgd, adam or rmsprop, not apo-precond",
+            "--workers 2 --device opencl|run on the CPU, not --device opencl",
+            "--workers 8 --batch 4|--batch 4 is smaller than the number of workers",
+            "--transport ring|--transport ring needs --workers 2 or more",
+            "--workers 1 --transport thread|needs --workers 2 or more",
+            "--spark local[2]|mvn -Pspark"})
     void inconsistentSettingsAreOneLine(String caseSpec) throws Exception {
         String[] parts = caseSpec.split("\\|");
         Path out = tmp.resolve("never");
