@@ -65,13 +65,12 @@ interface Learner extends AutoCloseable {
                     ? new DataParallelLearner<>(baseRule(config.optimizer().toString(), config.lr()), task, init,
                             config.workers(), config.transport())
                     : new RuleLearner<>(baseRule(config.optimizer().toString(), config.lr()), model, loss, init);
-            case APO_LR -> {
+            case APO_LR, APO_PRECOND -> {
                 ApoConfig c = ApoConfig.builder().initialLr(config.lr()).divergence(divergence).build();
-                yield new ApoLearner<>(ApoLr.over(baseRule(config.base(), 1.0), c), model, loss, init, c);
-            }
-            case APO_PRECOND -> {
-                ApoConfig c = ApoConfig.builder().initialLr(config.lr()).divergence(divergence).build();
-                yield new ApoLearner<>(new ApoPrecond(c), model, loss, init, c);
+                ApoRule<?> rule = config.optimizer() == TrainConfig.Optimizer.APO_LR ? ApoLr.over(baseRule(config.base(), 1.0), c) : new ApoPrecond(c);
+                yield config.workers() > 1
+                        ? new DataParallelApoLearner<>(rule, task, init, c, config.workers(), config.transport())
+                        : new ApoLearner<>(rule, model, loss, init, c);
             }
             case KFAC -> new KfacLearner(Kfac.builder().lr(config.lr()).momentum(0.9).build(), task.model, loss, init, config.lr());
         };
@@ -224,6 +223,11 @@ interface Learner extends AutoCloseable {
 
         @Override
         public double lr() {
+            return lr(apo);
+        }
+
+        /** The learned rate, or the geometric mean of the per-layer ones. */
+        static double lr(Apo<?> apo) {
             Map<String, Double> rates = apo.learningRates();
             if (rates.isEmpty()) return Double.NaN;
             double logSum = 0;
@@ -233,6 +237,11 @@ interface Learner extends AutoCloseable {
 
         @Override
         public void save(Map<String, Tensor> tensors, Map<String, String> scalars) {
+            save(apo, tensors, scalars);
+        }
+
+        /** θ, the base rule's state, φ, the meta-optimizer's state and the step count: what {@link #load} restores. */
+        static void save(Apo<?> apo, Map<String, Tensor> tensors, Map<String, String> scalars) {
             StateCodec.encode("param", apo.params(), tensors, scalars);
             StateCodec.encode("state", apo.state(), tensors, scalars);
             StateCodec.encode("meta", apo.meta(), tensors, scalars);
@@ -241,8 +250,13 @@ interface Learner extends AutoCloseable {
         }
 
         @Override
-        @SuppressWarnings("unchecked")
         public void load(Map<String, Tensor> tensors, Map<String, String> scalars, java.util.Collection<String> names) {
+            load(apo, tensors, scalars, names);
+        }
+
+        /** Restores into {@code apo} what {@link #save} wrote. */
+        @SuppressWarnings("unchecked")
+        static <S> void load(Apo<S> apo, Map<String, Tensor> tensors, Map<String, String> scalars, java.util.Collection<String> names) {
             Params params = (Params) StateCodec.decode("param", Params.class, tensors, scalars, names);
             S state = (S) StateCodec.decode("state", Object.class, tensors, scalars, names);
             Params meta = (Params) StateCodec.decode("meta", Params.class, tensors, scalars, apo.meta().names());

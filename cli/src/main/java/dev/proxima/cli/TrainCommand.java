@@ -62,7 +62,8 @@ final class TrainCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--workers", paramLabel = "N", description = "Data-parallel training on N worker threads: each batch is split "
-            + "between them and their gradients averaged (sgd, adam, rmsprop; default: 1, or the checkpoint's with --resume).")
+            + "between them and their gradients averaged (sgd, adam, rmsprop, apo-lr, apo-precond; APO needs a --batch divisible "
+            + "by N; default: 1, or the checkpoint's with --resume).")
     Integer workers;
 
     @Option(names = "--transport", paramLabel = "KIND", description = "How the workers average gradients: thread (shared memory) or ring "

@@ -107,15 +107,20 @@ record TrainConfig(String model, String data, Optimizer optimizer, String base, 
     }
 
     /**
-     * Data-parallel training applies one of optim's pure rules to the averaged gradient, on
-     * the CPU. KFAC's curvature and APO's meta-gradient would need their own all-reduce, so
-     * they run on one worker. Called again on a resumed run's settings.
+     * Data-parallel training applies one of optim's pure rules, or APO, to the averaged
+     * gradient, on the CPU. KFAC's curvature would need its own all-reduce, so it runs on one
+     * worker. APO's meta-objective adds a mean over B to one over B', which needs equal shards
+     * of both: its --batch must divide by --workers. Called again on a resumed run's settings.
      */
     void checkWorkers() {
         if (workers <= 1) return;
-        if (optimizer == Optimizer.KFAC || optimizer.apo())
-            throw new Main.UserError("--workers " + workers + ": data-parallel training supports --optimizer sgd, adam or rmsprop, not "
-                    + optimizer + (resume != null ? " (the checkpoint's optimizer)" : "") + "; leave out --workers to train " + optimizer + " on one worker");
+        String fromCheckpoint = resume != null ? " (the checkpoint's)" : "";
+        if (optimizer == Optimizer.KFAC)
+            throw new Main.UserError("--workers " + workers + ": data-parallel training supports --optimizer sgd, adam, rmsprop, apo-lr or "
+                    + "apo-precond, not " + optimizer + fromCheckpoint + "; leave out --workers to train " + optimizer + " on one worker");
+        if (optimizer.apo() && batch % workers != 0)
+            throw new Main.UserError("--workers " + workers + ": " + optimizer + " needs equal shards, but --batch " + batch + fromCheckpoint
+                    + " does not divide by " + workers + "; use --batch " + Math.max(workers, batch / workers * workers));
         if (!device.equals("cpu"))
             throw new Main.UserError("--workers " + workers + ": data-parallel workers run on the CPU, not --device " + device);
         if (batch < workers)
