@@ -117,7 +117,7 @@ record TrainConfig(String model, String data, Optimizer optimizer, String base, 
         String fromCheckpoint = resume != null ? " (the checkpoint's)" : "";
         if (optimizer == Optimizer.KFAC)
             throw new Main.UserError("--workers " + workers + ": data-parallel training supports --optimizer sgd, adam, rmsprop, apo-lr or "
-                    + "apo-precond, not " + optimizer + fromCheckpoint + "; leave out --workers to train " + optimizer + " on one worker");
+                    + "apo-precond, not " + optimizer + (resume != null ? " (the checkpoint's optimizer)" : "") + "; leave out --workers to train " + optimizer + " on one worker");
         if (optimizer.apo() && batch % workers != 0)
             throw new Main.UserError("--workers " + workers + ": " + optimizer + " needs equal shards, but --batch " + batch + fromCheckpoint
                     + " does not divide by " + workers + "; use --batch " + Math.max(workers, batch / workers * workers));

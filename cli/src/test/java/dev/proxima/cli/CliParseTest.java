@@ -101,11 +101,13 @@ class CliParseTest {
         TrainConfig one = parseTrain("train", "--data-dir", dataDir).config();
         assertEquals(1, one.workers(), "one worker by default");
         assertEquals("thread", one.transport());
-        for (String opt : List.of("sgd", "adam", "rmsprop")) {
-            TrainCommand t = parseTrain("train", "--data-dir", dataDir, "--optimizer", opt, "--workers", "3", "--transport", "ring");
+        for (String opt : List.of("sgd", "adam", "rmsprop", "apo-lr", "apo-precond")) {
+            TrainCommand t = parseTrain("train", "--data-dir", dataDir, "--optimizer", opt, "--workers", "3", "--transport", "ring",
+                    "--batch", "48");
             assertEquals(3, t.workers);
             assertEquals(TrainCommand.Transport.ring, t.transport);
             TrainConfig c = t.config();
+            c.check();
             assertEquals(3, c.workers());
             assertEquals("ring", c.transport());
             assertEquals("3", c.all().get("workers"));
@@ -135,6 +137,12 @@ class CliParseTest {
         saved.put("optimizer", "kfac");
         Main.UserError e = assertThrows(Main.UserError.class, () -> given.withDefining(saved).checkWorkers());
         assertTrue(e.getMessage().contains("not kfac (the checkpoint's optimizer)"), e.getMessage());
+        saved.put("optimizer", "apo-lr");
+        given.withDefining(saved).checkWorkers(); // 16 divides by 2
+        TrainConfig three = new TrainConfig("mlp", "fashion-mnist", TrainConfig.Optimizer.ADAM, "sgd", 1e-3, 1, 16, 0, 0, 0, "cpu", 0,
+                3, "thread", null, tmp.resolve("c.safetensors"), tmp);
+        e = assertThrows(Main.UserError.class, () -> three.withDefining(saved).checkWorkers());
+        assertTrue(e.getMessage().contains("--batch 16 (the checkpoint's) does not divide by 3"), e.getMessage());
     }
 
     @ParameterizedTest
@@ -195,9 +203,10 @@ class CliParseTest {
             "--resume /no/such.safetensors|no such file",
             "--workers 0|--workers 0: expected a positive integer",
             "--workers -2|--workers -2: expected a positive integer",
-            "--workers 2 --optimizer kfac|supports --optimizer sgd, adam or rmsprop, not kfac",
-            "--workers 2 --optimizer apo-lr|supports --optimizer sgd, adam or rmsprop, not apo-lr",
-            "--workers 3 --optimizer apo-precond|supports --optimizer sgd, adam or rmsprop, not apo-precond",
+            "--workers 2 --optimizer kfac|supports --optimizer sgd, adam, rmsprop, apo-lr or apo-precond, not kfac",
+            "--workers 3 --optimizer apo-lr|apo-lr needs equal shards, but --batch 64 does not divide by 3; use --batch 63",
+            "--workers 5 --optimizer apo-precond --batch 12|--batch 12 does not divide by 5; use --batch 10",
+            "--workers 8 --optimizer apo-lr --batch 4|--batch 4 does not divide by 8; use --batch 8",
             "--workers 2 --device opencl|run on the CPU, not --device opencl",
             "--workers 8 --batch 4|--batch 4 is smaller than the number of workers",
             "--transport ring|--transport ring needs --workers 2 or more",

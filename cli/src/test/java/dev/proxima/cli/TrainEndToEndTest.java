@@ -203,4 +203,59 @@ class TrainEndToEndTest {
                 resumed.params());
         assertEquals(stepRows(MetricsLog.read(full.resolve("metrics.csv"))), stepRows(resumed.rows()), "the CLI and in-process runs differ");
     }
+
+    /**
+     * apo-lr on 2 workers: each step splits B and B' into two shards of 8, the base gradient
+     * and (at steps 0 and 10 of 12) the meta-gradient are averaged, so the parameters and the
+     * learned rate agree with one worker's to float tolerance; reruns repeat the bits, and a
+     * 2-worker run stopped at step 5 resumes through the meta-step at 10 to the uninterrupted
+     * run's bits.
+     */
+    @Test
+    void apoOnTwoWorkersTrainsAsOneAndResumes() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(TrainCommand.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz")),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): skipped");
+        TrainConfig.Optimizer apo = TrainConfig.Optimizer.APO_LR;
+        java.util.function.BiFunction<Integer, Path, TrainConfig> apoConfig = (workers, out) -> {
+            TrainConfig c = new TrainConfig("mlp", "fashion-mnist", apo, "sgd", apo.defaultLr("sgd"), 3, 16, 3, 4, 320, "cpu", 0,
+                    workers, "thread", out, null, TrainCommand.FASHION_MNIST);
+            c.check();
+            return c;
+        };
+        Trainer.Result one = Trainer.train(apoConfig.apply(1, tmp.resolve("one")), QUIET, "", 0);
+        Trainer.Result two = Trainer.train(apoConfig.apply(2, tmp.resolve("two")), QUIET, "", 0);
+        assertEquals(12, two.steps());
+        double diff = maxDifference(one.params(), two.params());
+        assertTrue(diff < 1e-5, "apo-lr: 2 workers end " + diff + " away from 1 worker");
+        assertTrue(diff > 0, "apo-lr: 2 workers gave one worker's bits; was the batch split at all?");
+        List<MetricsLog.Row> a = one.rows(), b = two.rows();
+        assertEquals(a.size(), b.size());
+        double lastLr = Double.NaN;
+        for (int i = 0; i < a.size(); i++) {
+            if (!Double.isNaN(a.get(i).trainLoss()))
+                assertEquals(a.get(i).trainLoss(), b.get(i).trainLoss(), 1e-5, "apo-lr: train loss of row " + i);
+            if (!Double.isNaN(a.get(i).lr())) {
+                assertEquals(a.get(i).lr(), b.get(i).lr(), 1e-6 * a.get(i).lr(), "apo-lr: learned rate of row " + i);
+                lastLr = b.get(i).lr();
+            }
+        }
+        assertTrue(Math.abs(lastLr - apo.defaultLr("sgd")) > 1e-6, "the rate never moved from " + lastLr + ": no meta-step was compared");
+        assertTrue(Files.isRegularFile(tmp.resolve("two").resolve("lr.png")), "a 2-worker APO run plots its learning rate");
+        assertEquals(Checkpoint.load(tmp.resolve("one").resolve("checkpoint.safetensors")).tensors().keySet(),
+                Checkpoint.load(tmp.resolve("two").resolve("checkpoint.safetensors")).tensors().keySet(),
+                "the checkpoint holds what a one-worker APO run's holds");
+
+        Trainer.Result again = Trainer.train(apoConfig.apply(2, tmp.resolve("again")), QUIET, "", 0);
+        assertSameParams(two.params(), again.params());
+        assertEquals(stepRows(two.rows()), stepRows(again.rows()));
+
+        Path cut = tmp.resolve("cut");
+        assertEquals(5, Trainer.train(apoConfig.apply(2, cut), QUIET, "", 5).steps());
+        TrainConfig resume = new TrainConfig("mlp", "fashion-mnist", apo, "sgd", apo.defaultLr("sgd"), 3, 16, 3, 4, 320, "cpu", 0,
+                0, null, null, cut.resolve("checkpoint.safetensors"), TrainCommand.FASHION_MNIST); // workers: the checkpoint's
+        Trainer.Result resumed = Trainer.train(resume, QUIET, "", 0);
+        assertEquals(12, resumed.steps());
+        assertSameParams(two.params(), resumed.params());
+        assertEquals(stepRows(two.rows()), stepRows(resumed.rows()));
+    }
 }
