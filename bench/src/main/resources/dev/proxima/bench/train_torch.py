@@ -2,12 +2,12 @@
 of the same three models as TrainBench.java, same shapes, on the CPU or CUDA (TF32 off).
 Prints `CASE median_ms` per case."""
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from peer_timing import median_ms
 
 
 def mlp():
@@ -19,22 +19,6 @@ def cnn():
         nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
-
-
-def time_it(fn, warmup, repeat, sync):
-    t_end = time.perf_counter() + 2.0  # warm up for the given count and at least 2 s, as the Java side
-    i = 0
-    while i < warmup or time.perf_counter() < t_end:
-        fn()
-        i += 1
-    sync()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def main():
@@ -71,7 +55,8 @@ def main():
             loss_fn().backward()
             opt.step()
 
-        print("%s %.6f" % (case, time_it(step, a.warmup, a.repeat, sync)), flush=True)
+        # warm up for the given count and at least 2 s, as the Java side
+        print("%s %.6f" % (case, median_ms(step, a.warmup, a.repeat, sync, min_warmup_s=2.0)), flush=True)
 
 
 if __name__ == "__main__":
