@@ -36,40 +36,17 @@ public final class AutogradBench {
     private AutogradBench() {}
 
     public static void main(String[] args) throws Exception {
-        Device device = Device.defaultDevice();
-        int repeat = 20, warmup = 5;
-        boolean peer = true;
-        List<String> cases = List.of("chain", "mlp");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--device" -> device = Device.parse(value(args, ++i, "--device"));
-                case "--repeat" -> repeat = Integer.parseInt(value(args, ++i, "--repeat"));
-                case "--warmup" -> warmup = Integer.parseInt(value(args, ++i, "--warmup"));
-                case "--no-peer" -> peer = false;
-                case "--cases" -> cases = List.of(value(args, ++i, "--cases").split(","));
-                case "autograd", "--scalar" -> { } // the launcher passes these through
-                default -> throw new IllegalArgumentException("bench autograd: unknown option '" + args[i]
-                        + "'; use --device SPEC, --repeat N, --warmup N, --cases chain,mlp, --no-peer");
-            }
-        }
-        if (repeat < 1) throw new IllegalArgumentException("bench autograd: --repeat must be >= 1, got " + repeat);
-        int threads = Parallel.threads();
+        TorchPeer.Options o = TorchPeer.Options.parse("autograd", args, 20, 5, List.of("chain", "mlp"));
+        Device d = o.device();
+        int threads = Parallel.threads(), warmup = o.warmup(), repeat = o.repeat();
         System.err.printf(Locale.ROOT, "bench autograd: device %s, %d threads, %d warm-up runs (Proxima: and >= 2 s) + %d timed runs per case%n",
-                device, threads, warmup, repeat);
+                d, threads, warmup, repeat);
 
         Explain explain = new Explain("autograd");
-        String python = SideBySide.peerPython(device);
-        explain.header(device.kind().equals("cpu") ? "torch (CPU)" : "torch (CUDA)", python, peer ? null : "--no-peer");
-        Map<String, Double> peerMs = peer ? TorchPeer.times("autograd", "autograd_torch.py", device, threads, repeat, warmup, cases) : Map.of();
-        Device d = device;
-        if (cases.contains("chain")) TorchPeer.result(explain, "autograd", "chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
-        if (cases.contains("mlp")) TorchPeer.result(explain, "autograd", "mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
+        Map<String, Double> peerMs = TorchPeer.times(explain, "autograd_torch.py", o, threads);
+        if (o.cases().contains("chain")) TorchPeer.result(explain, "autograd", "chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
+        if (o.cases().contains("mlp")) TorchPeer.result(explain, "autograd", "mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
         explain.verdict();
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) throw new IllegalArgumentException("bench autograd: " + option + " needs a value");
-        return args[i];
     }
 
     // ---- the cases -----------------------------------------------------------------------

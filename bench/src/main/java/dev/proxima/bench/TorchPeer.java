@@ -17,22 +17,69 @@ import java.util.stream.Stream;
 
 /**
  * The PyTorch peer of {@code bench autograd} and {@code bench train}: runs the bench's script
- * (a resource of this package, copied with {@link #TIMING} into a temporary folder, since
+ * (a resource of this package, copied with {@link #SHARED} into a temporary folder, since
  * the scripts import it) with {@link SideBySide#peerPython}, on CUDA when Proxima runs on a
  * GPU, and reads its {@code CASE median_ms} lines.
  */
 final class TorchPeer {
-    /** The timing helper the peer scripts share, imported from beside them. */
-    static final String TIMING = "peer_timing.py";
+    /** What the peer scripts share (options, torch settings, timing), imported from beside them. */
+    static final String SHARED = "torch_peer.py";
 
     private TorchPeer() {}
 
+    /** The options {@code bench autograd} and {@code bench train} take, with the peer they run. */
+    record Options(String bench, Device device, int repeat, int warmup, List<String> cases, boolean peer) {
+
+        /**
+         * Reads {@code --device SPEC}, {@code --repeat N}, {@code --warmup N},
+         * {@code --cases A,B} (each one of {@code known}; all of them by default) and
+         * {@code --no-peer}; the bench's name and {@code --scalar}, which the launcher passes
+         * through, are skipped.
+         */
+        static Options parse(String bench, String[] args, int repeat, int warmup, List<String> known) {
+            Device device = Device.defaultDevice();
+            boolean peer = true;
+            List<String> cases = known;
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--device" -> device = Device.parse(value(bench, args, ++i, "--device"));
+                    case "--repeat" -> repeat = Integer.parseInt(value(bench, args, ++i, "--repeat"));
+                    case "--warmup" -> warmup = Integer.parseInt(value(bench, args, ++i, "--warmup"));
+                    case "--no-peer" -> peer = false;
+                    case "--cases" -> cases = List.of(value(bench, args, ++i, "--cases").split(","));
+                    case "--scalar" -> { }
+                    default -> {
+                        if (!args[i].equals(bench))
+                            throw new IllegalArgumentException("bench " + bench + ": unknown option '" + args[i]
+                                    + "'; use --device SPEC, --repeat N, --warmup N, --cases " + String.join(",", known) + ", --no-peer");
+                    }
+                }
+            }
+            for (String c : cases)
+                if (!known.contains(c))
+                    throw new IllegalArgumentException("bench " + bench + ": unknown case '" + c + "' (" + String.join(", ", known) + ")");
+            if (repeat < 1) throw new IllegalArgumentException("bench " + bench + ": --repeat must be >= 1, got " + repeat);
+            return new Options(bench, device, repeat, warmup, cases, peer);
+        }
+
+        private static String value(String bench, String[] args, int i, String option) {
+            if (i >= args.length) throw new IllegalArgumentException("bench " + bench + ": " + option + " needs a value");
+            return args[i];
+        }
+    }
+
     /**
-     * The peer's median milliseconds per case, from {@code script} run with the same thread
-     * count, repeats, warm-up runs and cases. On any failure says why on stderr (as
-     * {@code bench NAME: ...}) and returns the times it has, possibly none.
+     * Prints {@code explain}'s header naming the peer, then runs {@code script} with the same
+     * thread count, repeats, warm-up runs and cases (unless {@code --no-peer}): the peer's
+     * median milliseconds per case. On any failure says why on stderr and returns the times
+     * it has, possibly none.
      */
-    static Map<String, Double> times(String bench, String script, Device device, int threads, int repeat, int warmup, List<String> cases) {
+    static Map<String, Double> times(Explain explain, String script, Options o, int threads) {
+        explain.header(o.device().kind().equals("cpu") ? "torch (CPU)" : "torch (CUDA)", SideBySide.peerPython(o.device()), o.peer() ? null : "--no-peer");
+        return o.peer() ? run(o.bench(), script, o.device(), threads, o.repeat(), o.warmup(), o.cases()) : Map.of();
+    }
+
+    private static Map<String, Double> run(String bench, String script, Device device, int threads, int repeat, int warmup, List<String> cases) {
         boolean gpu = !device.kind().equals("cpu");
         String python = SideBySide.peerPython(device);
         Map<String, Double> r = new HashMap<>();
@@ -48,7 +95,7 @@ final class TorchPeer {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("proxima-" + bench + "-torch");
-            for (String resource : List.of(script, TIMING)) copy(resource, dir.resolve(resource));
+            for (String resource : List.of(script, SHARED)) copy(resource, dir.resolve(resource));
             List<String> cmd = List.of(python, dir.resolve(script).toString(), "--device", gpu ? "cuda" : "cpu", "--threads", String.valueOf(threads),
                     "--repeat", String.valueOf(repeat), "--warmup", String.valueOf(warmup), "--cases", String.join(",", cases));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);

@@ -39,47 +39,23 @@ public final class TrainBench {
     static final double LR = 0.01;
 
     public static void main(String[] args) throws Exception {
-        Device device = Device.defaultDevice();
-        int repeat = 10, warmup = 3;
-        boolean peer = true;
-        List<String> cases = List.of("mlp", "cnn", "transformer");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--device" -> device = Device.parse(value(args, ++i, "--device"));
-                case "--repeat" -> repeat = Integer.parseInt(value(args, ++i, "--repeat"));
-                case "--warmup" -> warmup = Integer.parseInt(value(args, ++i, "--warmup"));
-                case "--no-peer" -> peer = false;
-                case "--cases" -> cases = List.of(value(args, ++i, "--cases").split(","));
-                case "train", "--scalar" -> { }
-                default -> throw new IllegalArgumentException("bench train: unknown option '" + args[i]
-                        + "'; use --device SPEC, --repeat N, --warmup N, --cases mlp,cnn,transformer, --no-peer");
-            }
-        }
-        for (String c : cases)
-            if (!List.of("mlp", "cnn", "transformer").contains(c))
-                throw new IllegalArgumentException("bench train: unknown case '" + c + "' (mlp, cnn, transformer)");
-        if (repeat < 1) throw new IllegalArgumentException("bench train: --repeat must be >= 1, got " + repeat);
+        TorchPeer.Options o = TorchPeer.Options.parse("train", args, 10, 3, List.of("mlp", "cnn", "transformer"));
+        Device device = o.device();
         int threads = Parallel.threads();
         System.err.printf(Locale.ROOT, "bench train: device %s, %d threads, max heap %d MiB, %d warm-up runs (and >= 2 s) + %d timed runs per case%n",
-                device, threads, Runtime.getRuntime().maxMemory() >> 20, warmup, repeat);
+                device, threads, Runtime.getRuntime().maxMemory() >> 20, o.warmup(), o.repeat());
         Explain explain = new Explain("train");
-        explain.header(device.kind().equals("cpu") ? "torch (CPU)" : "torch (CUDA)", SideBySide.peerPython(device), peer ? null : "--no-peer");
-        Map<String, Double> peerMs = peer ? TorchPeer.times("train", "train_torch.py", device, threads, repeat, warmup, cases) : Map.of();
-        for (String c : cases) {
+        Map<String, Double> peerMs = TorchPeer.times(explain, "train_torch.py", o, threads);
+        for (String c : o.cases()) {
             Supplier<Object> step = switch (c) {
                 case "mlp" -> classifierStep(Models.mlp(0, 784, 1024, 1024, 10), new int[] {256, 784}, device);
                 case "cnn" -> classifierStep(Models.cnn(0), new int[] {128, 1, 28, 28}, device);
                 default -> transformerStep(device);
             };
-            double ms = AutogradBench.median(step, device, warmup, repeat);
+            double ms = AutogradBench.median(step, device, o.warmup(), o.repeat());
             TorchPeer.result(explain, "train", c, ms, peerMs.get(c));
         }
         explain.verdict();
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) throw new IllegalArgumentException("bench train: " + option + " needs a value");
-        return args[i];
     }
 
     /** One SGD step: gradients of the loss, then θ ← θ − lr·g installed in the module. */

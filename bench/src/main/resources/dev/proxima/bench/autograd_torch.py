@@ -1,11 +1,9 @@
 """PyTorch side of `proxima bench autograd`: the same two cases as AutogradBench.java,
 with the same shapes, constants and op sequence, on the CPU or (when Proxima runs on a GPU)
 on CUDA with TF32 off. Prints `CASE median_ms` per case."""
-import argparse
-
 import torch
 
-from peer_timing import median_ms
+from torch_peer import median_ms, setup
 
 
 def chain_constants(n=64):
@@ -43,18 +41,7 @@ def mlp_step(x, onehot, params):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--cases", default="chain,mlp")
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    dev = torch.device(a.device)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
+    a, dev, sync = setup(20, 5, "chain,mlp")
     cases = a.cases.split(",")
     if "chain" in cases:
         c, d = (t.to(dev) for t in chain_constants())

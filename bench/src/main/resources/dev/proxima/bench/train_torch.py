@@ -1,13 +1,11 @@
 """PyTorch side of `proxima bench train`: one SGD training step (forward, backward, update)
 of the same three models as TrainBench.java, same shapes, on the CPU or CUDA (TF32 off).
 Prints `CASE median_ms` per case."""
-import argparse
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from peer_timing import median_ms
+from torch_peer import median_ms, setup
 
 
 def mlp():
@@ -22,19 +20,7 @@ def cnn():
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--cases", default="mlp,cnn,transformer")
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    dev = torch.device(a.device)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
+    a, dev, sync = setup(10, 3, "mlp,cnn,transformer")
     for case in a.cases.split(","):
         if case == "transformer":
             model = nn.TransformerEncoderLayer(256, 4, dim_feedforward=1024, dropout=0.0, batch_first=True).to(dev)
