@@ -7,17 +7,7 @@ import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.cpu.Parallel;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,40 +36,17 @@ public final class AutogradBench {
     private AutogradBench() {}
 
     public static void main(String[] args) throws Exception {
-        Device device = Device.defaultDevice();
-        int repeat = 20, warmup = 5;
-        boolean peer = true;
-        List<String> cases = List.of("chain", "mlp");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--device" -> device = Device.parse(value(args, ++i, "--device"));
-                case "--repeat" -> repeat = Integer.parseInt(value(args, ++i, "--repeat"));
-                case "--warmup" -> warmup = Integer.parseInt(value(args, ++i, "--warmup"));
-                case "--no-peer" -> peer = false;
-                case "--cases" -> cases = List.of(value(args, ++i, "--cases").split(","));
-                case "autograd", "--scalar" -> { } // the launcher passes these through
-                default -> throw new IllegalArgumentException("bench autograd: unknown option '" + args[i]
-                        + "'; use --device SPEC, --repeat N, --warmup N, --cases chain,mlp, --no-peer");
-            }
-        }
-        if (repeat < 1) throw new IllegalArgumentException("bench autograd: --repeat must be >= 1, got " + repeat);
-        int threads = Parallel.threads();
+        TorchPeer.Options o = TorchPeer.Options.parse("autograd", args, 20, 5, List.of("chain", "mlp"));
+        Device d = o.device();
+        int threads = Parallel.threads(), warmup = o.warmup(), repeat = o.repeat();
         System.err.printf(Locale.ROOT, "bench autograd: device %s, %d threads, %d warm-up runs (Proxima: and >= 2 s) + %d timed runs per case%n",
-                device, threads, warmup, repeat);
+                d, threads, warmup, repeat);
 
         Explain explain = new Explain("autograd");
-        String python = SideBySide.peerPython(device);
-        explain.header(device.kind().equals("cpu") ? "torch (CPU)" : "torch (CUDA)", python, peer ? null : "--no-peer");
-        Map<String, Double> peerMs = peer ? torch(device, threads, repeat, warmup, cases) : Map.of();
-        Device d = device;
-        if (cases.contains("chain")) report(explain, "chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
-        if (cases.contains("mlp")) report(explain, "mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
+        Map<String, Double> peerMs = TorchPeer.times(explain, "autograd_torch.py", o, threads);
+        if (o.cases().contains("chain")) TorchPeer.result(explain, "autograd", "chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
+        if (o.cases().contains("mlp")) TorchPeer.result(explain, "autograd", "mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
         explain.verdict();
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) throw new IllegalArgumentException("bench autograd: " + option + " needs a value");
-        return args[i];
     }
 
     // ---- the cases -----------------------------------------------------------------------
@@ -151,56 +118,4 @@ public final class AutogradBench {
         return repeat % 2 == 1 ? ms[repeat / 2] : (ms[repeat / 2 - 1] + ms[repeat / 2]) / 2;
     }
 
-    private static void report(Explain explain, String name, double proximaMs, Double peerMs) {
-        explain.add(peerMs == null ? Double.NaN : peerMs / proximaMs);
-        String peer = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs);
-        String speedup = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs / proximaMs);
-        System.out.printf(Locale.ROOT, "RESULT bench=autograd case=%s proxima_ms=%.3f peer=torch peer_ms=%s speedup=%s%n",
-                name, proximaMs, peer, speedup);
-    }
-
-    /**
-     * Runs the PyTorch script with {@link SideBySide#peerPython}, on CUDA when Proxima runs on
-     * a GPU. On any failure says why on stderr and returns no peer times.
-     */
-    static Map<String, Double> torch(Device device, int threads, int repeat, int warmup, List<String> cases) {
-        boolean gpu = !device.kind().equals("cpu");
-        String python = SideBySide.peerPython(device);
-        Map<String, Double> r = new HashMap<>();
-        Path script = null;
-        try {
-            if (gpu && !SideBySide.pythonRuns(python, SideBySide.CUDA_PROBE)) {
-                System.err.println("bench autograd: no peer (" + python + " has no PyTorch with CUDA; set PROXIMA_PEER_PYTHON)");
-                return r;
-            }
-        } catch (Exception e) {
-            System.err.println("bench autograd: no peer (" + e.getMessage() + ")");
-            return r;
-        }
-        try (InputStream in = AutogradBench.class.getResourceAsStream("autograd_torch.py")) {
-            if (in == null) throw new IOException("resource autograd_torch.py is missing from the bench jar");
-            script = Files.createTempFile("proxima-autograd-torch", ".py");
-            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--device", gpu ? "cuda" : "cpu", "--threads", String.valueOf(threads),
-                    "--repeat", String.valueOf(repeat), "--warmup", String.valueOf(warmup), "--cases", String.join(",", cases)));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-            // Leave the thread count to set_num_threads, not to an inherited OMP/MKL setting.
-            pb.environment().remove("OMP_NUM_THREADS");
-            pb.environment().remove("MKL_NUM_THREADS");
-            Process p = pb.start();
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = out.readLine()) != null; ) {
-                    String[] f = line.trim().split("\\s+");
-                    if (f.length == 2) r.put(f[0], Double.parseDouble(f[1]));
-                }
-            }
-            int rc = p.waitFor();
-            if (rc != 0) System.err.println("bench autograd: the PyTorch peer exited with status " + rc + "; peer times missing");
-        } catch (IOException | InterruptedException | NumberFormatException e) {
-            System.err.println("bench autograd: could not run the PyTorch peer with " + python + " (" + e.getMessage() + ")");
-        } finally {
-            if (script != null) try { Files.deleteIfExists(script); } catch (IOException ignored) { }
-        }
-        return r;
-    }
 }

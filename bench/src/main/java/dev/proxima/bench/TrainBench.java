@@ -13,16 +13,6 @@ import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.cpu.Parallel;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,48 +39,23 @@ public final class TrainBench {
     static final double LR = 0.01;
 
     public static void main(String[] args) throws Exception {
-        Device device = Device.defaultDevice();
-        int repeat = 10, warmup = 3;
-        boolean peer = true;
-        List<String> cases = List.of("mlp", "cnn", "transformer");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--device" -> device = Device.parse(value(args, ++i, "--device"));
-                case "--repeat" -> repeat = Integer.parseInt(value(args, ++i, "--repeat"));
-                case "--warmup" -> warmup = Integer.parseInt(value(args, ++i, "--warmup"));
-                case "--no-peer" -> peer = false;
-                case "--cases" -> cases = List.of(value(args, ++i, "--cases").split(","));
-                case "train", "--scalar" -> { }
-                default -> throw new IllegalArgumentException("bench train: unknown option '" + args[i]
-                        + "'; use --device SPEC, --repeat N, --warmup N, --cases mlp,cnn,transformer, --no-peer");
-            }
-        }
-        for (String c : cases)
-            if (!List.of("mlp", "cnn", "transformer").contains(c))
-                throw new IllegalArgumentException("bench train: unknown case '" + c + "' (mlp, cnn, transformer)");
-        if (repeat < 1) throw new IllegalArgumentException("bench train: --repeat must be >= 1, got " + repeat);
+        TorchPeer.Options o = TorchPeer.Options.parse("train", args, 10, 3, List.of("mlp", "cnn", "transformer"));
+        Device device = o.device();
         int threads = Parallel.threads();
         System.err.printf(Locale.ROOT, "bench train: device %s, %d threads, max heap %d MiB, %d warm-up runs (and >= 2 s) + %d timed runs per case%n",
-                device, threads, Runtime.getRuntime().maxMemory() >> 20, warmup, repeat);
+                device, threads, Runtime.getRuntime().maxMemory() >> 20, o.warmup(), o.repeat());
         Explain explain = new Explain("train");
-        explain.header(device.kind().equals("cpu") ? "torch (CPU)" : "torch (CUDA)", SideBySide.peerPython(device), peer ? null : "--no-peer");
-        Map<String, Double> peerMs = peer ? torch(device, threads, repeat, warmup, cases) : Map.of();
-        for (String c : cases) {
+        Map<String, Double> peerMs = TorchPeer.times(explain, "train_torch.py", o, threads);
+        for (String c : o.cases()) {
             Supplier<Object> step = switch (c) {
                 case "mlp" -> classifierStep(Models.mlp(0, 784, 1024, 1024, 10), new int[] {256, 784}, device);
                 case "cnn" -> classifierStep(Models.cnn(0), new int[] {128, 1, 28, 28}, device);
                 default -> transformerStep(device);
             };
-            double ms = AutogradBench.median(step, device, warmup, repeat);
-            report(c, ms, peerMs.get(c));
-            explain.add(peerMs.get(c) == null ? Double.NaN : peerMs.get(c) / ms);
+            double ms = AutogradBench.median(step, device, o.warmup(), o.repeat());
+            TorchPeer.result(explain, "train", c, ms, peerMs.get(c));
         }
         explain.verdict();
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) throw new IllegalArgumentException("bench train: " + option + " needs a value");
-        return args[i];
     }
 
     /** One SGD step: gradients of the loss, then θ ← θ − lr·g installed in the module. */
@@ -124,51 +89,4 @@ public final class TrainBench {
         return sgdStep(layer, () -> Losses.mse(layer.forward(x), target));
     }
 
-    private static void report(String name, double proximaMs, Double peerMs) {
-        String peer = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs);
-        String speedup = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs / proximaMs);
-        System.out.printf(Locale.ROOT, "RESULT bench=train case=%s proxima_ms=%.3f peer=torch peer_ms=%s speedup=%s%n",
-                name, proximaMs, peer, speedup);
-    }
-
-    /** Runs train_torch.py with {@link SideBySide#peerPython}; on failure says why and returns no peer times. */
-    static Map<String, Double> torch(Device device, int threads, int repeat, int warmup, List<String> cases) {
-        boolean gpu = !device.kind().equals("cpu");
-        String python = SideBySide.peerPython(device);
-        Map<String, Double> r = new HashMap<>();
-        Path script = null;
-        try {
-            if (gpu && !SideBySide.pythonRuns(python, SideBySide.CUDA_PROBE)) {
-                System.err.println("bench train: no peer (" + python + " has no PyTorch with CUDA; set PROXIMA_PEER_PYTHON)");
-                return r;
-            }
-        } catch (Exception e) {
-            System.err.println("bench train: no peer (" + e.getMessage() + ")");
-            return r;
-        }
-        try (InputStream in = TrainBench.class.getResourceAsStream("train_torch.py")) {
-            if (in == null) throw new IOException("resource train_torch.py is missing from the bench jar");
-            script = Files.createTempFile("proxima-train-torch", ".py");
-            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--device", gpu ? "cuda" : "cpu", "--threads", String.valueOf(threads),
-                    "--repeat", String.valueOf(repeat), "--warmup", String.valueOf(warmup), "--cases", String.join(",", cases)));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-            pb.environment().remove("OMP_NUM_THREADS");
-            pb.environment().remove("MKL_NUM_THREADS");
-            Process p = pb.start();
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = out.readLine()) != null; ) {
-                    String[] f = line.trim().split("\\s+");
-                    if (f.length == 2) r.put(f[0], Double.parseDouble(f[1]));
-                }
-            }
-            int rc = p.waitFor();
-            if (rc != 0) System.err.println("bench train: the PyTorch peer exited with status " + rc + "; peer times missing");
-        } catch (IOException | InterruptedException | NumberFormatException e) {
-            System.err.println("bench train: could not run the PyTorch peer with " + python + " (" + e.getMessage() + ")");
-        } finally {
-            if (script != null) try { Files.deleteIfExists(script); } catch (IOException ignored) { }
-        }
-        return r;
-    }
 }

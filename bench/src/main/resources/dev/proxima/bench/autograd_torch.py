@@ -1,11 +1,9 @@
 """PyTorch side of `proxima bench autograd`: the same two cases as AutogradBench.java,
 with the same shapes, constants and op sequence, on the CPU or (when Proxima runs on a GPU)
 on CUDA with TF32 off. Prints `CASE median_ms` per case."""
-import argparse
-import statistics
-import time
-
 import torch
+
+from torch_peer import median_ms, setup
 
 
 def chain_constants(n=64):
@@ -42,37 +40,13 @@ def mlp_step(x, onehot, params):
     return torch.autograd.grad(loss, params)
 
 
-def time_it(fn, warmup, repeat, sync):
-    for _ in range(warmup):
-        fn()
-    sync()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()  # CUDA runs asynchronously: the step is done only now
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--cases", default="chain,mlp")
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    dev = torch.device(a.device)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
+    a, dev, sync = setup(20, 5, "chain,mlp")
     cases = a.cases.split(",")
     if "chain" in cases:
         c, d = (t.to(dev) for t in chain_constants())
         x0 = torch.linspace(-1, 1, 64, dtype=torch.float32, device=dev).requires_grad_(True)
-        print("chain %.6f" % time_it(lambda: chain_step(x0, c, d, 100), a.warmup, a.repeat, sync), flush=True)
+        print("chain %.6f" % median_ms(lambda: chain_step(x0, c, d, 100), a.warmup, a.repeat, sync), flush=True)
     if "mlp" in cases:
         batch = 128
         x = torch.randn(batch, 784).to(dev)
@@ -82,7 +56,7 @@ def main():
         shapes = [(784, 512), (512,), (512, 512), (512,), (512, 10), (10,)]
         params = [(torch.randn(*s) * s[0] ** -0.5 if len(s) == 2 else torch.zeros(*s)).to(dev).requires_grad_(True)
                   for s in shapes]
-        print("mlp %.6f" % time_it(lambda: mlp_step(x, onehot, params), a.warmup, a.repeat, sync), flush=True)
+        print("mlp %.6f" % median_ms(lambda: mlp_step(x, onehot, params), a.warmup, a.repeat, sync), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,11 @@
 """PyTorch side of `proxima bench train`: one SGD training step (forward, backward, update)
 of the same three models as TrainBench.java, same shapes, on the CPU or CUDA (TF32 off).
 Prints `CASE median_ms` per case."""
-import argparse
-import statistics
-import time
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_peer import median_ms, setup
 
 
 def mlp():
@@ -21,36 +19,8 @@ def cnn():
         nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def time_it(fn, warmup, repeat, sync):
-    t_end = time.perf_counter() + 2.0  # warm up for the given count and at least 2 s, as the Java side
-    i = 0
-    while i < warmup or time.perf_counter() < t_end:
-        fn()
-        i += 1
-    sync()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, required=True)
-    ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--cases", default="mlp,cnn,transformer")
-    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    dev = torch.device(a.device)
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    sync = torch.cuda.synchronize if a.device == "cuda" else (lambda: None)
+    a, dev, sync = setup(10, 3, "mlp,cnn,transformer")
     for case in a.cases.split(","):
         if case == "transformer":
             model = nn.TransformerEncoderLayer(256, 4, dim_feedforward=1024, dropout=0.0, batch_first=True).to(dev)
@@ -71,7 +41,8 @@ def main():
             loss_fn().backward()
             opt.step()
 
-        print("%s %.6f" % (case, time_it(step, a.warmup, a.repeat, sync)), flush=True)
+        # warm up for the given count and at least 2 s, as the Java side
+        print("%s %.6f" % (case, median_ms(step, a.warmup, a.repeat, sync, min_warmup_s=2.0)), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import java.util.Objects;
  * </pre>
  * Defaults are PyTorch's: lr 1e-2, lrDecay 0, eps 1e-10, initial accumulator 0.
  */
-public final class Adagrad implements LearningRateRule<Adagrad.State> {
+public final class Adagrad extends AbstractLearningRateRule<Adagrad.State, Adagrad> {
 
     /**
      * @param step updates taken so far
@@ -30,13 +30,12 @@ public final class Adagrad implements LearningRateRule<Adagrad.State> {
         }
     }
 
-    private final Hyper lr, lrDecay, eps, weightDecay;
+    private final Hyper lrDecay, eps;
     private final double initialAccumulatorValue;
-    private final Schedule schedule;
 
     private Adagrad(Builder b) {
-        lr = b.lr; lrDecay = b.lrDecay; eps = b.eps; weightDecay = b.weightDecay;
-        initialAccumulatorValue = b.initialAccumulatorValue; schedule = b.schedule;
+        super(b);
+        lrDecay = b.lrDecay; eps = b.eps; initialAccumulatorValue = b.initialAccumulatorValue;
         if (!(initialAccumulatorValue >= 0))
             throw new IllegalArgumentException("Adagrad: initialAccumulatorValue " + initialAccumulatorValue + " must be >= 0");
     }
@@ -45,32 +44,12 @@ public final class Adagrad implements LearningRateRule<Adagrad.State> {
         return new Builder();
     }
 
-    /** A builder holding this rule's settings, to change some of them. */
+    @Override
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.lr = lr; b.lrDecay = lrDecay; b.eps = eps; b.weightDecay = weightDecay;
-        b.initialAccumulatorValue = initialAccumulatorValue; b.schedule = schedule;
+        Builder b = new Builder().from(this);
+        b.lrDecay = lrDecay; b.eps = eps; b.initialAccumulatorValue = initialAccumulatorValue;
         return b;
     }
-
-    /** This rule with another learning rate (the state stays valid). */
-    @Override
-    public Adagrad withLr(Hyper lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Adagrad withLr(Tensor lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public Adagrad withLr(double lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public Hyper lr() { return lr; }
 
     @Override
     public State init(Params params) {
@@ -83,7 +62,7 @@ public final class Adagrad implements LearningRateRule<Adagrad.State> {
         List<Tensor> next = new ArrayList<>(params.size()), sums = new ArrayList<>(params.size());
         for (String name : params.names()) {
             Tensor p = params.get(name), g = grads.get(name);
-            if (!weightDecay.isZero()) g = g.add(p.mul(Trees.cast(weightDecay.scalar(name, p), p)));
+            g = withCoupledDecay(g, p, name);
             Tensor rate = Trees.learningRate(lr, schedule, state.step(), name, p);
             if (!lrDecay.isZero()) rate = rate.div(lrDecay.scalar(name, p).mul((double) state.step()).add(1.0));
             Tensor sum = state.sum().get(name).add(g.mul(g));
@@ -102,34 +81,28 @@ public final class Adagrad implements LearningRateRule<Adagrad.State> {
 
     @Override
     public String toString() {
-        return "Adagrad(lr=" + lr + (schedule == null ? "" : ", schedule=" + schedule) + ", lrDecay=" + lrDecay + ", eps=" + eps
+        return "Adagrad(" + lrString() + ", lrDecay=" + lrDecay + ", eps=" + eps
                 + ", initialAccumulatorValue=" + initialAccumulatorValue + ", weightDecay=" + weightDecay + ")";
     }
 
     /** Settings of an {@link Adagrad}; defaults are PyTorch's. */
-    public static final class Builder {
-        private Hyper lr = Hyper.of(1e-2), lrDecay = Hyper.of(0), eps = Hyper.of(1e-10), weightDecay = Hyper.of(0);
+    public static final class Builder extends RuleBuilder<Adagrad, Builder> {
+        private Hyper lrDecay = Hyper.of(0), eps = Hyper.of(1e-10);
         private double initialAccumulatorValue;
-        private Schedule schedule;
 
-        private Builder() {}
+        private Builder() {
+            super(Hyper.of(1e-2), Hyper.of(0));
+        }
 
-        public Builder lr(double v) { return lr(Hyper.of(v)); }
-        public Builder lr(Tensor v) { return lr(Hyper.of(v)); }
-        public Builder lr(Hyper v) { lr = Objects.requireNonNull(v); return this; }
         public Builder lrDecay(double v) { return lrDecay(Hyper.of(v)); }
         public Builder lrDecay(Tensor v) { return lrDecay(Hyper.of(v)); }
         public Builder lrDecay(Hyper v) { lrDecay = Objects.requireNonNull(v); return this; }
         public Builder eps(double v) { return eps(Hyper.of(v)); }
         public Builder eps(Tensor v) { return eps(Hyper.of(v)); }
         public Builder eps(Hyper v) { eps = Objects.requireNonNull(v); return this; }
-        public Builder weightDecay(double v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Tensor v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Hyper v) { weightDecay = Objects.requireNonNull(v); return this; }
         public Builder initialAccumulatorValue(double v) { initialAccumulatorValue = v; return this; }
-        /** The learning rate becomes {@code lr * schedule.at(step)}; null for none. */
-        public Builder schedule(Schedule s) { schedule = s; return this; }
 
+        @Override
         public Adagrad build() { return new Adagrad(this); }
     }
 }

@@ -32,7 +32,7 @@ import java.util.Objects;
  * inside the root, where the derivative is bounded by {@code 1 / (2 sqrt(epsRoot))}. It is
  * 0 by default, so that the rule equals PyTorch's; it is a fixed number, not a {@link Hyper}.
  */
-public final class Adam implements LearningRateRule<Adam.State> {
+public final class Adam extends AbstractLearningRateRule<Adam.State, Adam> {
 
     /**
      * @param step updates taken so far
@@ -48,21 +48,18 @@ public final class Adam implements LearningRateRule<Adam.State> {
         }
     }
 
-    private final Hyper lr, beta1, beta2, eps, weightDecay;
+    private final Hyper beta1, beta2, eps;
     private final double epsRoot;
     private final boolean decoupled, amsgrad;
-    private final Schedule schedule;
 
     private Adam(Builder b) {
-        this.lr = b.lr;
+        super(b);
         this.beta1 = b.beta1;
         this.beta2 = b.beta2;
         this.eps = b.eps;
-        this.weightDecay = b.weightDecay;
         this.epsRoot = b.epsRoot;
         this.decoupled = b.decoupled;
         this.amsgrad = b.amsgrad;
-        this.schedule = b.schedule;
         if (!(epsRoot >= 0)) throw new IllegalArgumentException("Adam: epsRoot " + epsRoot + " must be >= 0");
     }
 
@@ -71,41 +68,20 @@ public final class Adam implements LearningRateRule<Adam.State> {
         return new Builder(false);
     }
 
-    /** A builder holding this rule's settings, to change some of them. */
+    @Override
     public Builder toBuilder() {
-        Builder b = new Builder(decoupled);
-        b.lr = lr; b.beta1 = beta1; b.beta2 = beta2; b.eps = eps; b.weightDecay = weightDecay;
-        b.epsRoot = epsRoot; b.schedule = schedule; b.amsgrad = amsgrad;
+        Builder b = new Builder(decoupled).from(this);
+        b.beta1 = beta1; b.beta2 = beta2; b.eps = eps; b.epsRoot = epsRoot; b.amsgrad = amsgrad;
         return b;
     }
 
-    /** This rule with another learning rate (the state stays valid). */
-    @Override
-    public Adam withLr(Hyper lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Adam withLr(Tensor lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public Adam withLr(double lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public Hyper lr() { return lr; }
     public Hyper beta1() { return beta1; }
     public Hyper beta2() { return beta2; }
     public Hyper eps() { return eps; }
-    public Hyper weightDecay() { return weightDecay; }
     public double epsRoot() { return epsRoot; }
     /** True for AdamW's decoupled weight decay. */
     public boolean decoupled() { return decoupled; }
     public boolean amsgrad() { return amsgrad; }
-    public Schedule schedule() { return schedule; }
 
     @Override
     public State init(Params params) {
@@ -121,11 +97,8 @@ public final class Adam implements LearningRateRule<Adam.State> {
         for (String name : params.names()) {
             Tensor p = params.get(name), g = grads.get(name);
             Tensor rate = Trees.learningRate(lr, schedule, state.step(), name, p);
-            if (!weightDecay.isZero()) {
-                Tensor wd = weightDecay.scalar(name, p);
-                if (decoupled) p = p.mul(Trees.cast(rate.mul(wd).neg().add(1.0), p));
-                else g = g.add(p.mul(Trees.cast(wd, p)));
-            }
+            if (!decoupled) g = withCoupledDecay(g, p, name);
+            else if (!weightDecay.isZero()) p = p.mul(Trees.cast(rate.mul(weightDecay.scalar(name, p)).neg().add(1.0), p));
             Tensor b1 = beta1.scalar(name, p), b2 = beta2.scalar(name, p);
             Tensor m = state.m().get(name).mul(Trees.cast(b1, p)).add(g.mul(Trees.cast(b1.neg().add(1.0), p)));
             Tensor v = state.v().get(name).mul(Trees.cast(b2, p)).add(g.mul(g).mul(Trees.cast(b2.neg().add(1.0), p)));
@@ -158,26 +131,22 @@ public final class Adam implements LearningRateRule<Adam.State> {
 
     @Override
     public String toString() {
-        return name() + "(lr=" + lr + (schedule == null ? "" : ", schedule=" + schedule) + ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps
+        return name() + "(" + lrString() + ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps
                 + ", epsRoot=" + epsRoot + ", weightDecay=" + weightDecay + (amsgrad ? ", amsgrad" : "") + ")";
     }
 
     /** Settings of an {@link Adam} or {@link AdamW}; defaults are PyTorch's. */
-    public static final class Builder {
-        private Hyper lr = Hyper.of(1e-3), beta1 = Hyper.of(0.9), beta2 = Hyper.of(0.999), eps = Hyper.of(1e-8), weightDecay;
+    public static final class Builder extends RuleBuilder<Adam, Builder> {
+        private Hyper beta1 = Hyper.of(0.9), beta2 = Hyper.of(0.999), eps = Hyper.of(1e-8);
         private double epsRoot;
         private final boolean decoupled;
         private boolean amsgrad;
-        private Schedule schedule;
 
         Builder(boolean decoupled) {
+            super(Hyper.of(1e-3), Hyper.of(decoupled ? 1e-2 : 0));
             this.decoupled = decoupled;
-            this.weightDecay = Hyper.of(decoupled ? 1e-2 : 0);
         }
 
-        public Builder lr(double v) { return lr(Hyper.of(v)); }
-        public Builder lr(Tensor v) { return lr(Hyper.of(v)); }
-        public Builder lr(Hyper v) { lr = Objects.requireNonNull(v); return this; }
         public Builder beta1(double v) { return beta1(Hyper.of(v)); }
         public Builder beta1(Tensor v) { return beta1(Hyper.of(v)); }
         public Builder beta1(Hyper v) { beta1 = Objects.requireNonNull(v); return this; }
@@ -188,16 +157,12 @@ public final class Adam implements LearningRateRule<Adam.State> {
         public Builder eps(double v) { return eps(Hyper.of(v)); }
         public Builder eps(Tensor v) { return eps(Hyper.of(v)); }
         public Builder eps(Hyper v) { eps = Objects.requireNonNull(v); return this; }
-        public Builder weightDecay(double v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Tensor v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Hyper v) { weightDecay = Objects.requireNonNull(v); return this; }
         /** The guard inside the square root; see the class comment. 0 (PyTorch's form) by default. */
         public Builder epsRoot(double v) { epsRoot = v; return this; }
         /** AMSGrad (Reddi, Kale and Kumar, ICLR 2018): the denominator uses the running maximum of v. */
         public Builder amsgrad(boolean v) { amsgrad = v; return this; }
-        /** The learning rate becomes {@code lr * schedule.at(step)}; null for none. */
-        public Builder schedule(Schedule s) { schedule = s; return this; }
 
+        @Override
         public Adam build() { return new Adam(this); }
     }
 }

@@ -20,7 +20,7 @@ import java.util.Objects;
  * Note that eps is added outside the root, as in PyTorch (TensorFlow adds it inside).
  * Defaults are PyTorch's: lr 1e-2, alpha 0.99, eps 1e-8, no momentum, not centered.
  */
-public final class RmsProp implements LearningRateRule<RmsProp.State> {
+public final class RmsProp extends AbstractLearningRateRule<RmsProp.State, RmsProp> {
 
     /**
      * @param step      updates taken so far
@@ -36,51 +36,29 @@ public final class RmsProp implements LearningRateRule<RmsProp.State> {
         }
     }
 
-    private final Hyper lr, alpha, eps, weightDecay, momentum;
+    private final Hyper alpha, eps, momentum;
     private final boolean centered;
-    private final Schedule schedule;
 
     private RmsProp(Builder b) {
-        lr = b.lr; alpha = b.alpha; eps = b.eps; weightDecay = b.weightDecay; momentum = b.momentum;
-        centered = b.centered; schedule = b.schedule;
+        super(b);
+        alpha = b.alpha; eps = b.eps; momentum = b.momentum; centered = b.centered;
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding this rule's settings, to change some of them. */
+    @Override
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.lr = lr; b.alpha = alpha; b.eps = eps; b.weightDecay = weightDecay; b.momentum = momentum;
-        b.centered = centered; b.schedule = schedule;
+        Builder b = new Builder().from(this);
+        b.alpha = alpha; b.eps = eps; b.momentum = momentum; b.centered = centered;
         return b;
     }
 
-    /** This rule with another learning rate (the state stays valid). */
-    @Override
-    public RmsProp withLr(Hyper lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public RmsProp withLr(Tensor lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public RmsProp withLr(double lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public Hyper lr() { return lr; }
     public Hyper alpha() { return alpha; }
     public Hyper eps() { return eps; }
     public Hyper momentum() { return momentum; }
-    public Hyper weightDecay() { return weightDecay; }
     public boolean centered() { return centered; }
-    public Schedule schedule() { return schedule; }
 
     @Override
     public State init(Params params) {
@@ -95,7 +73,7 @@ public final class RmsProp implements LearningRateRule<RmsProp.State> {
         List<Tensor> next = new ArrayList<>(n), sq = new ArrayList<>(n), avg = new ArrayList<>(n), bufs = new ArrayList<>(n);
         for (String name : params.names()) {
             Tensor p = params.get(name), g = grads.get(name);
-            if (!weightDecay.isZero()) g = g.add(p.mul(Trees.cast(weightDecay.scalar(name, p), p)));
+            g = withCoupledDecay(g, p, name);
             Tensor a = alpha.scalar(name, p), keep = Trees.cast(a, p), mix = Trees.cast(a.neg().add(1.0), p);
             Tensor s = state.squareAvg().get(name).mul(keep).add(g.mul(g).mul(mix));
             sq.add(s);
@@ -126,21 +104,19 @@ public final class RmsProp implements LearningRateRule<RmsProp.State> {
 
     @Override
     public String toString() {
-        return "RmsProp(lr=" + lr + (schedule == null ? "" : ", schedule=" + schedule) + ", alpha=" + alpha + ", eps=" + eps
+        return "RmsProp(" + lrString() + ", alpha=" + alpha + ", eps=" + eps
                 + ", momentum=" + momentum + ", centered=" + centered + ", weightDecay=" + weightDecay + ")";
     }
 
     /** Settings of an {@link RmsProp}; defaults are PyTorch's. */
-    public static final class Builder {
-        private Hyper lr = Hyper.of(1e-2), alpha = Hyper.of(0.99), eps = Hyper.of(1e-8), weightDecay = Hyper.of(0), momentum = Hyper.of(0);
+    public static final class Builder extends RuleBuilder<RmsProp, Builder> {
+        private Hyper alpha = Hyper.of(0.99), eps = Hyper.of(1e-8), momentum = Hyper.of(0);
         private boolean centered;
-        private Schedule schedule;
 
-        private Builder() {}
+        private Builder() {
+            super(Hyper.of(1e-2), Hyper.of(0));
+        }
 
-        public Builder lr(double v) { return lr(Hyper.of(v)); }
-        public Builder lr(Tensor v) { return lr(Hyper.of(v)); }
-        public Builder lr(Hyper v) { lr = Objects.requireNonNull(v); return this; }
         public Builder alpha(double v) { return alpha(Hyper.of(v)); }
         public Builder alpha(Tensor v) { return alpha(Hyper.of(v)); }
         public Builder alpha(Hyper v) { alpha = Objects.requireNonNull(v); return this; }
@@ -150,13 +126,9 @@ public final class RmsProp implements LearningRateRule<RmsProp.State> {
         public Builder momentum(double v) { return momentum(Hyper.of(v)); }
         public Builder momentum(Tensor v) { return momentum(Hyper.of(v)); }
         public Builder momentum(Hyper v) { momentum = Objects.requireNonNull(v); return this; }
-        public Builder weightDecay(double v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Tensor v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Hyper v) { weightDecay = Objects.requireNonNull(v); return this; }
         public Builder centered(boolean v) { centered = v; return this; }
-        /** The learning rate becomes {@code lr * schedule.at(step)}; null for none. */
-        public Builder schedule(Schedule s) { schedule = s; return this; }
 
+        @Override
         public RmsProp build() { return new RmsProp(this); }
     }
 }

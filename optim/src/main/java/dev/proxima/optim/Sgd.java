@@ -25,7 +25,7 @@ import java.util.Objects;
  * {@link #init} and {@link #update} as any {@link UpdateRule}; {@link #withLr} gives the
  * same rule with another learning rate (APO builds one per meta-step).
  */
-public final class Sgd implements LearningRateRule<Sgd.State> {
+public final class Sgd extends AbstractLearningRateRule<Sgd.State, Sgd> {
 
     /**
      * @param step     updates taken so far
@@ -37,18 +37,15 @@ public final class Sgd implements LearningRateRule<Sgd.State> {
         }
     }
 
-    private final Hyper lr, momentum, dampening, weightDecay;
+    private final Hyper momentum, dampening;
     private final boolean nesterov;
-    private final Schedule schedule;
 
     private Sgd(Builder b) {
-        if (b.lr == null) throw new IllegalArgumentException("Sgd: the learning rate is required (PyTorch has no default either)");
-        this.lr = b.lr;
+        super(b);
+        if (lr == null) throw new IllegalArgumentException("Sgd: the learning rate is required (PyTorch has no default either)");
         this.momentum = b.momentum;
         this.dampening = b.dampening;
-        this.weightDecay = b.weightDecay;
         this.nesterov = b.nesterov;
-        this.schedule = b.schedule;
         if (nesterov && (momentum.isZero() || !dampening.isZero()))
             throw new IllegalArgumentException("Sgd: Nesterov momentum requires a momentum and zero dampening (" + this + ")");
     }
@@ -62,36 +59,15 @@ public final class Sgd implements LearningRateRule<Sgd.State> {
         return new Builder();
     }
 
-    /** A builder holding this rule's settings, to change some of them. */
+    @Override
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.lr = lr; b.momentum = momentum; b.dampening = dampening; b.weightDecay = weightDecay;
-        b.nesterov = nesterov; b.schedule = schedule;
+        Builder b = new Builder().from(this);
+        b.momentum = momentum; b.dampening = dampening; b.nesterov = nesterov;
         return b;
     }
 
-    /** This rule with another learning rate (the state stays valid). */
-    @Override
-    public Sgd withLr(Hyper lr) {
-        return toBuilder().lr(lr).build();
-    }
-
-    @Override
-    public Sgd withLr(Tensor lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public Sgd withLr(double lr) {
-        return withLr(Hyper.of(lr));
-    }
-
-    @Override
-    public Hyper lr() { return lr; }
     public Hyper momentum() { return momentum; }
-    public Hyper weightDecay() { return weightDecay; }
     public boolean nesterov() { return nesterov; }
-    public Schedule schedule() { return schedule; }
 
     @Override
     public State init(Params params) {
@@ -104,7 +80,7 @@ public final class Sgd implements LearningRateRule<Sgd.State> {
         List<Tensor> next = new ArrayList<>(params.size()), bufs = new ArrayList<>(params.size());
         for (String name : params.names()) {
             Tensor p = params.get(name), d = grads.get(name);
-            if (!weightDecay.isZero()) d = d.add(p.mul(Trees.cast(weightDecay.scalar(name, p), p)));
+            d = withCoupledDecay(d, p, name);
             if (!momentum.isZero()) {
                 Tensor mu = Trees.cast(momentum.scalar(name, p), p);
                 Tensor buf = state.step() == 0 ? d
@@ -124,35 +100,28 @@ public final class Sgd implements LearningRateRule<Sgd.State> {
 
     @Override
     public String toString() {
-        return "Sgd(lr=" + lr + (schedule == null ? "" : ", schedule=" + schedule) + ", momentum=" + momentum + ", dampening=" + dampening
+        return "Sgd(" + lrString() + ", momentum=" + momentum + ", dampening=" + dampening
                 + ", nesterov=" + nesterov + ", weightDecay=" + weightDecay + ")";
     }
 
     /** Settings of an {@link Sgd}; defaults are PyTorch's (momentum, dampening, decay 0). */
-    public static final class Builder {
-        private Hyper lr;
-        private Hyper momentum = Hyper.of(0), dampening = Hyper.of(0), weightDecay = Hyper.of(0);
+    public static final class Builder extends RuleBuilder<Sgd, Builder> {
+        private Hyper momentum = Hyper.of(0), dampening = Hyper.of(0);
         private boolean nesterov;
-        private Schedule schedule;
 
-        private Builder() {}
+        private Builder() {
+            super(null, Hyper.of(0));
+        }
 
-        public Builder lr(double v) { return lr(Hyper.of(v)); }
-        public Builder lr(Tensor v) { return lr(Hyper.of(v)); }
-        public Builder lr(Hyper v) { lr = Objects.requireNonNull(v); return this; }
         public Builder momentum(double v) { return momentum(Hyper.of(v)); }
         public Builder momentum(Tensor v) { return momentum(Hyper.of(v)); }
         public Builder momentum(Hyper v) { momentum = Objects.requireNonNull(v); return this; }
         public Builder dampening(double v) { return dampening(Hyper.of(v)); }
         public Builder dampening(Tensor v) { return dampening(Hyper.of(v)); }
         public Builder dampening(Hyper v) { dampening = Objects.requireNonNull(v); return this; }
-        public Builder weightDecay(double v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Tensor v) { return weightDecay(Hyper.of(v)); }
-        public Builder weightDecay(Hyper v) { weightDecay = Objects.requireNonNull(v); return this; }
         public Builder nesterov(boolean v) { nesterov = v; return this; }
-        /** The learning rate becomes {@code lr * schedule.at(step)}; null for none. */
-        public Builder schedule(Schedule s) { schedule = s; return this; }
 
+        @Override
         public Sgd build() { return new Sgd(this); }
     }
 }

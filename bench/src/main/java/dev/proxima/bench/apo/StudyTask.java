@@ -31,26 +31,55 @@ import java.util.function.BiFunction;
  * output divergence ρ and its test metric.
  */
 abstract class StudyTask {
+    /** What a task is fitted and scored with. */
+    enum Objective {
+        /** The mean squared error; ρ the half squared error; the metric an MSE (lower is better). */
+        SQUARED_ERROR(Divergence.HALF_SQUARED_ERROR),
+        /** Cross-entropy over classes; ρ the KL divergence; the metric an accuracy (higher is better). */
+        CLASSIFICATION(Divergence.KL);
+
+        final Divergence divergence;
+
+        Objective(Divergence divergence) {
+            this.divergence = divergence;
+        }
+    }
+
     final String name;
     final int steps, batchSize;
+    private final Objective objective;
+    /** What {@link #testMetric} measures, for the table. */
+    private final String metricName;
     Dataset train, test;
 
-    StudyTask(String name, int steps, int batchSize) {
+    StudyTask(String name, int steps, int batchSize, Objective objective, String metricName) {
         this.name = name;
         this.steps = steps;
         this.batchSize = batchSize;
+        this.objective = objective;
+        this.metricName = metricName;
     }
 
     abstract Module model(long seed);
 
-    abstract Tensor loss(Tensor output, Tensor target);
+    Tensor loss(Tensor output, Tensor target) {
+        return switch (objective) {
+            case SQUARED_ERROR -> Losses.mse(output, target);
+            case CLASSIFICATION -> Losses.crossEntropy(output, target);
+        };
+    }
 
-    abstract Divergence divergence();
+    Divergence divergence() {
+        return objective.divergence;
+    }
 
-    /** What {@link #testMetric} measures, for the table. */
-    abstract String metricName();
+    String metricName() {
+        return metricName;
+    }
 
-    abstract boolean higherIsBetter();
+    boolean higherIsBetter() {
+        return objective == Objective.CLASSIFICATION;
+    }
 
     /** The test metric of {@code model} evaluated with {@code params}, in batches. */
     double testMetric(Module model, Params params) {
@@ -79,7 +108,12 @@ abstract class StudyTask {
     }
 
     /** The metric summed over a test batch (divided by {@link #metricCount} at the end). */
-    abstract double metricSum(Tensor output, Tensor y);
+    double metricSum(Tensor output, Tensor y) {
+        return switch (objective) {
+            case SQUARED_ERROR -> squaredErrorSum(output, y);
+            case CLASSIFICATION -> correct(output, y);
+        };
+    }
 
     double metricCount(int examples) {
         return examples;
@@ -100,7 +134,7 @@ abstract class StudyTask {
         static final int IN = 16;
 
         Regression(int steps) {
-            super("regression", steps, 64);
+            super("regression", steps, 64, Objective.SQUARED_ERROR, "test MSE (lower is better)");
         }
 
         @Override
@@ -125,31 +159,6 @@ abstract class StudyTask {
             Rng rng = new Rng(seed);
             return new Sequential(new Linear(IN, 64, rng), Activation.tanh(), new Linear(64, 64, rng), Activation.tanh(), new Linear(64, 1, rng));
         }
-
-        @Override
-        Tensor loss(Tensor output, Tensor target) {
-            return Losses.mse(output, target);
-        }
-
-        @Override
-        Divergence divergence() {
-            return Divergence.HALF_SQUARED_ERROR;
-        }
-
-        @Override
-        String metricName() {
-            return "test MSE (lower is better)";
-        }
-
-        @Override
-        boolean higherIsBetter() {
-            return false;
-        }
-
-        @Override
-        double metricSum(Tensor output, Tensor y) {
-            return squaredErrorSum(output, y);
-        }
     }
 
     /** Fashion-MNIST images, x as [N, 1, 28, 28] in [0, 1] (or standardized) and y the labels. */
@@ -166,7 +175,7 @@ abstract class StudyTask {
     /** An MLP autoencoder of Fashion-MNIST images, 784-128-32-128-784, trained with MSE. */
     static final class Autoencoder extends StudyTask {
         Autoencoder(int steps) {
-            super("autoencoder", steps, 64);
+            super("autoencoder", steps, 64, Objective.SQUARED_ERROR, "test reconstruction MSE (lower is better)");
         }
 
         @Override
@@ -183,41 +192,16 @@ abstract class StudyTask {
         }
 
         @Override
-        Tensor loss(Tensor output, Tensor target) {
-            return Losses.mse(output, target);
-        }
-
-        @Override
-        Divergence divergence() {
-            return Divergence.HALF_SQUARED_ERROR;
-        }
-
-        @Override
-        String metricName() {
-            return "test reconstruction MSE (lower is better)";
-        }
-
-        @Override
-        boolean higherIsBetter() {
-            return false;
-        }
-
-        @Override
         Batch prepare(Batch raw) {
             Tensor flat = raw.x().reshape(raw.x().shape(0), 784);
             return new Batch(flat, flat);
-        }
-
-        @Override
-        double metricSum(Tensor output, Tensor y) {
-            return squaredErrorSum(output, y);
         }
     }
 
     /** A small CNN classifying Fashion-MNIST: two conv-relu-pool stages and a linear head. */
     static final class Cnn extends StudyTask {
         Cnn(int steps) {
-            super("cnn", steps, 64);
+            super("cnn", steps, 64, Objective.CLASSIFICATION, "test accuracy (higher is better)");
         }
 
         @Override
@@ -236,31 +220,6 @@ abstract class StudyTask {
         @Override
         Batch prepare(Batch raw) {
             return new Batch(asImages(raw.x()), raw.y());
-        }
-
-        @Override
-        Tensor loss(Tensor output, Tensor target) {
-            return Losses.crossEntropy(output, target);
-        }
-
-        @Override
-        Divergence divergence() {
-            return Divergence.KL;
-        }
-
-        @Override
-        String metricName() {
-            return "test accuracy (higher is better)";
-        }
-
-        @Override
-        boolean higherIsBetter() {
-            return true;
-        }
-
-        @Override
-        double metricSum(Tensor output, Tensor y) {
-            return correct(output, y);
         }
     }
 
@@ -284,7 +243,7 @@ abstract class StudyTask {
         static final int POSITIONS = LENGTH + LENGTH + 1;
 
         Transformer(int steps) {
-            super("transformer", steps, 64);
+            super("transformer", steps, 64, Objective.CLASSIFICATION, "test token accuracy on the reversed continuation (higher is better)");
         }
 
         @Override
@@ -329,21 +288,6 @@ abstract class StudyTask {
             int n = 0;
             for (int v : b.y().data().toIntArray()) n += v == IGNORE ? 0 : 1;
             return n; // the cross-entropy is a mean over the scored positions
-        }
-
-        @Override
-        Divergence divergence() {
-            return Divergence.KL;
-        }
-
-        @Override
-        String metricName() {
-            return "test token accuracy on the reversed continuation (higher is better)";
-        }
-
-        @Override
-        boolean higherIsBetter() {
-            return true;
         }
 
         @Override
