@@ -83,7 +83,7 @@ public final class SparkTrainer {
      * @param maxRetries     how often the driver reruns a failed epoch from the last checkpoint
      * @param timeout        ring join and transfer timeout
      * @param bindHost       where ring endpoints listen ({@code 127.0.0.1}, or {@code 0.0.0.0} on a cluster)
-     * @param checkpoint     file the driver writes after each epoch and resumes from, or null
+     * @param checkpoint     safetensors file the driver writes after each epoch and resumes from, or null
      */
     public record Config(int workers, int epochs, int batchPerWorker, int maxRetries, Duration timeout, String bindHost, Path checkpoint) {
         public Config {
