@@ -2,6 +2,7 @@ package dev.proxima.cli;
 
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.nn.io.StateCodec;
 import dev.proxima.optim.UpdateRule;
 import dev.proxima.parallel.DataParallelTrainer;
 import java.util.ArrayList;

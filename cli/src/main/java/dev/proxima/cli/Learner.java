@@ -5,6 +5,7 @@ import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.nn.Module;
 import dev.proxima.nn.Tapped;
+import dev.proxima.nn.io.StateCodec;
 import dev.proxima.optim.Adam;
 import dev.proxima.optim.Kfac;
 import dev.proxima.optim.RmsProp;

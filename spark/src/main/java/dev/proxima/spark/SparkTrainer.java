@@ -8,17 +8,17 @@ import dev.proxima.optim.UpdateRule;
 import dev.proxima.parallel.DataParallelTrainer;
 import dev.proxima.parallel.RingCollective;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -37,8 +37,9 @@ import scala.reflect.ClassTag$;
  * only for this rendezvous), join a {@link RingCollective} authenticated by a fresh job
  * token, and train their partitions with a {@link DataParallelTrainer}; rank 0 returns the
  * parameters and the optimizer state. The driver keeps them as the checkpoint (and writes it
- * to {@code checkpoint} when set), so a failed stage is retried from the last epoch instead
- * of from the start.
+ * to {@code checkpoint} when set, as a safetensors file), so a failed stage is retried from
+ * the last epoch instead of from the start, and a new run on the same file resumes after the
+ * last finished epoch.
  *
  * <p>The data are coalesced to {@code workers} partitions first (a barrier stage needs all
  * its tasks running at once, so more partitions than slots would never start), in a normal
@@ -82,7 +83,7 @@ public final class SparkTrainer {
      * @param maxRetries     how often the driver reruns a failed epoch from the last checkpoint
      * @param timeout        ring join and transfer timeout
      * @param bindHost       where ring endpoints listen ({@code 127.0.0.1}, or {@code 0.0.0.0} on a cluster)
-     * @param checkpoint     file the driver writes after each epoch and resumes from, or null
+     * @param checkpoint     safetensors file the driver writes after each epoch and resumes from, or null
      */
     public record Config(int workers, int epochs, int batchPerWorker, int maxRetries, Duration timeout, String bindHost, Path checkpoint) {
         public Config {
@@ -117,7 +118,7 @@ public final class SparkTrainer {
     /** As {@link #train(JavaRDD, Params, Loss, RuleFactory, Config)}, with a fault hook for tests. */
     public static Params train(JavaRDD<Example> data, Params initial, Loss loss, RuleFactory rule, Config config, Fault fault) {
         Checkpoint cp = config.checkpoint() != null && Files.exists(config.checkpoint())
-                ? read(config.checkpoint()) : new Checkpoint(0, Snapshot.of(initial), null, Double.NaN);
+                ? read(config.checkpoint(), initial, config) : new Checkpoint(0, Snapshot.of(initial), null, Double.NaN);
         // A barrier stage may not coalesce inside itself (SPARK-24820): materialize the shards
         // in a normal stage first and cut the lineage there. Local checkpoints live in the
         // executors' block managers; losing an executor loses them, and the job fails clearly.
@@ -129,6 +130,9 @@ public final class SparkTrainer {
             Checkpoint next = null;
             for (int attempt = 0; attempt <= config.maxRetries() && next == null; attempt++) {
                 try {
+                    // A retry starts from what is on disk, so the file is what a resumed run would see.
+                    if (attempt > 0 && config.checkpoint() != null && Files.exists(config.checkpoint()))
+                        cp = read(config.checkpoint(), initial, config);
                     next = runEpoch(shards, cp, epoch, attempt, loss, rule, config, fault);
                 } catch (Exception e) { // SparkException is checked, though collect() does not say so
                     last = e; // a task died or the ring broke: rerun this epoch from the checkpoint
@@ -137,7 +141,7 @@ public final class SparkTrainer {
             if (next == null)
                 throw new IllegalStateException("SparkTrainer: epoch " + epoch + " failed " + (config.maxRetries() + 1) + " times; last: " + last.getMessage(), last);
             cp = next;
-            if (config.checkpoint() != null) write(config.checkpoint(), cp);
+            if (config.checkpoint() != null) write(config.checkpoint(), cp, config);
         }
         shards.unpersist(false);
         return cp.params().toParams();
@@ -278,23 +282,85 @@ public final class SparkTrainer {
         return host.equals("0.0.0.0") || host.equals("::") || host.equals("*");
     }
 
-    private static void write(Path file, Checkpoint cp) {
+    /** Marks a driver checkpoint in the file's metadata, so another safetensors file is refused by name. */
+    private static final String FORMAT = "proxima-spark-checkpoint/1";
+
+    /**
+     * The driver checkpoint as one safetensors file (written atomically by nn's
+     * {@link dev.proxima.nn.io.Checkpoint}): the parameters as tensors under their own names,
+     * so the file loads as a state dict; the optimizer state flattened by nn's
+     * {@link dev.proxima.nn.io.StateCodec} under {@code state.}, its scalars in the string
+     * metadata beside {@code epochsDone}, {@code loss} and the configuration that fixes the
+     * schedule.
+     */
+    static void write(Path file, Checkpoint cp, Config config) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("epochsDone", Integer.toString(cp.epochsDone()));
+        meta.put("loss", Double.toString(cp.loss()));
+        meta.put("workers", Integer.toString(config.workers()));
+        meta.put("batchPerWorker", Integer.toString(config.batchPerWorker()));
+        meta.put("epochs", Integer.toString(config.epochs()));
+        Params params = cp.params().toParams();
+        meta.put("params", String.join("\n", params.names()));
+        for (var e : params) tensors.put(e.getKey(), e.getValue());
+        Map<String, Tensor> stateTensors = new LinkedHashMap<>();
+        Map<String, String> stateScalars = new LinkedHashMap<>();
+        dev.proxima.nn.io.StateCodec.encode(STATE, StateCodec.decode(cp.state()), stateTensors, stateScalars);
+        for (var e : stateTensors.entrySet())
+            if (tensors.put(e.getKey(), e.getValue()) != null)
+                throw new IllegalArgumentException("SparkTrainer: parameter '" + e.getKey() + "' collides with the optimizer state's entry in checkpoint " + file);
+        for (var e : stateScalars.entrySet())
+            if (meta.put(e.getKey(), e.getValue()) != null)
+                throw new IllegalArgumentException("SparkTrainer: metadata key '" + e.getKey() + "' is taken, checkpoint " + file);
         try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            try (ObjectOutputStream o = new ObjectOutputStream(Files.newOutputStream(tmp))) {
-                o.writeObject(cp);
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            dev.proxima.nn.io.Checkpoint.save(file, tensors, meta);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("SparkTrainer: cannot write checkpoint " + file, e);
+            throw new UncheckedIOException("SparkTrainer: cannot write checkpoint " + file, e);
         }
     }
 
-    private static Checkpoint read(Path file) {
-        try (ObjectInputStream in = new ObjectInputStream(Files.newInputStream(file))) {
-            return (Checkpoint) in.readObject();
-        } catch (IOException | ClassNotFoundException | ClassCastException e) {
+    private static final String STATE = "state";
+
+    /**
+     * Reads a checkpoint written by {@link #write}; refuses one from another file format, another
+     * schedule ({@code workers}, {@code batchPerWorker}) or other parameters ({@code initial}'s
+     * names and shapes), naming the file and the difference.
+     */
+    static Checkpoint read(Path file, Params initial, Config config) {
+        dev.proxima.nn.io.Checkpoint c;
+        try {
+            c = dev.proxima.nn.io.Checkpoint.load(file);
+        } catch (IOException e) {
             throw new IllegalStateException("SparkTrainer: cannot read checkpoint " + file + ": " + e.getMessage(), e);
         }
+        Map<String, String> meta = c.metadata();
+        if (!FORMAT.equals(meta.get("format")))
+            throw new IllegalStateException("SparkTrainer: " + file + " is not a SparkTrainer checkpoint (format " + meta.get("format") + ", expected " + FORMAT + ")");
+        for (String[] k : new String[][] {{"workers", Integer.toString(config.workers())}, {"batchPerWorker", Integer.toString(config.batchPerWorker())}})
+            if (!k[1].equals(meta.get(k[0])))
+                throw new IllegalStateException("SparkTrainer: checkpoint " + file + " was written with " + k[0] + "=" + meta.get(k[0])
+                        + ", this run has " + k[0] + "=" + k[1] + " (another schedule; remove the file to start over)");
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        for (String name : initial.names()) {
+            Tensor t = c.tensors().get(name);
+            if (t == null) throw new IllegalStateException("SparkTrainer: checkpoint " + file + " has no parameter '" + name + "'");
+            if (!java.util.Arrays.equals(t.shape(), initial.get(name).shape()))
+                throw new IllegalStateException("SparkTrainer: checkpoint " + file + ": '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
+                        + ", the model has " + java.util.Arrays.toString(initial.get(name).shape()));
+            params.put(name, t);
+        }
+        if (!String.join("\n", initial.names()).equals(meta.get("params")))
+            throw new IllegalStateException("SparkTrainer: checkpoint " + file + " holds parameters " + String.valueOf(meta.get("params")).replace('\n', ',')
+                    + ", the model has " + String.join(",", initial.names()));
+        Object state;
+        try {
+            state = dev.proxima.nn.io.StateCodec.decode(STATE, Object.class, c.tensors(), meta, initial.names());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("SparkTrainer: checkpoint " + file + ": " + e.getMessage(), e);
+        }
+        return new Checkpoint(Integer.parseInt(meta.get("epochsDone")), Snapshot.of(Params.of(params)), StateCodec.encode(state),
+                Double.parseDouble(meta.get("loss")));
     }
 }

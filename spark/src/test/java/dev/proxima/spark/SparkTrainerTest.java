@@ -1,6 +1,7 @@
 package dev.proxima.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.proxima.autograd.Autograd;
@@ -141,15 +142,55 @@ class SparkTrainerTest {
         });
         assertEquals(1, DEATHS.get(), "the task died once and the epoch was retried");
         assertTrue(Files.exists(cp));
-        for (String name : clean.names()) {
-            float[] x = clean.get(name).toFloatArray(), y = retried.get(name).toFloatArray();
-            for (int i = 0; i < x.length; i++) assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(y[i]), name + "[" + i + "]");
-        }
+        assertBitIdentical(clean, retried);
+        // The file is safetensors: the parameters under their own names, Adam's moments under
+        // "state.", the epoch count in the metadata.
+        dev.proxima.nn.io.Checkpoint file = dev.proxima.nn.io.Checkpoint.load(cp);
+        assertEquals(Integer.toString(EPOCHS), file.metadata().get("epochsDone"));
+        java.util.Map<String, Tensor> stored = new java.util.LinkedHashMap<>();
+        for (String name : clean.names()) stored.put(name, file.tensors().get(name));
+        assertBitIdentical(clean, Params.of(stored));
+        long stateTensors = file.tensors().keySet().stream().filter(k -> k.startsWith("state.")).count();
+        assertTrue(stateTensors >= 2L * clean.size(), "Adam's two moments per parameter are stored, got " + file.tensors().keySet());
         // A new run with the same checkpoint finds both epochs done and runs none again.
         Params resumed = train(SparkTrainer.Config.of(WORKERS, EPOCHS, BATCH).withCheckpoint(cp), (e, attempt, rank, step) -> {
             throw new AssertionError("epoch " + e + " ran again");
         });
         for (String name : clean.names())
             assertEquals(java.util.Arrays.toString(clean.get(name).toFloatArray()), java.util.Arrays.toString(resumed.get(name).toFloatArray()));
+    }
+
+    @Test
+    void aNewRunResumesTheCheckpointOfAnInterruptedDriver(@TempDir Path dir) throws Exception {
+        Params clean = train(SparkTrainer.Config.of(WORKERS, EPOCHS, BATCH), (e, t, r, s) -> { });
+        // The first driver finishes epoch 0, then every attempt at epoch 1 dies: it gives up,
+        // as a driver killed mid-run would, leaving epoch 0's checkpoint on disk.
+        Path cp = dir.resolve("run.safetensors");
+        SparkTrainer.Config config = new SparkTrainer.Config(WORKERS, EPOCHS, BATCH, 0, java.time.Duration.ofMinutes(2), "127.0.0.1", cp);
+        assertThrows(IllegalStateException.class, () -> train(config, (e, attempt, rank, step) -> {
+            if (e == 1 && rank == 0 && step == 1) throw new IllegalStateException("simulated driver loss");
+        }));
+        assertEquals("1", dev.proxima.nn.io.Checkpoint.load(cp).metadata().get("epochsDone"));
+        // A second driver with the same path runs epoch 1 only and lands on the same bits.
+        Params resumed = train(config, (e, attempt, rank, step) -> {
+            if (e == 0) throw new AssertionError("epoch 0 ran again: the run restarted instead of resuming");
+        });
+        assertBitIdentical(clean, resumed);
+        // A checkpoint of another schedule, or a safetensors file of something else, is refused by name.
+        var other = assertThrows(IllegalStateException.class, () -> SparkTrainer.read(cp, init(), SparkTrainer.Config.of(WORKERS + 1, EPOCHS, BATCH)));
+        assertTrue(other.getMessage().contains("workers=2") && other.getMessage().contains(cp.toString()), other.getMessage());
+        Path foreign = dir.resolve("model.safetensors");
+        dev.proxima.nn.io.Checkpoint.save(foreign, init(), java.util.Map.of());
+        var notOurs = assertThrows(IllegalStateException.class, () -> SparkTrainer.read(foreign, init(), config));
+        assertTrue(notOurs.getMessage().contains("not a SparkTrainer checkpoint"), notOurs.getMessage());
+    }
+
+    private static void assertBitIdentical(Params want, Params got) {
+        assertEquals(want.names(), got.names());
+        for (String name : want.names()) {
+            float[] x = want.get(name).toFloatArray(), y = got.get(name).toFloatArray();
+            assertEquals(x.length, y.length, name);
+            for (int i = 0; i < x.length; i++) assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(y[i]), name + "[" + i + "]");
+        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.proxima.cli;
+package dev.proxima.nn.io;
 
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
@@ -13,13 +13,15 @@ import java.util.Map;
  * every rule in {@code dev.proxima.optim} keeps) to named tensors and scalars and back, so a
  * checkpoint can hold any rule's state without a format per rule. Decoding follows the
  * record's own components; a {@link Params} field is rebuilt in the order of the model's
- * parameter names.
+ * parameter names. Used by the command line's checkpoints and by proxima-spark's driver
+ * checkpoint; the tensors and scalars go into a safetensors file through {@link Checkpoint}
+ * (scalars as its string metadata).
  */
-final class StateCodec {
+public final class StateCodec {
     private StateCodec() {}
 
     /** Writes {@code value} under {@code prefix} (dotted) into the two maps. */
-    static void encode(String prefix, Object value, Map<String, Tensor> tensors, Map<String, String> scalars) {
+    public static void encode(String prefix, Object value, Map<String, Tensor> tensors, Map<String, String> scalars) {
         if (value == null) {
             scalars.put(prefix, "null");
         } else if (value instanceof Params p) {
@@ -59,7 +61,7 @@ final class StateCodec {
      * Reads back a value of type {@code type} written by {@link #encode}; {@code names} is the
      * order of a Params field's entries (the model's parameter names).
      */
-    static Object decode(String prefix, Class<?> type, Map<String, Tensor> tensors, Map<String, String> scalars, java.util.Collection<String> names) {
+    public static Object decode(String prefix, Class<?> type, Map<String, Tensor> tensors, Map<String, String> scalars, java.util.Collection<String> names) {
         String tag = scalars.get(prefix);
         if ("null".equals(tag)) return null;
         if (type == Params.class || tag != null && tag.startsWith("params:")) {
