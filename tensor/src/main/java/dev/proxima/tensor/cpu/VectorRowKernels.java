@@ -352,13 +352,33 @@ public final class VectorRowKernels implements RowKernels {
         };
     }
 
-    private static double reduceLanes(ReduceOp op, DoubleVector v) {
-        return switch (op) {
-            case SUM -> v.reduceLanes(VectorOperators.ADD);
-            case PROD -> v.reduceLanes(VectorOperators.MUL);
-            case MAX -> v.reduceLanes(VectorOperators.MAX);
-            case MIN -> v.reduceLanes(VectorOperators.MIN);
-        };
+    /*
+     * Lanes are folded by the pairwise trees below, never by reduceLanes: the Vector API
+     * leaves the order of a floating-point ADD or MUL lane reduction unspecified, and the
+     * Java fallback that the interpreter and C1 run adds the lanes in another order than
+     * C2's intrinsic. A row summed before and after warm-up then differed in the last bits,
+     * and so did a training run resumed from a checkpoint in a fresh JVM. Each step here is
+     * a lane-wise op (exactly rounded, the same bits on every path) on v and v shifted down
+     * by h lanes; lane 0 ends up holding ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7))
+     * for 8 lanes. The lanes above h hold leftovers that never reach lane 0.
+     */
+
+    /** The lanes of {@code v} combined by {@code op} in a fixed order. */
+    private static double foldLanes(ReduceOp op, DoubleVector v) {
+        for (int h = DL / 2; h > 0; h /= 2) v = combine(op, v, v.slice(h));
+        return v.lane(0);
+    }
+
+    /** The sum of the lanes of {@code v} in a fixed order. */
+    private static float sumLanes(FloatVector v) {
+        for (int h = FL / 2; h > 0; h /= 2) v = v.add(v.slice(h));
+        return v.lane(0);
+    }
+
+    /** The largest lane of {@code v} (NaN if any is, +0 above -0, as Math.max). */
+    private static float maxLanes(FloatVector v) {
+        for (int h = FL / 2; h > 0; h /= 2) v = v.lanewise(VectorOperators.MAX, v.slice(h));
+        return v.lane(0);
     }
 
     @Override
@@ -375,7 +395,7 @@ public final class VectorRowKernels implements RowKernels {
             a2 = combine(op, a2, load(x, xo + i + 2 * DL));
             a3 = combine(op, a3, load(x, xo + i + 3 * DL));
         }
-        double acc = reduceLanes(op, combine(op, combine(op, a0, a1), combine(op, a2, a3)));
+        double acc = foldLanes(op, combine(op, combine(op, a0, a1), combine(op, a2, a3)));
         for (; i < n; i++) acc = op.combine(acc, read(x, xo + i));
         return acc;
     }
@@ -424,7 +444,7 @@ public final class VectorRowKernels implements RowKernels {
         int end = F.loopBound(n), i;
         FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (i = 0; i < end; i += FL) vm = vm.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, xo + i));
-        float m = vm.reduceLanes(VectorOperators.MAX);
+        float m = maxLanes(vm);
         for (; i < n; i++) m = Math.max(m, x[xo + i]);
         if (m == Float.NEGATIVE_INFINITY) m = 0; // an all -inf row: avoid inf - inf
         // The shifted exponentials are <= 1, so a float lane sum loses nothing that matters;
@@ -435,7 +455,7 @@ public final class VectorRowKernels implements RowKernels {
             if (!log) e.intoArray(out, oo + i);
             vs = vs.add(e);
         }
-        double sum = vs.reduceLanes(VectorOperators.ADD);
+        double sum = sumLanes(vs);
         for (int j = i; j < n; j++) {
             double e = Math.exp((double) x[xo + j] - m);
             if (!log) out[oo + j] = (float) e;
