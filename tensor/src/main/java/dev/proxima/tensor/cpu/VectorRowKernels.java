@@ -352,13 +352,34 @@ public final class VectorRowKernels implements RowKernels {
         };
     }
 
-    private static double reduceLanes(ReduceOp op, DoubleVector v) {
-        return switch (op) {
-            case SUM -> v.reduceLanes(VectorOperators.ADD);
-            case PROD -> v.reduceLanes(VectorOperators.MUL);
-            case MAX -> v.reduceLanes(VectorOperators.MAX);
-            case MIN -> v.reduceLanes(VectorOperators.MIN);
-        };
+    /*
+     * Sums and products of lanes are folded below, never by reduceLanes: the Vector API
+     * leaves the order of a floating-point ADD or MUL lane reduction unspecified, and the
+     * Java fallback that the interpreter and C1 run adds the lanes in another order than
+     * the code C2 compiles for the loop around it. A row summed before and after warm-up then
+     * differed in the last bits, and so did a training run resumed from a checkpoint in a
+     * fresh JVM. The lanes go through a small array and are combined there in scalar code,
+     * ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)) for 8 lanes: every operation is
+     * exactly rounded, so every path computes the same bits. (A tree of lane-wise adds on
+     * the vector shifted by slice measured 2-4x slower, on short and long softmax rows.)
+     */
+
+    /** The lanes of {@code v} combined by {@code op} in a fixed order. */
+    private static double foldLanes(ReduceOp op, DoubleVector v) {
+        double[] t = new double[DL];
+        v.intoArray(t, 0);
+        for (int h = DL / 2; h > 0; h /= 2)
+            for (int i = 0; i < h; i++) t[i] = op.combine(t[i], t[i + h]);
+        return t[0];
+    }
+
+    /** The sum of the lanes of {@code v} in a fixed order. */
+    private static float sumLanes(FloatVector v) {
+        float[] t = new float[FL];
+        v.intoArray(t, 0);
+        for (int h = FL / 2; h > 0; h /= 2)
+            for (int i = 0; i < h; i++) t[i] += t[i + h];
+        return t[0];
     }
 
     @Override
@@ -375,7 +396,7 @@ public final class VectorRowKernels implements RowKernels {
             a2 = combine(op, a2, load(x, xo + i + 2 * DL));
             a3 = combine(op, a3, load(x, xo + i + 3 * DL));
         }
-        double acc = reduceLanes(op, combine(op, combine(op, a0, a1), combine(op, a2, a3)));
+        double acc = foldLanes(op, combine(op, combine(op, a0, a1), combine(op, a2, a3)));
         for (; i < n; i++) acc = op.combine(acc, read(x, xo + i));
         return acc;
     }
@@ -424,6 +445,8 @@ public final class VectorRowKernels implements RowKernels {
         int end = F.loopBound(n), i;
         FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (i = 0; i < end; i += FL) vm = vm.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, xo + i));
+        // MAX, unlike ADD, gives one answer in any order (Math.max's, NaN and -0 included), and
+        // reduceLanes measured 2x faster on short rows than the fold through an array.
         float m = vm.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) m = Math.max(m, x[xo + i]);
         if (m == Float.NEGATIVE_INFINITY) m = 0; // an all -inf row: avoid inf - inf
@@ -435,7 +458,7 @@ public final class VectorRowKernels implements RowKernels {
             if (!log) e.intoArray(out, oo + i);
             vs = vs.add(e);
         }
-        double sum = vs.reduceLanes(VectorOperators.ADD);
+        double sum = sumLanes(vs);
         for (int j = i; j < n; j++) {
             double e = Math.exp((double) x[xo + j] - m);
             if (!log) out[oo + j] = (float) e;
