@@ -331,8 +331,11 @@ public final class CpuBackend implements Backend {
         int aOff = a.offset(), bOff = b.offset();
         long work = (long) m * n * k;
         // Small products in a batch (attention heads, per-sample layers) run one per thread;
-        // large ones are split inside Gemm.
-        boolean perMatrix = work < Gemm.PARALLEL_WORK;
+        // so do large ones when the batch has several per thread (a convolution's images):
+        // whole matrices balance better than Gemm's split of one C into kernel-step strips
+        // (196 columns split as 128 + 68) and join once, not once per matrix. Either way
+        // each element of C gets the same operations, so the choice never changes a bit.
+        boolean perMatrix = work < Gemm.PARALLEL_WORK || batch >= 4 * Parallel.threads();
         Parallel.Range body = (from, to) -> {
             for (int t = from; t < to; t++) {
                 int ao = aOff, bo = bOff, rem = t;
