@@ -70,11 +70,16 @@ public final class CpuBackend implements Backend {
         Parallel.forRange(blocks.rowCount(), (long) rowsPer * len, Parallel.GRAIN, 1, (f, t) -> blocks.forRows(base, f, t, body));
     }
 
+    private static void addRow(float[] d, int od, int dc, float[] s, int os, int sc, int n) {
+        if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) d[od + i] += s[os + i]; // unit stride: C2 vectorizes it
+        else for (int i = 0; i < n; i++) d[od + i * dc] += s[os + i * sc];
+    }
+
     /** {@code rows} rows of {@code n} elements: row strides {@code dr}, {@code sr}; element strides {@code dc}, {@code sc}. */
     private static void copyBlock(Object d, int od, int dr, int dc, Object s, int os, int sr, int sc, int rows, int n, boolean accumulate) {
         if (d instanceof float[] df && s instanceof float[] sf) {
             for (int r = 0; r < rows; r++, od += dr, os += sr) {
-                if (accumulate) for (int i = 0; i < n; i++) df[od + i * dc] += sf[os + i * sc];
+                if (accumulate) addRow(df, od, dc, sf, os, sc, n);
                 else if (dc == 1 && sc == 1) System.arraycopy(sf, os, df, od, n);
                 else for (int i = 0; i < n; i++) df[od + i * dc] = sf[os + i * sc];
             }
