@@ -89,7 +89,10 @@ public final class CpuBackend implements Backend {
                 else if (dc == 1 && sc == 1) System.arraycopy(sd, os, dd, od, n);
                 else for (int i = 0; i < n; i++) dd[od + i * dc] = sd[os + i * sc];
             }
-        } else { // a dtype conversion, or INT32: through double, which holds every int and float exactly
+        } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // index arrays checked through doubles (NDArray's indexRange)
+            for (int r = 0; r < rows; r++, od += dr, os += sr)
+                for (int i = 0; i < n; i++) dd[od + i * dc] = si[os + i * sc];
+        } else { // another dtype conversion, or INT32: through double, which holds every int and float exactly
             CpuStorage ds = new CpuStorage(d), ss = new CpuStorage(s);
             for (int r = 0; r < rows; r++, od += dr, os += sr)
                 for (int i = 0; i < n; i++) {
