@@ -49,24 +49,59 @@ public final class CpuBackend implements Backend {
         return storage(x.contiguous()).data;
     }
 
+    /**
+     * Walks the two innermost (merged) dimensions as one block per call: window views
+     * (im2col's sliding windows, col2im's strided targets, padding) have rows of only a few
+     * dozen elements, where a call and an odometer step per row would cost more than the copy.
+     * Blocks run in parallel: the contract says {@code dst}'s elements do not overlap, so
+     * every element is written by one thread, once, whatever the split.
+     */
     @Override
     public void copyInto(NDArray dst, NDArray src, boolean accumulate) {
-        CpuStorage d = storage(dst), s = storage(src);
+        if (dst.size() == 0) return; // an empty view may carry any strides (the block walk below would not see it is empty)
+        Object d = storage(dst).data, s = storage(src).data;
         Strided walk = new Strided(dst.shape(), new int[][] {dst.strides(), src.strides()});
-        int ds = walk.innerStride(0), ss = walk.innerStride(1);
-        boolean sameType = d.dtype() == s.dtype();
-        walk.forRows(new int[] {dst.offset(), src.offset()}, 0, walk.rowCount(), (off, n) -> {
-            int od = off[0], os = off[1];
-            if (sameType && !accumulate && ds == 1 && ss == 1) {
-                System.arraycopy(s.data, os, d.data, od, n);
-                return;
+        int nd = walk.shape.length, len = walk.rowLength(), dc = walk.innerStride(0), sc = walk.innerStride(1);
+        Strided blocks = nd == 1 ? new Strided(new int[] {1}, new int[][] {{0}, {0}})
+                : new Strided(java.util.Arrays.copyOf(walk.shape, nd - 1),
+                        new int[][] {java.util.Arrays.copyOf(walk.strides[0], nd - 1), java.util.Arrays.copyOf(walk.strides[1], nd - 1)});
+        int dr = blocks.innerStride(0), sr = blocks.innerStride(1), rowsPer = blocks.rowLength();
+        Strided.Row body = (off, rows) -> copyBlock(d, off[0], dr, dc, s, off[1], sr, sc, rows, len, accumulate);
+        int[] base = {dst.offset(), src.offset()};
+        Parallel.forRange(blocks.rowCount(), (long) rowsPer * len, Parallel.GRAIN, 1, (f, t) -> blocks.forRows(base, f, t, body));
+    }
+
+    private static void addRow(float[] d, int od, int dc, float[] s, int os, int sc, int n) {
+        if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) d[od + i] += s[os + i]; // unit stride: C2 vectorizes it
+        else for (int i = 0; i < n; i++) d[od + i * dc] += s[os + i * sc];
+    }
+
+    /** {@code rows} rows of {@code n} elements: row strides {@code dr}, {@code sr}; element strides {@code dc}, {@code sc}. */
+    private static void copyBlock(Object d, int od, int dr, int dc, Object s, int os, int sr, int sc, int rows, int n, boolean accumulate) {
+        if (d instanceof float[] df && s instanceof float[] sf) {
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (accumulate) addRow(df, od, dc, sf, os, sc, n);
+                else if (dc == 1 && sc == 1) System.arraycopy(sf, os, df, od, n);
+                else for (int i = 0; i < n; i++) df[od + i * dc] = sf[os + i * sc];
             }
-            for (int i = 0; i < n; i++) {
-                double v = s.read(os + i * ss);
-                int at = od + i * ds;
-                d.write(at, accumulate ? d.read(at) + v : v);
+        } else if (d instanceof double[] dd && s instanceof double[] sd) {
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (accumulate) for (int i = 0; i < n; i++) dd[od + i * dc] += sd[os + i * sc];
+                else if (dc == 1 && sc == 1) System.arraycopy(sd, os, dd, od, n);
+                else for (int i = 0; i < n; i++) dd[od + i * dc] = sd[os + i * sc];
             }
-        });
+        } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // index arrays checked through doubles (NDArray's indexRange)
+            for (int r = 0; r < rows; r++, od += dr, os += sr)
+                for (int i = 0; i < n; i++) dd[od + i * dc] = si[os + i * sc];
+        } else { // another dtype conversion, or INT32: through double, which holds every int and float exactly
+            CpuStorage ds = new CpuStorage(d), ss = new CpuStorage(s);
+            for (int r = 0; r < rows; r++, od += dr, os += sr)
+                for (int i = 0; i < n; i++) {
+                    double v = ss.read(os + i * sc);
+                    int at = od + i * dc;
+                    ds.write(at, accumulate ? ds.read(at) + v : v);
+                }
+        }
     }
 
     // ---- elementwise -------------------------------------------------------------------
@@ -118,8 +153,12 @@ public final class CpuBackend implements Backend {
 
     /** Runs a walk's rows, split across threads when there is enough work. */
     private static void rows(Strided walk, int[] base, Strided.Row body) {
-        int rows = walk.rowCount();
-        Parallel.forRange(rows, walk.rowLength(), Parallel.GRAIN, 1, (f, t) -> walk.forRows(base, f, t, body));
+        rows(walk, base, walk.rowLength(), body);
+    }
+
+    /** The same, when one row is worth {@code workPerRow} elements of work. */
+    private static void rows(Strided walk, int[] base, long workPerRow, Strided.Row body) {
+        Parallel.forRange(walk.rowCount(), workPerRow, Parallel.GRAIN, 1, (f, t) -> walk.forRows(base, f, t, body));
     }
 
     @Override
@@ -235,7 +274,18 @@ public final class CpuBackend implements Backend {
         Strided walk = new Strided(outShape, new int[][] {out.strides(), kept});
         int os = walk.innerStride(0), ks = walk.innerStride(1);
         boolean max = op == ReduceOp.MAX;
-        walk.forRows(new int[] {0, x.offset()}, 0, walk.rowCount(), (off, n) -> {
+        // Each output element is its own scan: rows split across threads freely.
+        Strided.Row body = s.data instanceof float[] f ? (off, n) -> { // FLOAT32 read directly, no per-element dtype switch
+            for (int j = 0; j < n; j++) {
+                int base = off[1] + j * ks, best = 0;
+                float bv = f[base];
+                for (int i = 1; i < len && !Float.isNaN(bv); i++) {
+                    float v = f[base + i * stride];
+                    if (Float.isNaN(v) || (max ? v > bv : v < bv)) { bv = v; best = i; }
+                }
+                o[off[0] + j * os] = best;
+            }
+        } : (off, n) -> {
             for (int j = 0; j < n; j++) {
                 int base = off[1] + j * ks, best = 0;
                 double bv = s.read(base);
@@ -245,7 +295,8 @@ public final class CpuBackend implements Backend {
                 }
                 o[off[0] + j * os] = best;
             }
-        });
+        };
+        rows(walk, new int[] {0, x.offset()}, walk.rowLength() * (long) len, body);
         return out;
     }
 
@@ -289,8 +340,11 @@ public final class CpuBackend implements Backend {
         int aOff = a.offset(), bOff = b.offset();
         long work = (long) m * n * k;
         // Small products in a batch (attention heads, per-sample layers) run one per thread;
-        // large ones are split inside Gemm.
-        boolean perMatrix = work < Gemm.PARALLEL_WORK;
+        // so do large ones when the batch has several per thread (a convolution's images):
+        // whole matrices balance better than Gemm's split of one C into kernel-step strips
+        // (196 columns split as 128 + 68) and join once, not once per matrix. Either way
+        // each element of C gets the same operations, so the choice never changes a bit.
+        boolean perMatrix = work < Gemm.PARALLEL_WORK || batch >= 4 * Parallel.threads();
         Parallel.Range body = (from, to) -> {
             for (int t = from; t < to; t++) {
                 int ao = aOff, bo = bOff, rem = t;
@@ -321,10 +375,13 @@ public final class CpuBackend implements Backend {
         xst[axis] = 0;
         Strided walk = new Strided(shape, new int[][] {out.strides(), index.strides(), xst});
         int os = walk.innerStride(0), is = walk.innerStride(1), xs = walk.innerStride(2);
-        walk.forRows(new int[] {0, index.offset(), x.offset()}, 0, walk.rowCount(), (off, n) -> {
-            for (int i = 0; i < n; i++)
-                o.write(off[0] + i * os, s.read(off[2] + i * xs + ix[off[1] + i * is] * axisStride));
-        });
+        // Output elements are disjoint: rows split across threads freely.
+        Strided.Row body = o.data instanceof float[] of && s.data instanceof float[] sf ? (off, n) -> {
+            for (int i = 0; i < n; i++) of[off[0] + i * os] = sf[off[2] + i * xs + ix[off[1] + i * is] * axisStride];
+        } : (off, n) -> {
+            for (int i = 0; i < n; i++) o.write(off[0] + i * os, s.read(off[2] + i * xs + ix[off[1] + i * is] * axisStride));
+        };
+        rows(walk, new int[] {0, index.offset(), x.offset()}, body);
         return out;
     }
 
@@ -338,7 +395,12 @@ public final class CpuBackend implements Backend {
         // Sequential on purpose: two source elements may add into one destination element.
         Strided walk = new Strided(index.shape(), new int[][] {src.strides(), index.strides(), dst2});
         int ss = walk.innerStride(0), is = walk.innerStride(1), ds = walk.innerStride(2);
-        walk.forRows(new int[] {src.offset(), index.offset(), dst.offset()}, 0, walk.rowCount(), (off, n) -> {
+        int[] base = {src.offset(), index.offset(), dst.offset()};
+        if (d.data instanceof float[] df && s.data instanceof float[] sf)
+            walk.forRows(base, 0, walk.rowCount(), (off, n) -> {
+                for (int i = 0; i < n; i++) df[off[2] + i * ds + ix[off[1] + i * is] * axisStride] += sf[off[0] + i * ss];
+            });
+        else walk.forRows(base, 0, walk.rowCount(), (off, n) -> {
             for (int i = 0; i < n; i++) {
                 int at = off[2] + i * ds + ix[off[1] + i * is] * axisStride;
                 d.write(at, d.read(at) + s.read(off[0] + i * ss));

@@ -73,8 +73,11 @@ public final class VectorGemm implements Gemm.Kernel {
                 for (int ir = i0; ir < i1; ir += MR) {
                     int rows = Math.min(MR, i1 - ir);
                     packA(a, ao + ir * ars + pc * acs, ars, acs, rows, kc, ap);
-                    for (int jr = 0; jr < nc; jr += NRF)
-                        tile(kc, ap, bp, jr * kc, c, co + ir * n + jc + jr, n, pc > 0, rows, Math.min(NRF, nc - jr), tile);
+                    int whole = nc - nc % NRF;
+                    for (int jr = 0; jr < whole; jr += NRF)
+                        tile(kc, ap, bp, jr * kc, c, co + ir * n + jc + jr, n, pc > 0, rows, NRF, tile);
+                    for (int jv = whole; jv < nc; jv += FL) // the last, partial panel: one vector of columns at a time
+                        narrowTile(kc, ap, bp, whole * kc + (jv - whole), c, co + ir * n + jc + jv, n, pc > 0, rows, Math.min(FL, nc - jv), tile);
                 }
             }
         }
@@ -146,6 +149,29 @@ public final class VectorGemm implements Gemm.Kernel {
         flush(tile, c, coff, ldc, add, rows, cols);
     }
 
+    /**
+     * An MR x FL tile (one vector of columns), for the last panel of B when it is partial:
+     * a whole tile there would multiply up to NRF - 1 columns of padding. Each element of C
+     * gets the same fused multiply-adds in the same order as in {@link #tile}, so results do
+     * not depend on which of the two computed it.
+     */
+    private static void narrowTile(int kc, float[] ap, float[] bp, int boff, float[] c, int coff, int ldc,
+                                   boolean add, int rows, int cols, float[] tile) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        for (int p = 0, ai = 0, bi = boff; p < kc; p++, ai += MR, bi += NRF) {
+            FloatVector b = FloatVector.fromArray(F, bp, bi);
+            c0 = FloatVector.broadcast(F, ap[ai]).fma(b, c0);
+            c1 = FloatVector.broadcast(F, ap[ai + 1]).fma(b, c1);
+            c2 = FloatVector.broadcast(F, ap[ai + 2]).fma(b, c2);
+            c3 = FloatVector.broadcast(F, ap[ai + 3]).fma(b, c3);
+            c4 = FloatVector.broadcast(F, ap[ai + 4]).fma(b, c4);
+            c5 = FloatVector.broadcast(F, ap[ai + 5]).fma(b, c5);
+        }
+        c0.intoArray(tile, 0); c1.intoArray(tile, NRF); c2.intoArray(tile, 2 * NRF);
+        c3.intoArray(tile, 3 * NRF); c4.intoArray(tile, 4 * NRF); c5.intoArray(tile, 5 * NRF);
+        flush(tile, c, coff, ldc, add, rows, cols);
+    }
+
     /** C[i, j] (+)= tile[i, j] for the valid part of a tile. */
     private static void flush(float[] tile, float[] c, int coff, int ldc, boolean add, int rows, int cols) {
         int whole = cols == NRF ? NRF : 0;
@@ -173,8 +199,11 @@ public final class VectorGemm implements Gemm.Kernel {
                 for (int ir = i0; ir < i1; ir += MR) {
                     int rows = Math.min(MR, i1 - ir);
                     packA(a, ao + ir * ars + pc * acs, ars, acs, rows, kc, ap);
-                    for (int jr = 0; jr < nc; jr += NRD)
-                        tile(kc, ap, bp, jr * kc, c, co + ir * n + jc + jr, n, pc > 0, rows, Math.min(NRD, nc - jr), tile);
+                    int whole = nc - nc % NRD;
+                    for (int jr = 0; jr < whole; jr += NRD)
+                        tile(kc, ap, bp, jr * kc, c, co + ir * n + jc + jr, n, pc > 0, rows, NRD, tile);
+                    for (int jv = whole; jv < nc; jv += DL) // the last, partial panel: one vector of columns at a time
+                        narrowTile(kc, ap, bp, whole * kc + (jv - whole), c, co + ir * n + jc + jv, n, pc > 0, rows, Math.min(DL, nc - jv), tile);
                 }
             }
         }
@@ -241,6 +270,29 @@ public final class VectorGemm implements Gemm.Kernel {
         c30.intoArray(tile, 3 * NRD); c31.intoArray(tile, 3 * NRD + DL); c32.intoArray(tile, 3 * NRD + 2 * DL); c33.intoArray(tile, 3 * NRD + 3 * DL);
         c40.intoArray(tile, 4 * NRD); c41.intoArray(tile, 4 * NRD + DL); c42.intoArray(tile, 4 * NRD + 2 * DL); c43.intoArray(tile, 4 * NRD + 3 * DL);
         c50.intoArray(tile, 5 * NRD); c51.intoArray(tile, 5 * NRD + DL); c52.intoArray(tile, 5 * NRD + 2 * DL); c53.intoArray(tile, 5 * NRD + 3 * DL);
+        flush(tile, c, coff, ldc, add, rows, cols);
+    }
+
+    /**
+     * An MR x DL tile (one vector of columns), for the last panel of B when it is partial:
+     * a whole tile there would multiply up to NRD - 1 columns of padding. Each element of C
+     * gets the same fused multiply-adds in the same order as in {@link #tile}, so results do
+     * not depend on which of the two computed it.
+     */
+    private static void narrowTile(int kc, double[] ap, double[] bp, int boff, double[] c, int coff, int ldc,
+                                   boolean add, int rows, int cols, double[] tile) {
+        DoubleVector c0 = DoubleVector.zero(D), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        for (int p = 0, ai = 0, bi = boff; p < kc; p++, ai += MR, bi += NRD) {
+            DoubleVector b = DoubleVector.fromArray(D, bp, bi);
+            c0 = DoubleVector.broadcast(D, ap[ai]).fma(b, c0);
+            c1 = DoubleVector.broadcast(D, ap[ai + 1]).fma(b, c1);
+            c2 = DoubleVector.broadcast(D, ap[ai + 2]).fma(b, c2);
+            c3 = DoubleVector.broadcast(D, ap[ai + 3]).fma(b, c3);
+            c4 = DoubleVector.broadcast(D, ap[ai + 4]).fma(b, c4);
+            c5 = DoubleVector.broadcast(D, ap[ai + 5]).fma(b, c5);
+        }
+        c0.intoArray(tile, 0); c1.intoArray(tile, NRD); c2.intoArray(tile, 2 * NRD);
+        c3.intoArray(tile, 3 * NRD); c4.intoArray(tile, 4 * NRD); c5.intoArray(tile, 5 * NRD);
         flush(tile, c, coff, ldc, add, rows, cols);
     }
 
