@@ -44,8 +44,8 @@ public final class VectorRowKernels implements RowKernels {
 
     /**
      * The ops with a vector loop for this element type; the others run the scalar definition.
-     * float32 transcendentals use {@link VectorMath}'s polynomials. float64 ones, sin, cos,
-     * erf and pow run the scalar definitions (Math.*, which the interpreter and the JIT
+     * float32 transcendentals use {@link VectorMath}'s polynomials (sin and cos: trigLoop's).
+     * float64 ones, erf and pow run the scalar definitions (Math.*, which the interpreter and the JIT
      * compute alike): the Vector API's own transcendental operators round differently once C2
      * replaces their fallback with SIMD library calls, which made results depend on warm-up.
      */
@@ -123,7 +123,7 @@ public final class VectorRowKernels implements RowKernels {
     /** pi/2 in two parts (FreeBSD's __rem_pio2f): n * PIO2_HI is exact for the n that occur here. */
     private static final double TWO_OVER_PI = 6.36619772367581382433e-01,
             PIO2_HI = 1.57079631090164184570e+00, PIO2_LO = 1.58932547735281966916e-08;
-    /** Beyond this the vector's reduction loses digits: such vectors take Math.sin/cos. */
+    /** Beyond this the vector's reduction loses digits: rows with such an element take Math.sin/cos. */
     private static final float TRIG_VECTOR_LIMIT = 0x1p20f;
 
     /*
