@@ -13,15 +13,19 @@ public final class Shapes {
 
     /** {@link #numel(int[])} with {@code op} named in the error. */
     public static int numel(String op, int[] shape) {
-        String who = op == null ? "" : op + ": ";
+        // Called on every op (size(), results, broadcasts): the messages are built only on error.
         long n = 1;
         for (int d : shape) {
-            if (d < 0) throw new IllegalArgumentException(who + "negative dimension in shape " + str(shape));
+            if (d < 0) throw new IllegalArgumentException(who(op) + "negative dimension in shape " + str(shape));
             n *= d;
             if (n > Integer.MAX_VALUE)
-                throw new IllegalArgumentException(who + "shape " + str(shape) + " has more than 2^31-1 elements");
+                throw new IllegalArgumentException(who(op) + "shape " + str(shape) + " has more than 2^31-1 elements");
         }
         return (int) n;
+    }
+
+    private static String who(String op) {
+        return op == null ? "" : op + ": ";
     }
 
     /** Row-major strides of a contiguous array of this shape. */
@@ -52,6 +56,12 @@ public final class Shapes {
     }
 
     /**
+     * The heap's limit, fixed for the JVM's life: read once, not by a native
+     * {@link Runtime#maxMemory()} call on every allocation.
+     */
+    private static final long MAX_HEAP = Runtime.getRuntime().maxMemory();
+
+    /**
      * Checks, before allocating, that an array of {@code shape} and {@code dtype} fits in the
      * Java heap at all ({@link Runtime#maxMemory()}; what is free now is not the limit, since
      * a collection may free more). Past it the JVM would throw a bare OutOfMemoryError; this
@@ -59,7 +69,7 @@ public final class Shapes {
      */
     public static void checkHeap(String op, DType dtype, int[] shape) {
         long bytes = (long) numel(op, shape) * dtype.byteSize();
-        long max = Runtime.getRuntime().maxMemory();
+        long max = MAX_HEAP;
         if (bytes > max)
             throw new IllegalArgumentException(op + ": a " + dtype + " array of shape " + str(shape) + " needs " + bytes
                     + " bytes, more than the Java heap allows (" + max + " bytes maximum); raise it with -Xmx"

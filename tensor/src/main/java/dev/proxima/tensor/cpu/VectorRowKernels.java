@@ -44,15 +44,15 @@ public final class VectorRowKernels implements RowKernels {
 
     /**
      * The ops with a vector loop for this element type; the others run the scalar definition.
-     * float32 transcendentals use {@link VectorMath}'s polynomials. float64 ones, sin, cos,
-     * erf and pow run the scalar definitions (Math.*, which the interpreter and the JIT
+     * float32 transcendentals use {@link VectorMath}'s polynomials (sin and cos: trigLoop's).
+     * float64 ones, erf and pow run the scalar definitions (Math.*, which the interpreter and the JIT
      * compute alike): the Vector API's own transcendental operators round differently once C2
      * replaces their fallback with SIMD library calls, which made results depend on warm-up.
      */
     private static boolean vectorizable(UnaryOp op, boolean isFloat) {
         return switch (op) {
-            case GELU, ERF, SIN, COS -> false;
-            case EXP, LOG, LOG1P, EXPM1, TANH, SIGMOID, GELU_TANH, SILU, SOFTPLUS -> isFloat;
+            case GELU, ERF -> false;
+            case EXP, LOG, LOG1P, EXPM1, TANH, SIGMOID, GELU_TANH, SILU, SOFTPLUS, SIN, COS -> isFloat;
             case NEG, ABS, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, SIGN -> true;
         };
     }
@@ -113,7 +113,62 @@ public final class VectorRowKernels implements RowKernels {
                 expFamily(op, x, xo, o, oo, end);
                 logFamily(op, x, xo, o, oo, o, oo, end);
             }
+            case SIN, COS -> trigLoop(op == UnaryOp.COS, x, xo, o, oo, end);
             default -> throw new AssertionError(op + " is not a float32 transcendental");
+        }
+    }
+
+    /** 1.5 * 2^52: adding it rounds a double below 2^51 to an integer, held in the low mantissa bits. */
+    private static final double TRIG_SHIFTER = 0x1.8p52;
+    /** pi/2 in two parts (FreeBSD's __rem_pio2f): n * PIO2_HI is exact for the n that occur here. */
+    private static final double TWO_OVER_PI = 6.36619772367581382433e-01,
+            PIO2_HI = 1.57079631090164184570e+00, PIO2_LO = 1.58932547735281966916e-08;
+    /** Beyond this the vector's reduction loses digits: rows with such an element take Math.sin/cos. */
+    private static final float TRIG_VECTOR_LIMIT = 0x1p20f;
+
+    /*
+     * float32 sin and cos, each computed in double lanes, as FreeBSD's sinf/cosf do: x - n pi/2
+     * in two parts, then the minimax polynomials of k_sinf.c / k_cosf.c on |r| <= pi/4
+     * (errors below 2^-37 relative), chosen and signed by the quadrant n mod 4 (cos is sin
+     * one quadrant on). Only add, mul, compare, blend and bit operations: the interpreter and
+     * C2 compute the same bits, and the result is the float nearest a value within 2^-30 or
+     * so of the exact one. A row with an element of magnitude past 2^20 (or infinite) runs
+     * the scalar definition instead, decided before the loop so that the loop has no branch.
+     */
+    private static void trigLoop(boolean cos, float[] x, int xo, float[] o, int oo, int end) {
+        int hl = F_AS_D.length();
+        for (int i = 0; i < end; i++) { // NaN compares false and goes through the arithmetic
+            if (!(Math.abs(x[xo + i]) <= TRIG_VECTOR_LIMIT) && !Float.isNaN(x[xo + i])) {
+                SCALAR.unary(cos ? UnaryOp.COS : UnaryOp.SIN, x, xo, 1, o, oo, end);
+                return;
+            }
+        }
+        double shift = cos ? 1 : 0;
+        VectorMask<Float> sinOnly = F_AS_D.maskAll(!cos); // (no vector-valued if: it would box)
+        for (int i = 0; i < end; i += hl) {
+            FloatVector vf = FloatVector.fromArray(F_AS_D, x, xo + i);
+            DoubleVector v = (DoubleVector) vf.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector fn = v.mul(TWO_OVER_PI).add(TRIG_SHIFTER).sub(TRIG_SHIFTER);
+            DoubleVector r = v.sub(fn.mul(PIO2_HI)).sub(fn.mul(PIO2_LO));
+            // The quadrant q = n (+1 for cos) mod 4, as m = q - 4 rint(q/4) in {-2, -1, 0, 1, 2}
+            // (rint by the shifter, ties to even): odd when |m| = 1, negative for q mod 4 in {2, 3}.
+            DoubleVector q = fn.add(shift);
+            DoubleVector m = q.sub(q.mul(0.25).add(TRIG_SHIFTER).sub(TRIG_SHIFTER).mul(4.0));
+            VectorMask<Double> odd = m.abs().compare(VectorOperators.EQ, 1.0);
+            VectorMask<Double> negate = m.compare(VectorOperators.EQ, -1.0).or(m.abs().compare(VectorOperators.EQ, 2.0));
+            DoubleVector z = r.mul(r), w = z.mul(z);
+            // k_sinf.c: r + r^3 (S1 + z S2) + r^3 z^2 (S3 + z S4)
+            DoubleVector s3 = z.mul(r);
+            DoubleVector sin = r.add(s3.mul(z.mul(0.0083333293858894631756).add(-0.166666666416265235595)))
+                    .add(s3.mul(w).mul(z.mul(0.0000027183114939898219064).add(-0.000198393348360966317347)));
+            // k_cosf.c: (1 + z C0) + w C1 + w z (C2 + z C3)
+            DoubleVector cs = z.mul(-0.499999997251031003120).add(1.0).add(w.mul(0.0416666233237390631894))
+                    .add(w.mul(z).mul(z.mul(0.0000243904487962774090654).add(-0.00138867637746099294692)));
+            DoubleVector y = sin.blend(cs, odd);
+            y = y.blend(y.neg(), negate);
+            ((FloatVector) y.convertShape(VectorOperators.D2F, F_AS_D, 0))
+                    .blend(vf, vf.compare(VectorOperators.EQ, 0f).and(sinOnly)) // sin keeps -0
+                    .intoArray(o, oo + i);
         }
     }
 
