@@ -1,16 +1,13 @@
 package dev.proxima.cli;
 
 import dev.proxima.parallel.Collective;
-import dev.proxima.parallel.CollectiveException;
+import dev.proxima.parallel.DataParallelTrainer;
 import dev.proxima.parallel.RingCollective;
 import dev.proxima.parallel.ThreadCollective;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.IntFunction;
 
 /**
@@ -46,40 +43,9 @@ final class WorkerGroup implements AutoCloseable {
         return group.get(rank);
     }
 
-    /**
-     * {@code work(rank)} on every worker at once; the results in rank order. A worker that
-     * fails closes its collective, so the others fail at once instead of waiting out the
-     * timeout, and its failure (not their "rank k closed") is the one thrown.
-     */
+    /** {@code work(rank)} on every worker at once, the results in rank order ({@link DataParallelTrainer#runOn}). */
     <T> List<T> onEveryWorker(IntFunction<T> work) {
-        List<Future<T>> futures = new ArrayList<>();
-        for (int r = 0; r < group.size(); r++) {
-            int rank = r;
-            futures.add(pool.submit(() -> {
-                try {
-                    return work.apply(rank);
-                } catch (RuntimeException | Error e) {
-                    group.get(rank).close();
-                    throw e;
-                }
-            }));
-        }
-        List<T> results = new ArrayList<>();
-        Throwable first = null;
-        for (Future<T> f : futures) {
-            try {
-                results.add(f.get());
-            } catch (ExecutionException e) {
-                if (first == null || first instanceof CollectiveException && !(e.getCause() instanceof CollectiveException))
-                    first = e.getCause();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("data-parallel step interrupted", e);
-            }
-        }
-        if (first instanceof RuntimeException re) throw re;
-        if (first instanceof Error err) throw err;
-        return results;
+        return DataParallelTrainer.runOn(pool, group, c -> work.apply(c.rank()));
     }
 
     @Override

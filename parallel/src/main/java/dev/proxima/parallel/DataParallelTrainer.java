@@ -177,34 +177,45 @@ public final class DataParallelTrainer<S> {
             return t;
         });
         try {
-            List<Future<T>> futures = new ArrayList<>();
-            for (C c : group) futures.add(pool.submit(() -> {
-                try {
-                    return work.apply(c);
-                } catch (RuntimeException | Error e) {
-                    c.close(); // the others notice at once
-                    throw e;
-                }
-            }));
-            List<T> results = new ArrayList<>();
-            Throwable first = null;
-            for (Future<T> f : futures) {
-                try {
-                    results.add(f.get());
-                } catch (ExecutionException e) {
-                    if (first == null || first instanceof CollectiveException && !(e.getCause() instanceof CollectiveException))
-                        first = e.getCause(); // prefer the root cause over the others' "rank k closed"
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CollectiveException("DataParallelTrainer.runOnThreads: interrupted", e);
-                }
-            }
-            if (first instanceof RuntimeException re) throw re;
-            if (first instanceof Error err) throw err;
-            return results;
+            return runOn(pool, group, work);
         } finally {
             pool.shutdownNow();
             group.forEach(Collective::close);
         }
+    }
+
+    /**
+     * {@link #runOnThreads} on a pool the caller keeps (a training loop runs one step after
+     * another on the same threads): {@code work} once per member, all at once, the results in
+     * rank order. A worker that fails closes its own collective, so the others fail at once
+     * instead of waiting out their timeout, and its failure (not their "rank k closed") is the
+     * one rethrown. The pool needs at least {@code group.size()} threads; nothing is closed.
+     */
+    public static <C extends Collective, T> List<T> runOn(ExecutorService pool, List<C> group, Function<C, T> work) {
+        List<Future<T>> futures = new ArrayList<>();
+        for (C c : group) futures.add(pool.submit(() -> {
+            try {
+                return work.apply(c);
+            } catch (RuntimeException | Error e) {
+                c.close(); // the others notice at once
+                throw e;
+            }
+        }));
+        List<T> results = new ArrayList<>();
+        Throwable first = null;
+        for (Future<T> f : futures) {
+            try {
+                results.add(f.get());
+            } catch (ExecutionException e) {
+                if (first == null || first instanceof CollectiveException && !(e.getCause() instanceof CollectiveException))
+                    first = e.getCause(); // prefer the root cause over the others' "rank k closed"
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CollectiveException("DataParallelTrainer: interrupted while waiting for the workers", e);
+            }
+        }
+        if (first instanceof RuntimeException re) throw re;
+        if (first instanceof Error err) throw err;
+        return results;
     }
 }
