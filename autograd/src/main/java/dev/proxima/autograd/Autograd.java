@@ -204,6 +204,7 @@ public final class Autograd {
                 Node node = t.node;
                 if (node == null) continue;
                 Tensor[] inputs = node.inputs();
+                node.checkSaved();
                 Tensor[] gin;
                 boolean anomaly = anomalyEnabled();
                 // A rule's intermediates may be non-finite where its result is not (pow's

@@ -13,6 +13,11 @@ final class Node {
     private Tensor output;
     /** Where the op was created; recorded in anomaly mode only. */
     final Throwable createdAt;
+    /**
+     * The storage version of each input, then of the output, when the node was recorded:
+     * {@link #checkSaved} compares them with the versions at backward time.
+     */
+    private int[] versions;
 
     Node(Primitive op, Tensor[] inputs, Throwable createdAt) {
         this.op = op;
@@ -22,6 +27,29 @@ final class Node {
 
     void setOutput(Tensor output) {
         this.output = output;
+        versions = new int[inputs.length + 1];
+        for (int i = 0; i < inputs.length; i++) versions[i] = inputs[i].data().storage().version();
+        versions[inputs.length] = output.data().storage().version();
+    }
+
+    /**
+     * Throws when an array the rule reads ({@link Rules#saved}) was written in place after
+     * the forward pass: the rule would compute a gradient from values the forward never saw.
+     */
+    void checkSaved() {
+        Tensor[] in = inputs();
+        int saved = Rules.saved(op, in);
+        for (int i = 0; i <= in.length; i++) {
+            boolean isOutput = i == in.length;
+            if ((saved & (isOutput ? Rules.OUTPUT : 1 << i)) == 0) continue;
+            Tensor t = isOutput ? output : in[i];
+            int now = t.data().storage().version();
+            if (now != versions[i])
+                throw new IllegalStateException("backward: one of the tensors needed for gradient computation was modified by an "
+                        + "in-place write: " + (isOutput ? "the output" : "input " + i) + " of '" + op + "', "
+                        + t.dtype() + " " + dev.proxima.tensor.Shapes.str(t.shape()) + ", is at version " + now + "; expected version "
+                        + versions[i] + ". Write into a fresh array instead, or run the forward after the write");
+        }
     }
 
     boolean released() {

@@ -74,6 +74,56 @@ final class Rules {
         };
     }
 
+    /** The bit of {@link #saved}'s mask that stands for the output {@code y}; bit i stands for input i. */
+    static final int OUTPUT = 1 << 30;
+
+    /**
+     * Which values a rule reads besides {@code g}, as PyTorch's saved tensors: bit i when it
+     * reads input i, {@link #OUTPUT} when it reads {@code y}. Shapes, dtypes and devices are
+     * not values (reshape's rule reads only {@code in[0].shape()}), and an input is saved only
+     * for the gradients that need it (mul saves b for a's gradient, so only when a requires
+     * one). The engine checks these against in-place writes ({@code Node.checkSaved}); this
+     * must follow the rules above, which {@code InPlaceVersionTest} checks for every op.
+     */
+    static int saved(Primitive p, Tensor[] in) {
+        final int x = 1, a = 1, b = 2;
+        return switch (p) {
+            case Primitive.Unary u -> switch (u.op()) {
+                case NEG, SIGN -> 0;
+                case EXP, EXPM1, SQRT, RSQRT, RECIPROCAL, TANH, SIGMOID -> OUTPUT;
+                case ABS, LOG, LOG1P, SQUARE, SIN, COS, RELU, GELU, GELU_TANH, SILU, SOFTPLUS, ERF -> x;
+            };
+            case Primitive.Binary bin -> {
+                boolean ga = in[0].requiresGrad(), gb = in[1].requiresGrad();
+                yield switch (bin.op()) {
+                    case ADD, SUB, EQ, NE, LT, LE, GT, GE -> 0;
+                    case MUL -> (ga ? b : 0) | (gb ? a : 0);
+                    case DIV -> (ga ? b : 0) | (gb ? b | OUTPUT : 0);
+                    case POW -> (ga ? a | b : 0) | (gb ? a | OUTPUT : 0);
+                    case MAXIMUM, MINIMUM -> a | b;
+                };
+            }
+            case Primitive.Where w -> 1; // the condition
+            case Primitive.Reduce r -> r.op() == ReduceOp.SUM ? 0 : x | OUTPUT;
+            case Primitive.Softmax s -> OUTPUT;
+            case Primitive.Matmul m -> (in[0].requiresGrad() ? b : 0) | (in[1].requiresGrad() ? a : 0);
+            case Primitive.Gather ga -> b; // the index
+            case Primitive.ScatterAdd sa -> b; // the index
+            case Primitive.Reshape r -> 0;
+            case Primitive.Permute pm -> 0;
+            case Primitive.Expand e -> 0;
+            case Primitive.Slice sl -> 0;
+            case Primitive.Embed e -> 0;
+            case Primitive.Concat c -> 0;
+            case Primitive.Pad pd -> 0;
+            case Primitive.Cast c -> 0;
+            case Primitive.ToDevice d -> 0;
+            case Primitive.Contiguous c -> 0;
+            case Primitive.Unfold2d u -> 0;
+            case Primitive.Fold2d f -> 0;
+        };
+    }
+
     private static Tensor unary(UnaryOp op, Tensor g, Tensor x, Tensor y) {
         return switch (op) {
             case NEG -> g.neg();

@@ -16,7 +16,7 @@ import org.jocl.cl_mem;
  * storages have no close(): the garbage collector alone frees them, so they cannot be used
  * after release.
  */
-public final class ClStorage implements Storage, AutoCloseable {
+public final class ClStorage extends Storage implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final OpenClBackend backend;

@@ -284,6 +284,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void copyInto(NDArray dst, NDArray src, boolean accumulate) {
+        dst.storage().bumpVersion();
         Layout l = new Layout("copyInto", dst.shape(), new int[][] {dst.strides(), src.strides()},
                 new int[] {dst.offset(), src.offset()});
         elementwise("copyInto", KernelSource.copyName(dst.dtype(), src.dtype()), involves64(dst, src), l,
@@ -452,6 +453,7 @@ public final class OpenClBackend implements Backend {
         if (dst.dtype() == DType.FLOAT64 && !int64Atomics)
             throw new UnsupportedOperationException("opencl scatterAdd: float64 needs cl_khr_int64_base_atomics, which "
                     + device + " (" + name + ") lacks");
+        dst.storage().bumpVersion();
         int[] dst2 = dst.strides();
         int axisStride = dst2[axis];
         dst2[axis] = 0;

@@ -59,6 +59,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void copyInto(NDArray dst, NDArray src, boolean accumulate) {
         if (dst.size() == 0) return; // an empty view may carry any strides (the block walk below would not see it is empty)
+        dst.storage().bumpVersion();
         Object d = storage(dst).data, s = storage(src).data;
         Strided walk = new Strided(dst.shape(), new int[][] {dst.strides(), src.strides()});
         int nd = walk.shape.length, len = walk.rowLength(), dc = walk.innerStride(0), sc = walk.innerStride(1);
@@ -388,6 +389,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void scatterAdd(NDArray dst, int axis, NDArray index, NDArray src) {
         CpuStorage d = storage(dst), s = storage(src);
+        d.bumpVersion();
         int[] ix = (int[]) storage(index).data;
         int[] dst2 = dst.strides().clone();
         int axisStride = dst2[axis];

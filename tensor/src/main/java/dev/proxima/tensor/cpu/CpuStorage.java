@@ -5,7 +5,7 @@ import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Storage;
 
 /** A Java array: {@code float[]}, {@code double[]} or {@code int[]}, by dtype. */
-public final class CpuStorage implements Storage {
+public final class CpuStorage extends Storage {
     final Object data;
     private final DType dtype;
     private final int size;
@@ -27,7 +27,11 @@ public final class CpuStorage implements Storage {
         });
     }
 
-    /** The backing array itself (not a copy): for kernels and zero-copy interop. */
+    /**
+     * The backing array itself (not a copy): for kernels and zero-copy interop. Writes through
+     * it are not counted: after writing into an array a recorded graph may have saved, call
+     * {@link #bumpVersion()} so that its backward refuses the changed values.
+     */
     public Object array() {
         return data;
     }
