@@ -176,6 +176,19 @@ public final class CpuBackend implements Backend {
     }
 
     // ---- reductions --------------------------------------------------------------------
+    //
+    // Independent of the thread count: where the work along a reduced axis is split, it is
+    // split into blocks fixed by the shape alone (REDUCE_BLOCK elements each), whose partial
+    // results are combined in a fixed pairwise tree. Threads only decide who computes which
+    // block, never which numbers are added in which order, so 1, 2 or 16 threads give the
+    // same bits (on one SIMD path). Where each output element is computed by one thread from
+    // start to end (a kept axis outermost), nothing needs splitting.
+
+    /**
+     * Elements per block of a split reduction: the parallel grain, so a block is worth handing
+     * to a thread, and the pairwise tree over blocks costs one combine per 32K elements.
+     */
+    static final int REDUCE_BLOCK = Parallel.GRAIN;
 
     /**
      * Accumulates in a double array shaped like the output, then rounds once into it. The
@@ -204,53 +217,73 @@ public final class CpuBackend implements Backend {
         for (int d = 0; d < nd; d++) { ps[d] = shape[order[d]]; pacc[d] = accStrides[order[d]]; px[d] = strides[order[d]]; }
         Strided walk = new Strided(ps, new int[][] {pacc, px});
         Object xd = storage(x).data;
-        double[] acc = new double[outSize];
-        if (op.identity() != 0) java.util.Arrays.fill(acc, op.identity());
+        double[] acc = identities(op, outSize);
         int as = walk.innerStride(0), xs = walk.innerStride(1), len = walk.rowLength(), rows = walk.rowCount();
         int[] base = {0, x.offset()};
         if (rows == 1 && as == 0) {
-            // One long row (e.g. the sum of a whole contiguous array): partial results per chunk.
-            int chunks = Parallel.chunks(len, 1, Parallel.GRAIN, 64);
-            double[] part = new double[chunks];
+            // One long row (e.g. the sum of a whole contiguous array): one partial result per block.
+            int blocks = (int) (((long) len + REDUCE_BLOCK - 1) / REDUCE_BLOCK);
+            double[] part = new double[blocks];
             int xo = x.offset();
-            Parallel.forChunks(chunks, (c, unused) -> {
-                int from = (int) ((long) len * c / chunks), to = (int) ((long) len * (c + 1) / chunks);
-                part[c] = Simd.rows().reduce(op, xd, xo + from * xs, xs, to - from);
+            Parallel.forRange(blocks, REDUCE_BLOCK, Parallel.GRAIN, 1, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    int from = b * REDUCE_BLOCK, n = Math.min(len - from, REDUCE_BLOCK);
+                    part[b] = Simd.rows().reduce(op, xd, xo + from * xs, xs, n);
+                }
             });
-            double r = op.identity();
-            for (double p : part) r = op.combine(r, p);
-            acc[0] = r;
+            acc[0] = blocks == 0 ? op.identity() : pairwise(op, part);
         } else if (walk.strides[0][0] != 0 || walk.shape.length == 1) {
-            // The outermost axis is kept: chunks of it write disjoint accumulators.
+            // The outermost axis is kept: chunks of it write disjoint accumulators, each from
+            // start to end on one thread.
             int outer = walk.shape[0], rowsPer = rows / Math.max(outer, 1);
             if (walk.shape.length == 1) { outer = 1; rowsPer = 1; }
             int per = rowsPer;
             Parallel.forRange(outer, (long) per * len, Parallel.GRAIN, 1,
                     (f, t) -> walk.forRows(base, f * per, t * per, reduceRows(op, acc, xd, as, xs)));
         } else {
-            // The outermost axis is reduced: each chunk folds into accumulators of its own.
-            int chunks = Parallel.chunks(rows, len, Parallel.GRAIN, 1);
-            double[][] parts = new double[chunks][];
+            // The outermost axis is reduced: blocks of rows fold into accumulators of their own.
+            // Their number depends on the shape alone; it is capped so that the partial
+            // accumulators hold at most an eighth as many values as x (summing the 100 rows of
+            // a [100, 100000] array must not allocate 100 copies of a row).
+            long total = (long) rows * len;
+            int rowsPerBlock = (int) Math.max(1, (REDUCE_BLOCK + len - 1) / Math.max(len, 1));
+            long byBlock = (rows + (long) rowsPerBlock - 1) / rowsPerBlock;
+            int blocks = (int) Math.max(1, Math.min(byBlock, total / (8L * Math.max(outSize, 1))));
+            double[][] parts = new double[blocks][];
             parts[0] = acc;
-            Parallel.forChunks(chunks, (c, unused) -> {
-                double[] mine = acc;
-                if (c > 0) {
-                    mine = new double[outSize];
-                    if (op.identity() != 0) java.util.Arrays.fill(mine, op.identity());
-                    parts[c] = mine;
+            Parallel.forRange(blocks, total / blocks, Parallel.GRAIN, 1, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    double[] mine = b == 0 ? acc : identities(op, outSize);
+                    parts[b] = mine;
+                    int from = (int) ((long) rows * b / blocks), to = (int) ((long) rows * (b + 1) / blocks);
+                    if (walk.shape.length == 2 && as == 1) // rows of a matrix into one row: one call
+                        Simd.rows().accumulate(op, mine, 0, xd, base[1] + from * walk.strides[1][0], xs, len, to - from, walk.strides[1][0]);
+                    else walk.forRows(base, from, to, reduceRows(op, mine, xd, as, xs));
                 }
-                int from = (int) ((long) rows * c / chunks), to = (int) ((long) rows * (c + 1) / chunks);
-                if (walk.shape.length == 2 && as == 1) // rows of a matrix into one row: one call
-                    Simd.rows().accumulate(op, mine, 0, xd, base[1] + from * walk.strides[1][0], xs, len, to - from, walk.strides[1][0]);
-                else walk.forRows(base, from, to, reduceRows(op, mine, xd, as, xs));
             });
-            for (int c = 1; c < chunks; c++)
-                for (int i = 0; i < outSize; i++) acc[i] = op.combine(acc[i], parts[c][i]);
+            for (int step = 1; step < blocks; step *= 2) // the pairwise tree, elementwise
+                for (int b = 0; b + step < blocks; b += 2 * step) {
+                    double[] into = parts[b], from = parts[b + step];
+                    for (int i = 0; i < outSize; i++) into[i] = op.combine(into[i], from[i]);
+                }
         }
         Object o = storage(out).data;
         if (o instanceof float[] of) for (int i = 0; i < outSize; i++) of[i] = (float) acc[i];
         else System.arraycopy(acc, 0, o, 0, outSize);
         return out;
+    }
+
+    private static double[] identities(ReduceOp op, int n) {
+        double[] a = new double[n];
+        if (op.identity() != 0) java.util.Arrays.fill(a, op.identity());
+        return a;
+    }
+
+    /** Combines {@code p} in a fixed pairwise tree ((p0 p1)(p2 p3))...: one result per length, whoever computed the parts. */
+    private static double pairwise(ReduceOp op, double[] p) {
+        for (int step = 1; step < p.length; step *= 2)
+            for (int b = 0; b + step < p.length; b += 2 * step) p[b] = op.combine(p[b], p[b + step]);
+        return p[0];
     }
 
     private static Strided.Row reduceRows(ReduceOp op, double[] acc, Object xd, int as, int xs) {

@@ -6,7 +6,13 @@ import java.util.concurrent.ForkJoinTask;
 /**
  * The CPU kernels' thread pool. Its size comes from the system property
  * {@code proxima.threads}, else the environment variable {@code PROXIMA_THREADS}, else the
- * number of available processors. Small arrays stay on the calling thread.
+ * number of available processors; {@link #setThreads} changes it in process. Small arrays
+ * stay on the calling thread.
+ *
+ * <p>No result depends on the thread count: kernels split work so that every output element
+ * gets the same operations in the same order whoever computes it (elementwise ops, GEMM's
+ * rectangles of C, softmax rows), or split a reduction into blocks fixed by the shape and
+ * combine them in a fixed tree ({@code CpuBackend.reduce}). Threads change only the speed.
  *
  * <p>A {@link ForkJoinPool} rather than a plain executor because a kernel may run inside a
  * pool thread (a user's parallel stream, or nested kernels): joining from a worker then
@@ -39,6 +45,20 @@ public final class Parallel {
     }
 
     private Parallel() {}
+
+    /**
+     * Sets the number of threads kernels split work into, for the whole JVM, and returns the
+     * previous setting. Results are the same for any count (see the class comment); tests use
+     * it to check exactly that, and a program sharing the machine may lower it. A pool
+     * already started keeps its workers: more chunks than workers queue up, fewer leave some
+     * idle.
+     */
+    public static int setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("setThreads: " + n + ": expected a positive number of CPU kernel threads");
+        int before = threads();
+        threads = n;
+        return before;
+    }
 
     /** The number of threads kernels may use. */
     public static int threads() {
@@ -78,21 +98,6 @@ public final class Parallel {
         long byWork = total / Math.max(minWork, 1);
         int units = (n + align - 1) / align;
         return (int) Math.max(1, Math.min(Math.min(threads(), byWork), units));
-    }
-
-    /** Runs {@code body} for chunk indices {@code 0..chunks-1} in parallel (chunk 0 on the caller). */
-    static void forChunks(int chunks, Range body) {
-        if (chunks <= 1) {
-            body.run(0, 1);
-            return;
-        }
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int at = c;
-            tasks[c - 1] = Pool.POOL.submit(() -> body.run(at, at + 1));
-        }
-        body.run(0, 1);
-        for (ForkJoinTask<?> t : tasks) t.join();
     }
 
     /**
