@@ -86,7 +86,7 @@ class ThreadCountIndependenceTest {
         };
     }
 
-    @Property(tries = 40)
+    @Property(tries = 30)
     void reductions(@ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         DType dtype = r.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
@@ -103,7 +103,7 @@ class ThreadCountIndependenceTest {
                 x.argmax(axis, false), x.softmax(axis), x.logSoftmax(axis)));
     }
 
-    @Property(tries = 25)
+    @Property(tries = 15)
     void matmulAndItsGradients(@ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         DType dtype = r.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
@@ -119,7 +119,7 @@ class ThreadCountIndependenceTest {
         });
     }
 
-    @Property(tries = 15)
+    @Property(tries = 10)
     void convolutionAndPoolingWithGradients(@ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         DType dtype = r.nextBoolean() ? DType.FLOAT32 : DType.FLOAT64;
