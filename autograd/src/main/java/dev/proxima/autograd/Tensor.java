@@ -695,6 +695,9 @@ public final class Tensor {
         if (!x.dtype().isFloating() || !w.dtype().isFloating())
             throw new IllegalArgumentException("conv2d: needs floating tensors, got " + x.dtype() + " input " + Shapes.str(xs)
                     + " and " + w.dtype() + " weight " + Shapes.str(ws));
+        if (!x.device().equals(w.device())) // else the matmul inside would name itself, not conv2d
+            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " is on " + x.device() + " and weight "
+                    + Shapes.str(ws) + " on " + w.device() + "; move one with to(Device)");
         int n = xs[0], c = xs[1], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], groups = spec.groups();
         if (c != cg * groups || o % groups != 0)
             throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " has " + c + " channels but weight " + Shapes.str(ws)

@@ -102,11 +102,11 @@ final class Trainer {
         if (resumed != null) {
             Map<String, String> m = resumed.metadata();
             learner.load(resumed.tensors(), m, names);
-            epoch = Integer.parseInt(m.get("epoch"));
-            batchInEpoch = Integer.parseInt(m.get("batch_in_epoch"));
-            step = Long.parseLong(m.get("step"));
-            evaluated = Boolean.parseBoolean(m.get("evaluated"));
-            elapsedBefore = Double.parseDouble(m.get("elapsed_s"));
+            epoch = resumed.intMetadata("epoch");
+            batchInEpoch = resumed.intMetadata("batch_in_epoch");
+            step = resumed.longMetadata("step");
+            evaluated = resumed.booleanMetadata("evaluated");
+            elapsedBefore = resumed.doubleMetadata("elapsed_s");
             out.println(label + "resuming " + c.resume() + " at epoch " + (epoch + 1) + ", step " + step);
         }
 

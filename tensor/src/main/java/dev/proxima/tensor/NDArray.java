@@ -57,7 +57,12 @@ public final class NDArray {
     public static NDArray zeros(DType dtype, Device device, int... shape) {
         Backend be = device.backend();
         if (device.kind().equals("cpu")) Shapes.checkHeap("zeros", dtype, shape);
-        return wrap(be.allocate(dtype, Shapes.numel("zeros", shape)), shape);
+        int n = Shapes.numel("zeros", shape);
+        try {
+            return wrap(be.allocate(dtype, n), shape);
+        } catch (OutOfMemoryError e) {
+            throw Shapes.outOfMemory("zeros", dtype, shape, e);
+        }
     }
 
     public static NDArray ones(int... shape) {
@@ -726,9 +731,17 @@ public final class NDArray {
             throw new IllegalArgumentException("matmul: " + Shapes.str(shape) + " x " + Shapes.str(other.shape)
                     + ": batch dimensions do not broadcast (" + e.getMessage().substring("matmul: ".length()) + ")", e);
         }
-        int[] sa = Arrays.copyOf(batch, batch.length + 2), sb = sa.clone();
+        int[] sa = Arrays.copyOf(batch, batch.length + 2), sb = sa.clone(), so = sa.clone();
         sa[batch.length] = m; sa[batch.length + 1] = k;
         sb[batch.length] = k; sb[batch.length + 1] = n;
+        so[batch.length] = m; so[batch.length + 1] = n;
+        // The result's size and heap checks name matmul and its operands, not the kernel's allocation.
+        String operands = "matmul: " + Shapes.str(shape) + " x " + Shapes.str(other.shape);
+        long size = 1;
+        for (int d : so) if ((size *= d) > Integer.MAX_VALUE)
+            throw new IllegalArgumentException(operands + ": the result's shape " + Shapes.str(so)
+                    + " has more than 2^31-1 elements (the limit of a Java array)");
+        if (device().kind().equals("cpu")) Shapes.checkHeap(operands + ": the result", dt, so);
         return backend().matmul(a.expand(sa), b.expand(sb));
     }
 

@@ -51,7 +51,13 @@ public final class Shapes {
                         + " do not broadcast (dimension " + i + ": " + da + " vs " + db + ")");
             out[i] = da == 1 ? db : da;
         }
-        numel(op, out); // a result past 2^31-1 elements: say which op asked for it
+        long size = 1;
+        for (int d : out) {
+            size *= d;
+            if (size > Integer.MAX_VALUE) // a result no Java array holds: say which op and which operands asked for it
+                throw new IllegalArgumentException(op + ": shapes " + str(a) + " and " + str(b) + " broadcast to " + str(out)
+                        + ", which has more than 2^31-1 elements (the limit of a Java array)");
+        }
         return out;
     }
 
@@ -74,6 +80,24 @@ public final class Shapes {
             throw new IllegalArgumentException(op + ": a " + dtype + " array of shape " + str(shape) + " needs " + bytes
                     + " bytes, more than the Java heap allows (" + max + " bytes maximum); raise it with -Xmx"
                     + " (the proxima launcher passes PROXIMA_JAVA_OPTS to java)");
+    }
+
+    /**
+     * The error for an allocation the heap could not satisfy although {@link #checkHeap}
+     * passed (the request is below the maximum, but more than a collection could free): an
+     * OutOfMemoryError still, so code that handles one keeps working, that says what was
+     * asked for and what the heap holds, instead of a bare "Java heap space".
+     */
+    public static OutOfMemoryError outOfMemory(String op, DType dtype, int[] shape, OutOfMemoryError cause) {
+        Runtime rt = Runtime.getRuntime();
+        long bytes = (long) numel(shape) * dtype.byteSize();
+        long used = rt.totalMemory() - rt.freeMemory();
+        OutOfMemoryError e = new OutOfMemoryError(op + ": out of heap allocating a " + dtype + " array of shape " + str(shape)
+                + " (" + bytes + " bytes); the Java heap has " + MAX_HEAP + " bytes maximum, " + used + " in use and "
+                + (MAX_HEAP - used) + " not in use, not enough in one piece after a collection; free references to large arrays "
+                + "or raise -Xmx (the proxima launcher passes PROXIMA_JAVA_OPTS to java)");
+        e.initCause(cause);
+        return e;
     }
 
     /** Resolves a possibly negative axis against {@code ndim}. */

@@ -461,7 +461,11 @@ public final class CpuBackend implements Backend {
 
     private static NDArray fresh(DType dtype, int[] shape) {
         Shapes.checkHeap("cpu kernel result", dtype, shape);
-        return NDArray.wrap(CpuStorage.allocate(dtype, Shapes.numel(shape)), shape);
+        try {
+            return NDArray.wrap(CpuStorage.allocate(dtype, Shapes.numel(shape)), shape);
+        } catch (OutOfMemoryError e) {
+            throw Shapes.outOfMemory("cpu kernel result", dtype, shape, e);
+        }
     }
 
     private static CpuStorage storage(NDArray x) {
