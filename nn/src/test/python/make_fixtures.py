@@ -154,4 +154,8 @@ fn_case("loss_ce_smooth_ignore", lambda z, y: F.cross_entropy(z, y, label_smooth
 fn_case("loss_nll", lambda lp, y: F.nll_loss(lp, y), {"lp": F.log_softmax(r(5, 4), 1)}, {"y": y})
 fn_case("loss_bce", lambda z, t: F.binary_cross_entropy_with_logits(z, t), {"z": r(4, 3) * 3, "t": torch.rand(4, 3)})
 fn_case("loss_kl", lambda a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1), reduction="batchmean"), {"a": r(4, 5), "b": r(4, 5)})
+# PyTorch's default ignore_index = -100 (appended last: the cases above keep their random draws).
+y_pad = torch.tensor([2, -100, 3, -100, 0, 1])
+fn_case("loss_ce_ignore_default", lambda z, y: F.cross_entropy(z, y), {"z": r(6, 4) * 2}, {"y": y_pad})
+fn_case("loss_nll_ignore_default", lambda lp, y: F.nll_loss(lp, y), {"lp": F.log_softmax(r(6, 4), 1)}, {"y": y_pad})
 print("fixtures written to", os.path.normpath(OUT))

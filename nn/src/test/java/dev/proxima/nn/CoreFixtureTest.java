@@ -34,6 +34,9 @@ class CoreFixtureTest {
         FixtureHarness.verifyFunction("loss_ce", in -> Losses.crossEntropy(in.get("z"), in.get("y")));
         FixtureHarness.verifyFunction("loss_ce_smooth_ignore", in -> Losses.crossEntropy(in.get("z"), in.get("y"), 0.2, 3));
         FixtureHarness.verifyFunction("loss_nll", in -> Losses.nll(in.get("lp"), in.get("y")));
+        // Labels -100 skipped by default, as PyTorch's ignore_index.
+        FixtureHarness.verifyFunction("loss_ce_ignore_default", in -> Losses.crossEntropy(in.get("z"), in.get("y")));
+        FixtureHarness.verifyFunction("loss_nll_ignore_default", in -> Losses.nll(in.get("lp"), in.get("y")));
         FixtureHarness.verifyFunction("loss_bce", in -> Losses.bceWithLogits(in.get("z"), in.get("t")));
         FixtureHarness.verifyFunction("loss_kl", in -> Losses.klDiv(in.get("a").logSoftmax(1), in.get("b").softmax(1), false));
         FixtureHarness.verifyFunction("loss_kl", in -> Losses.klDivLogits(in.get("b"), in.get("a")));

@@ -14,7 +14,13 @@ import java.util.Arrays;
 public final class Losses {
     private Losses() {}
 
-    /** PyTorch's default: cross-entropy targets equal to this are skipped. */
+    /**
+     * PyTorch's default {@code ignore_index}: {@link #crossEntropy(Tensor, Tensor)} and
+     * {@link #nll(Tensor, Tensor)} skip targets equal to it (padding in sequence batches).
+     */
+    public static final int IGNORE_INDEX = -100;
+
+    /** An ignore index no label equals: every target counts (and -100 is out of range). */
     public static final int IGNORE_NONE = Integer.MIN_VALUE;
 
     public static Tensor mse(Tensor prediction, Tensor target) {
@@ -38,14 +44,20 @@ public final class Losses {
         return Tensor.where(a.lt(delta), quadratic, linear).mean();
     }
 
+    /**
+     * Cross-entropy with PyTorch's defaults: no label smoothing, and targets equal to
+     * {@link #IGNORE_INDEX} (-100) skipped.
+     */
     public static Tensor crossEntropy(Tensor logits, Tensor labels) {
-        return crossEntropy(logits, labels, 0, IGNORE_NONE);
+        return crossEntropy(logits, labels, 0, IGNORE_INDEX);
     }
 
     /**
      * Cross-entropy from logits {@code [N, C]} and class indices {@code [N]} (INT32), averaged
-     * over the targets that are not {@code ignoreIndex}. With label smoothing {@code ε} the
-     * target is {@code (1−ε)·onehot + ε/C}, as in PyTorch. Uses the fused log-softmax.
+     * over the targets that are not {@code ignoreIndex} (pass {@link #IGNORE_NONE} to count
+     * them all). Ignored rows get no gradient; when every target is ignored the mean is 0/0,
+     * NaN, as PyTorch's. With label smoothing {@code ε} the target is
+     * {@code (1−ε)·onehot + ε/C}, as in PyTorch. Uses the fused log-softmax.
      */
     public static Tensor crossEntropy(Tensor logits, Tensor labels, double labelSmoothing, int ignoreIndex) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
@@ -53,9 +65,12 @@ public final class Losses {
         return nllImpl("crossEntropy", logits.ndim() == 2 ? logits.logSoftmax(1) : logits, labels, labelSmoothing, ignoreIndex, true);
     }
 
-    /** Negative log-likelihood from log-probabilities {@code [N, C]} and class indices {@code [N]}. */
+    /**
+     * Negative log-likelihood from log-probabilities {@code [N, C]} and class indices {@code [N]},
+     * skipping targets equal to {@link #IGNORE_INDEX}, as PyTorch's {@code nll_loss} does.
+     */
     public static Tensor nll(Tensor logProbs, Tensor labels) {
-        return nllImpl("nll", logProbs, labels, 0, IGNORE_NONE, false);
+        return nllImpl("nll", logProbs, labels, 0, IGNORE_INDEX, false);
     }
 
     public static Tensor nll(Tensor logProbs, Tensor labels, int ignoreIndex) {
@@ -74,7 +89,8 @@ public final class Losses {
         for (int i = 0; i < n; i++) {
             if (y[i] == ignoreIndex) { anyIgnored = true; continue; }
             if (y[i] < 0 || y[i] >= c)
-                throw new IllegalArgumentException(op + ": label " + y[i] + " at row " + i + " is out of range for " + c + " classes");
+                throw new IllegalArgumentException(op + ": label " + y[i] + " at row " + i + " is out of range for " + c + " classes"
+                        + (ignoreIndex == IGNORE_NONE ? "" : " (and is not the ignore index " + ignoreIndex + ")"));
         }
         Tensor index = labels;
         Tensor weight = null; // 1 for kept rows, 0 for ignored ones
@@ -93,7 +109,8 @@ public final class Losses {
         Tensor picked = logp.gather(1, index.reshape(n, 1)).reshape(n); // log p(y_i)
         Tensor perRow = picked.neg();
         if (smoothing > 0) perRow = perRow.mul(1 - smoothing).add(logp.mean(new int[] {1}, false).neg().mul(smoothing));
-        if (weight != null) perRow = perRow.mul(weight);
+        // where, not a product with the 0/1 weight: an ignored row's log p may be -inf, and 0 * inf is NaN.
+        if (weight != null) perRow = Tensor.where(weight, perRow, weight.mul(0));
         return perRow.sum().div(Math.max(kept, 0) == 0 ? Double.NaN : kept);
     }
 
