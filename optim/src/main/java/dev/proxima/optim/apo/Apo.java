@@ -83,7 +83,10 @@ public final class Apo<S> {
         this.params = params.detach();
         this.state = rule.init(this.params);
         this.meta = rule.initMeta(this.params).detach();
-        Params metaLrs = meta.mapWithName((name, t) -> Tensor.of(NDArray.scalar(rule.metaLr(name))));
+        // Each step size in φ's own dtype and on its device (float64 in a float64 run): a bare
+        // NDArray.scalar(double) is float32, and float32(0.1) = 0.10000000149 moved log η by
+        // 1.5e-9 too much per meta-step, which a float64 run must not do.
+        Params metaLrs = meta.mapWithName((name, t) -> Tensor.of(NDArray.scalar(rule.metaLr(name), t.dtype(), t.device())));
         this.metaOptimizer = Adam.builder().lr(Hyper.perParam(metaLrs)).betas(config.metaBeta1(), config.metaBeta2())
                 .eps(config.metaEps()).build();
         this.metaState = metaOptimizer.init(meta);
