@@ -173,11 +173,15 @@ public final class Apo<S> {
             j = loss.apply(model.apply(leaves, x), y);
         }
         Reduced base = reduce(Autograd.grad(j, leaves), j);
-        Params grads = base.tree();
-        double q = Double.NaN;
-        if (steps % config.metaInterval() == 0) q = metaStep(grads, x, y, xMeta == null ? x : xMeta);
+        // The φ-independent part of the step, once: the meta-step's lookahead starts from it
+        // and the real step below applies it (with the φ the meta-step leaves).
+        ApoRule.Prepared<S> prepared;
         try (var off = Autograd.noGrad()) {
-            ApoRule.Prepared<S> prepared = rule.prepare(grads, state, params);
+            prepared = rule.prepare(base.tree(), state, params);
+        }
+        double q = Double.NaN;
+        if (steps % config.metaInterval() == 0) q = metaStep(prepared, x, y, xMeta == null ? x : xMeta);
+        try (var off = Autograd.noGrad()) {
             params = rule.apply(params, prepared.direction(), meta);
             state = prepared.state();
         }
@@ -188,11 +192,11 @@ public final class Apo<S> {
     }
 
     /** One meta-optimizer step on φ; returns Q before it. */
-    private double metaStep(Params grads, Tensor x, Tensor y, Tensor xMeta) {
+    private double metaStep(ApoRule.Prepared<S> prepared, Tensor x, Tensor y, Tensor xMeta) {
         Params phi = meta.requiresGrad();
         Tensor q;
         try (var on = Autograd.enableGrad()) {
-            q = metaObjective(phi, params, state, grads, x, y, xMeta);
+            q = objective(phi, params, prepared, x, y, xMeta);
         }
         Reduced g = reduce(Autograd.grad(q, phi), q);
         try (var off = Autograd.noGrad()) {
@@ -225,11 +229,15 @@ public final class Apo<S> {
      * @param grads ∇J_B(θ) on the batch (x, y): a constant of φ
      */
     public Tensor metaObjective(Params meta, Params theta, S state, Params grads, Tensor x, Tensor y, Tensor xMeta) {
+        return objective(meta, theta, rule.prepare(grads, state, theta), x, y, xMeta);
+    }
+
+    /** Q(φ) from a prepared first step (the rule's φ-independent work on θ, done by the caller). */
+    private Tensor objective(Params meta, Params theta, ApoRule.Prepared<S> prepared, Tensor x, Tensor y, Tensor xMeta) {
         Tensor before;
         try (var off = Autograd.noGrad()) {
             before = config.lambdaFsd() == 0 ? null : model.apply(theta, xMeta);
         }
-        ApoRule.Prepared<S> prepared = rule.prepare(grads, state, theta);
         Params ahead = rule.apply(theta, prepared.direction(), meta);
         S aheadState = prepared.state();
         for (int k = 1; k < config.lookaheadSteps(); k++) {
