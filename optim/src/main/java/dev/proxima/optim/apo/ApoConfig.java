@@ -56,19 +56,39 @@ public record ApoConfig(int metaInterval, int lookaheadSteps, double lambdaFsd, 
     public static final double DEFAULT_PRECOND_MOMENTUM = 0.9;
 
     public ApoConfig {
-        if (metaInterval < 1) throw new IllegalArgumentException("ApoConfig: metaInterval must be >= 1, got " + metaInterval);
-        if (lookaheadSteps < 1) throw new IllegalArgumentException("ApoConfig: lookaheadSteps must be >= 1, got " + lookaheadSteps);
-        if (!(lambdaFsd >= 0) || !(lambdaWsd >= 0))
-            throw new IllegalArgumentException("ApoConfig: lambdaFsd and lambdaWsd must be >= 0, got " + lambdaFsd + " and " + lambdaWsd);
+        // Each error names the setting and the value: "ApoConfig: lambdaFsd must be >= 0, got NaN".
+        atLeastOne("metaInterval", metaInterval);
+        atLeastOne("lookaheadSteps", lookaheadSteps);
+        nonNegative("lambdaFsd", lambdaFsd);
+        nonNegative("lambdaWsd", lambdaWsd);
         if (divergence == null) throw new IllegalArgumentException("ApoConfig: divergence is null");
-        if (!(initialLr > 0)) throw new IllegalArgumentException("ApoConfig: initialLr must be > 0, got " + initialLr);
-        if (!(metaLr >= 0) || !(precondMetaLr >= 0))
-            throw new IllegalArgumentException("ApoConfig: metaLr and precondMetaLr must be >= 0, got " + metaLr + " and " + precondMetaLr);
-        if (!(metaBeta1 >= 0 && metaBeta1 < 1) || !(metaBeta2 >= 0 && metaBeta2 < 1) || !(metaEps > 0))
-            throw new IllegalArgumentException("ApoConfig: need 0 <= metaBeta1, metaBeta2 < 1 and metaEps > 0");
-        if (precondMaxDim < 1) throw new IllegalArgumentException("ApoConfig: precondMaxDim must be >= 1, got " + precondMaxDim);
-        if (!(precondMomentum >= 0 && precondMomentum < 1))
-            throw new IllegalArgumentException("ApoConfig: precondMomentum must be in [0, 1), got " + precondMomentum);
+        positive("initialLr", initialLr); // φ stores log η
+        // A meta step of 0 is allowed, as a learning rate of 0 is in PyTorch: it freezes φ.
+        nonNegative("metaLr", metaLr);
+        nonNegative("precondMetaLr", precondMetaLr);
+        fraction("metaBeta1", metaBeta1);
+        fraction("metaBeta2", metaBeta2);
+        positive("metaEps", metaEps); // > 0: a meta-gradient can be exactly 0 (0 / 0 without it)
+        atLeastOne("precondMaxDim", precondMaxDim);
+        fraction("precondMomentum", precondMomentum);
+    }
+
+    private static void atLeastOne(String setting, int value) {
+        if (value < 1) throw new IllegalArgumentException("ApoConfig: " + setting + " must be >= 1, got " + value);
+    }
+
+    private static void nonNegative(String setting, double value) {
+        if (!(value >= 0)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be >= 0, got " + value);
+        if (Double.isInfinite(value)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be finite, got " + value);
+    }
+
+    private static void positive(String setting, double value) {
+        if (!(value > 0)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be > 0, got " + value);
+        if (Double.isInfinite(value)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be finite, got " + value);
+    }
+
+    private static void fraction(String setting, double value) {
+        if (!(value >= 0 && value < 1)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be in [0, 1), got " + value);
     }
 
     /** All defaults. */
