@@ -29,7 +29,9 @@ import java.util.function.UnaryOperator;
  *       requiring gradients, the model is called functionally at θ', and Q is differentiated
  *       (no hand-derived formula). The base gradient is a constant of φ for a one-step
  *       lookahead; an unrolled lookahead ({@link ApoConfig#lookaheadSteps()} &gt; 1)
- *       differentiates through the gradients at the intermediate iterates (second order);</li>
+ *       advances the base optimizer's state through its steps and differentiates through the
+ *       gradients at the intermediate iterates: the exact derivative, second-order terms
+ *       included;</li>
  *   <li>θ ← u_φ(θ, B) with the (new) φ, and the base optimizer's state advances.</li>
  * </ol>
  * The meta-optimizer is {@link Adam} with one step size per meta-parameter
