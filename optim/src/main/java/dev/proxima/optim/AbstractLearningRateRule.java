@@ -16,10 +16,13 @@ abstract class AbstractLearningRateRule<S, R extends AbstractLearningRateRule<S,
     final Hyper lr, weightDecay;
     final Schedule schedule;
 
-    AbstractLearningRateRule(RuleBuilder<R, ?> b) {
+    AbstractLearningRateRule(RuleBuilder<R, ?> b, String name) {
         lr = b.lr;
         weightDecay = b.weightDecay;
         schedule = b.schedule;
+        // PyTorch rejects a negative rate ("Invalid learning rate") and allows 0, as here.
+        if (lr != null) Trees.requireNonNegative(name, "learning rate", lr);
+        Trees.requireNonNegative(name, "weight decay", weightDecay);
     }
 
     /** A builder holding this rule's settings, to change some of them. */

@@ -34,10 +34,11 @@ public final class Adagrad extends AbstractLearningRateRule<Adagrad.State, Adagr
     private final double initialAccumulatorValue;
 
     private Adagrad(Builder b) {
-        super(b);
+        super(b, "Adagrad");
         lrDecay = b.lrDecay; eps = b.eps; initialAccumulatorValue = b.initialAccumulatorValue;
-        if (!(initialAccumulatorValue >= 0))
-            throw new IllegalArgumentException("Adagrad: initialAccumulatorValue " + initialAccumulatorValue + " must be >= 0");
+        Trees.requireNonNegative("Adagrad", "lrDecay", lrDecay);
+        Trees.requireNonNegative("Adagrad", "eps", eps);
+        Trees.requireNonNegative("Adagrad", "initialAccumulatorValue", initialAccumulatorValue);
     }
 
     public static Builder builder() {

@@ -53,14 +53,17 @@ public final class Adam extends AbstractLearningRateRule<Adam.State, Adam> {
     private final boolean decoupled, amsgrad;
 
     private Adam(Builder b) {
-        super(b);
+        super(b, b.decoupled ? "AdamW" : "Adam");
         this.beta1 = b.beta1;
         this.beta2 = b.beta2;
         this.eps = b.eps;
         this.epsRoot = b.epsRoot;
         this.decoupled = b.decoupled;
         this.amsgrad = b.amsgrad;
-        if (!(epsRoot >= 0)) throw new IllegalArgumentException("Adam: epsRoot " + epsRoot + " must be >= 0");
+        Trees.requireFraction(name(), "beta1", beta1, false);
+        Trees.requireFraction(name(), "beta2", beta2, false);
+        Trees.requireNonNegative(name(), "eps", eps); // PyTorch allows eps = 0 ("Invalid epsilon value" below 0)
+        Trees.requireNonNegative(name(), "epsRoot", epsRoot);
     }
 
     /** Adam with PyTorch's defaults (lr 1e-3, betas 0.9 and 0.999, eps 1e-8, no decay). */

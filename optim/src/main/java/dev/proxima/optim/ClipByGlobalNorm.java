@@ -16,7 +16,7 @@ public record ClipByGlobalNorm(double maxNorm) implements GradientTransform<Grad
     static final double EPS = 1e-6;
 
     public ClipByGlobalNorm {
-        if (!(maxNorm > 0)) throw new IllegalArgumentException("ClipByGlobalNorm: maxNorm " + maxNorm + " must be > 0");
+        Trees.requirePositive("ClipByGlobalNorm", "maxNorm", maxNorm);
     }
 
     public static ClipByGlobalNorm of(double maxNorm) {

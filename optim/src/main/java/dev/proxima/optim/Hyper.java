@@ -55,12 +55,11 @@ public sealed interface Hyper permits Hyper.Constant, Hyper.Scalar, Hyper.PerPar
         return false;
     }
 
-    /** A fixed value. */
+    /**
+     * A fixed value. It is not checked here: the rule it is given to checks it when built and
+     * names the setting ("Sgd: learning rate must be >= 0, got NaN").
+     */
     record Constant(double value) implements Hyper {
-        public Constant {
-            if (Double.isNaN(value)) throw new IllegalArgumentException("Hyper: value is NaN");
-        }
-
         @Override public Tensor scalar(String name, Tensor like) { return Tensor.of(NDArray.scalar(value, DType.FLOAT64, like.device())); }
         @Override public double value(String name) { return value; }
         @Override public boolean isZero() { return value == 0; }

@@ -127,10 +127,13 @@ public final class Kfac {
     private Kfac(Builder b) {
         lr = b.lr; momentum = b.momentum; weightDecay = b.weightDecay;
         damping = b.damping; statDecay = b.statDecay; klClip = b.klClip; inverseEvery = b.inverseEvery; factoredDamping = b.factoredDamping;
-        if (!(damping > 0)) throw new IllegalArgumentException("Kfac: damping " + damping + " must be > 0");
-        if (!(statDecay >= 0 && statDecay < 1)) throw new IllegalArgumentException("Kfac: statDecay " + statDecay + " must be in [0, 1)");
-        if (!(klClip >= 0)) throw new IllegalArgumentException("Kfac: klClip " + klClip + " must be >= 0");
-        if (inverseEvery <= 0) throw new IllegalArgumentException("Kfac: inverseEvery " + inverseEvery + " must be > 0");
+        Trees.requireNonNegative("Kfac", "learning rate", lr);
+        Trees.requireNonNegative("Kfac", "momentum", momentum);
+        Trees.requireNonNegative("Kfac", "weight decay", weightDecay);
+        Trees.requirePositive("Kfac", "damping", damping);
+        Trees.requireFraction("Kfac", "statDecay", statDecay, false);
+        Trees.requireNonNegative("Kfac", "klClip", klClip);
+        if (inverseEvery <= 0) throw new IllegalArgumentException("Kfac: inverseEvery must be >= 1, got " + inverseEvery);
     }
 
     public static Builder builder() {

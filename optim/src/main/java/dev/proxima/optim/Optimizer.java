@@ -3,8 +3,14 @@ package dev.proxima.optim;
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.tensor.DType;
+import dev.proxima.tensor.Shapes;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -20,14 +26,31 @@ import java.util.function.Consumer;
  *   }
  * }</pre>
  * It holds the current parameters (leaves that require gradients) and the rule's state.
- * {@link #step()} reads each leaf's accumulated {@link Tensor#grad()} (zero where there is
- * none), runs the rule under {@link Autograd#noGrad()}, and replaces the parameters with new
- * leaves that require gradients: tensors are values, so "updating in place" means handing
- * out the new tree, through {@link #params()} and the optional listener (a module's
- * {@code setParams}). Not thread-safe; one optimizer per training loop.
+ * {@link #step()} reads each leaf's accumulated {@link Tensor#grad()}, runs the rule under
+ * {@link Autograd#noGrad()}, and replaces the parameters with new leaves that require
+ * gradients: tensors are values, so "updating in place" means handing out the new tree,
+ * through {@link #params()} and the optional listener (a module's {@code setParams}). Not
+ * thread-safe; one optimizer per training loop.
+ *
+ * <p><b>A parameter without a gradient is skipped</b>, as PyTorch skips a parameter whose
+ * {@code .grad} is None: it does not move, and its state (momentum buffer, Adam's moments and
+ * step count) does not advance until it gets a gradient; its first step then is the one a
+ * fresh optimizer would take. For that the wrapper keeps one state per parameter when the
+ * rule treats its parameters independently: {@link Sgd}, {@link Adam} and {@link AdamW},
+ * {@link RmsProp}, {@link Adagrad}, alone or in a {@link Chain} after stateless transforms
+ * ({@link WeightDecay}; {@link ClipByGlobalNorm}, whose norm then covers the gradients
+ * present, as {@code clip_grad_norm_} skips None). A learning-rate {@link Schedule} then
+ * follows this wrapper's step count (every {@link #step} counts), as a PyTorch scheduler does,
+ * not a parameter's own. Stepping parameter by parameter runs the same ops as stepping the
+ * tree, so with every gradient present the trajectory is the pure rule's bit for bit
+ * (tested). A rule that couples its parameters ({@link Kfac#rule}, a transform with a state,
+ * a rule of your own) keeps one state for the tree and cannot skip part of it: a missing
+ * gradient is then an error naming the parameters. The pure rules themselves take congruent
+ * trees only (see {@link UpdateRule#update}).
  */
 public final class Optimizer {
-    private final Bound<?> bound;
+    private final UpdateRule<?> rule;
+    private final Stepper stepper;
     private final Consumer<Params> listener;
     private Params params;
     private long steps;
@@ -43,20 +66,16 @@ public final class Optimizer {
      * replaced by such leaves at once, and the listener is told.
      */
     public Optimizer(UpdateRule<?> rule, Params params, Consumer<Params> listener) {
-        Objects.requireNonNull(rule, "Optimizer: rule");
+        this.rule = Objects.requireNonNull(rule, "Optimizer: rule");
         Objects.requireNonNull(params, "Optimizer: params");
         this.listener = listener;
         boolean allLeaves = true;
         for (Tensor t : params.values()) allLeaves &= t.isLeaf() && t.requiresGrad();
         this.params = allLeaves ? params : params.map(t -> t.isLeaf() && t.requiresGrad() ? t : t.requiresGrad(true));
-        this.bound = bind(rule, this.params);
-        if (!allLeaves && listener != null) listener.accept(this.params);
-    }
-
-    private static <S> Bound<S> bind(UpdateRule<S> rule, Params params) {
         try (Autograd.Scope s = Autograd.noGrad()) {
-            return new Bound<>(rule, rule.init(params));
+            this.stepper = stepperFor(rule, this.params);
         }
+        if (!allLeaves && listener != null) listener.accept(this.params);
     }
 
     /** The current parameters (leaves that require gradients). */
@@ -69,18 +88,42 @@ public final class Optimizer {
         for (Tensor t : params.values()) t.zeroGrad();
     }
 
-    /** One step with the gradients accumulated in the parameters by {@code backward()}. */
+    /**
+     * One step with the gradients accumulated in the parameters by {@code backward()};
+     * parameters without one are skipped (see the class comment).
+     */
     public void step() {
-        List<Tensor> grads = new ArrayList<>(params.size());
-        for (Tensor t : params.values()) grads.add(t.grad() == null ? Trees.zerosLike(t) : t.grad().detach());
-        step(params.withValues(grads));
+        LinkedHashMap<String, Tensor> grads = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : params)
+            if (e.getValue().grad() != null) grads.put(e.getKey(), e.getValue().grad().detach());
+        stepWith(Params.of(grads));
     }
 
-    /** One step with explicit gradients (congruent with {@link #params()}). */
+    /**
+     * One step with explicit gradients: a tree of some or all of the parameters' names, with
+     * their shapes. A parameter left out is skipped, as one without a gradient.
+     */
     public void step(Params grads) {
+        Objects.requireNonNull(grads, "Optimizer.step: grads");
+        for (String name : grads.names())
+            if (!params.contains(name))
+                throw new IllegalArgumentException("Optimizer.step: a gradient for '" + name + "', which is not a parameter; parameters are " + params.names());
+        LinkedHashMap<String, Tensor> ordered = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : params) {
+            if (!grads.contains(e.getKey())) continue;
+            Tensor g = grads.get(e.getKey());
+            if (!Arrays.equals(g.shape(), e.getValue().shape()))
+                throw new IllegalArgumentException("Optimizer.step: gradient '" + e.getKey() + "' has shape " + Shapes.str(g.shape())
+                        + " but the parameter has " + Shapes.str(e.getValue().shape()));
+            ordered.put(e.getKey(), g.detach());
+        }
+        stepWith(Params.of(ordered));
+    }
+
+    private void stepWith(Params grads) {
         Params next;
         try (Autograd.Scope s = Autograd.noGrad()) {
-            next = bound.step(grads.detach(), params);
+            next = stepper.step(grads, params, steps);
         }
         params = next.map(t -> t.requiresGrad(true));
         steps++;
@@ -94,42 +137,181 @@ public final class Optimizer {
 
     /** The learning rate the next step will use (NaN when the rule has no single one). */
     public double lr() {
-        return bound.lr();
+        return stepper.lr(steps);
     }
 
     /** The rule. */
     public UpdateRule<?> rule() {
-        return bound.rule;
+        return rule;
     }
 
-    /** The rule's current state (an immutable record). */
+    /**
+     * The rule's current state (an immutable record); for a rule stepped parameter by
+     * parameter (see the class comment), a read-only map from each parameter's name to the
+     * state of that parameter alone.
+     */
     public Object state() {
-        return bound.state;
+        return stepper.state();
     }
 
     @Override
     public String toString() {
-        return "Optimizer(" + bound.rule + ", " + params + ", steps=" + steps + ")";
+        return "Optimizer(" + rule + ", " + params + ", steps=" + steps + ")";
     }
 
-    /** A rule with its state, typed together. */
-    private static final class Bound<S> {
-        final UpdateRule<S> rule;
-        S state;
+    // ---- how the state is held -------------------------------------------------------------
 
-        Bound(UpdateRule<S> rule, S state) {
+    private interface Stepper {
+        /** The next parameters; {@code grads} holds the names that have a gradient, in order. */
+        Params step(Params grads, Params params, long step);
+
+        double lr(long step);
+
+        Object state();
+    }
+
+    /** Per-parameter states when {@code rule} treats its parameters independently, else one. */
+    private static Stepper stepperFor(UpdateRule<?> rule, Params params) {
+        List<GradientTransform<?>> transforms = List.of();
+        UpdateRule<?> core = rule;
+        if (rule instanceof Chain chain) {
+            transforms = chain.transforms();
+            core = chain.rule();
+            for (GradientTransform<?> t : transforms)
+                if (!(t.init(params) instanceof GradientTransform.Stateless)) return whole(rule, params);
+        }
+        if (core instanceof AbstractLearningRateRule<?, ?> independent) return perParameter(transforms, independent, params);
+        return whole(rule, params);
+    }
+
+    private static <S> Stepper whole(UpdateRule<S> rule, Params params) {
+        return new Whole<>(rule, rule.init(params));
+    }
+
+    private static <S> Stepper perParameter(List<GradientTransform<?>> transforms, AbstractLearningRateRule<S, ?> core, Params params) {
+        return new PerParameter<>(transforms, core, params);
+    }
+
+    /** One state for the whole tree: every parameter needs a gradient. */
+    private static final class Whole<S> implements Stepper {
+        private final UpdateRule<S> rule;
+        private S state;
+
+        Whole(UpdateRule<S> rule, S state) {
             this.rule = rule;
             this.state = state;
         }
 
-        Params step(Params grads, Params params) {
+        @Override
+        public Params step(Params grads, Params params, long step) {
+            if (grads.size() != params.size()) {
+                List<String> missing = new ArrayList<>();
+                for (String name : params.names()) if (!grads.contains(name)) missing.add(name);
+                throw new IllegalStateException("Optimizer: parameters " + missing + " have no gradient, and " + rule
+                        + " steps all its parameters together, so it cannot skip them; give them a gradient (zeros to step"
+                        + " them as if flat) or use a rule that steps each parameter alone (Sgd, Adam, AdamW, RmsProp, Adagrad)");
+            }
             Update<S> u = rule.update(grads, state, params);
             state = u.state();
             return u.params();
         }
 
-        double lr() {
+        @Override
+        public double lr(long step) {
             return rule.learningRate(state);
+        }
+
+        @Override
+        public Object state() {
+            return state;
+        }
+    }
+
+    /** One state per parameter name: a parameter without a gradient keeps its state. */
+    private static final class PerParameter<S> implements Stepper {
+        private final List<GradientTransform<?>> transforms;
+        private final AbstractLearningRateRule<S, ?> core;
+        private Map<String, S> states;
+
+        PerParameter(List<GradientTransform<?>> transforms, AbstractLearningRateRule<S, ?> core, Params params) {
+            this.transforms = transforms;
+            this.core = core;
+            LinkedHashMap<String, S> init = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : params) init.put(e.getKey(), core.init(Params.of(e.getKey(), e.getValue())));
+            this.states = Collections.unmodifiableMap(init);
+        }
+
+        @Override
+        public Params step(Params grads, Params params, long step) {
+            if (grads.isEmpty()) return params;
+            LinkedHashMap<String, Tensor> present = new LinkedHashMap<>();
+            for (String name : grads.names()) present.put(name, params.get(name));
+            Params presentParams = Params.of(present);
+            for (GradientTransform<?> t : transforms) grads = stateless(t, grads, presentParams);
+            UpdateRule<S> rule = at(step);
+            LinkedHashMap<String, S> nextStates = new LinkedHashMap<>(states);
+            List<Tensor> next = new ArrayList<>(params.size());
+            for (Map.Entry<String, Tensor> e : params) {
+                String name = e.getKey();
+                if (!grads.contains(name)) {
+                    next.add(e.getValue());
+                    continue;
+                }
+                Update<S> u = rule.update(Params.of(name, grads.get(name)), states.get(name), Params.of(name, e.getValue()));
+                nextStates.put(name, u.state());
+                next.add(u.params().get(name));
+            }
+            states = Collections.unmodifiableMap(nextStates);
+            return params.withValues(next);
+        }
+
+        /**
+         * The rule with its schedule evaluated at the wrapper's step: the base rate times the
+         * factor, as the rule computes it (a float64 product), so nothing changes bit-wise.
+         */
+        private UpdateRule<S> at(long step) {
+            Schedule schedule = core.schedule();
+            if (schedule == null) return core;
+            AbstractLearningRateRule.RuleBuilder<? extends AbstractLearningRateRule<S, ?>, ?> b = core.toBuilder();
+            b.schedule(null);
+            b.lr(scaled(core.lr(), schedule.at(step)));
+            return b.build();
+        }
+
+        private static Hyper scaled(Hyper lr, double factor) {
+            return switch (lr) {
+                case Hyper.Constant c -> Hyper.of(c.value() * factor);
+                case Hyper.Scalar s -> Hyper.of(scaled(s.tensor(), factor));
+                case Hyper.PerParam p -> Hyper.perParam(p.values().map(t -> scaled(t, factor)));
+            };
+        }
+
+        private static Tensor scaled(Tensor t, double factor) {
+            return (t.ndim() == 0 ? t : t.reshape()).to(DType.FLOAT64).mul(factor);
+        }
+
+        @SuppressWarnings("unchecked") // a stateless transform's state is Stateless.INSTANCE, checked when built
+        private static Params stateless(GradientTransform<?> t, Params grads, Params params) {
+            return ((GradientTransform<GradientTransform.Stateless>) t).transform(grads, GradientTransform.Stateless.INSTANCE, params).grads();
+        }
+
+        @Override
+        public double lr(long step) {
+            UpdateRule<S> rule = at(step);
+            double lr = Double.NaN;
+            boolean first = true;
+            for (S s : states.values()) {
+                double r = rule.learningRate(s);
+                if (first) lr = r;
+                else if (Double.compare(r, lr) != 0) return Double.NaN;
+                first = false;
+            }
+            return lr;
+        }
+
+        @Override
+        public Object state() {
+            return states;
         }
     }
 }

@@ -40,8 +40,11 @@ public final class RmsProp extends AbstractLearningRateRule<RmsProp.State, RmsPr
     private final boolean centered;
 
     private RmsProp(Builder b) {
-        super(b);
+        super(b, "RmsProp");
         alpha = b.alpha; eps = b.eps; momentum = b.momentum; centered = b.centered;
+        Trees.requireFraction("RmsProp", "alpha", alpha, false);
+        Trees.requireNonNegative("RmsProp", "eps", eps);
+        Trees.requireNonNegative("RmsProp", "momentum", momentum);
     }
 
     public static Builder builder() {

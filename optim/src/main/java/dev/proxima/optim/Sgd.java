@@ -41,11 +41,13 @@ public final class Sgd extends AbstractLearningRateRule<Sgd.State, Sgd> {
     private final boolean nesterov;
 
     private Sgd(Builder b) {
-        super(b);
+        super(b, "Sgd");
         if (lr == null) throw new IllegalArgumentException("Sgd: the learning rate is required (PyTorch has no default either)");
         this.momentum = b.momentum;
         this.dampening = b.dampening;
         this.nesterov = b.nesterov;
+        Trees.requireNonNegative("Sgd", "momentum", momentum);
+        Trees.requireFraction("Sgd", "dampening", dampening, true);
         if (nesterov && (momentum.isZero() || !dampening.isZero()))
             throw new IllegalArgumentException("Sgd: Nesterov momentum requires a momentum and zero dampening (" + this + ")");
     }

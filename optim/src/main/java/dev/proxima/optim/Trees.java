@@ -8,6 +8,41 @@ import dev.proxima.tensor.NDArray;
 final class Trees {
     private Trees() {}
 
+    // ---- settings: checked when a rule is built; each error names the rule, the setting and
+    // the value ("Sgd: learning rate must be >= 0, got -0.1"). Only a fixed number (a double,
+    // Hyper.of(double)) is checked: a tensor hyperparameter is a value being learned or
+    // scheduled by the caller, and reading it here would synchronize its device at every
+    // rebuild (APO rebuilds its base rule around a fresh rate at each meta-step).
+
+    /** {@code value} finite and {@code >= 0} (NaN fails). */
+    static double requireNonNegative(String rule, String setting, double value) {
+        if (!(value >= 0)) throw new IllegalArgumentException(rule + ": " + setting + " must be >= 0, got " + value);
+        if (Double.isInfinite(value)) throw new IllegalArgumentException(rule + ": " + setting + " must be finite, got " + value);
+        return value;
+    }
+
+    /** {@code value} finite and {@code > 0}. */
+    static double requirePositive(String rule, String setting, double value) {
+        if (!(value > 0)) throw new IllegalArgumentException(rule + ": " + setting + " must be > 0, got " + value);
+        if (Double.isInfinite(value)) throw new IllegalArgumentException(rule + ": " + setting + " must be finite, got " + value);
+        return value;
+    }
+
+    /** {@code value} in [0, 1) (a decay: betas, alpha), or in [0, 1] when {@code closed}. */
+    static double requireFraction(String rule, String setting, double value, boolean closed) {
+        if (!(value >= 0 && (closed ? value <= 1 : value < 1)))
+            throw new IllegalArgumentException(rule + ": " + setting + " must be in [0, 1" + (closed ? "]" : ")") + ", got " + value);
+        return value;
+    }
+
+    static void requireNonNegative(String rule, String setting, Hyper h) {
+        if (h instanceof Hyper.Constant c) requireNonNegative(rule, setting, c.value());
+    }
+
+    static void requireFraction(String rule, String setting, Hyper h, boolean closed) {
+        if (h instanceof Hyper.Constant c) requireFraction(rule, setting, c.value(), closed);
+    }
+
     /** Fails with the rule's name and both trees unless {@code grads} matches {@code params}. */
     static void requireCongruent(String op, Params grads, Params params) {
         if (!params.congruent(grads))

@@ -24,8 +24,10 @@ public interface UpdateRule<S> {
     S init(Params params);
 
     /**
-     * One step. {@code grads} and {@code params} must be congruent; the result's parameters
-     * are congruent with them. Records a graph when gradients are enabled and a hyperparameter
+     * One step. {@code grads} and {@code params} must be congruent (a missing gradient is an
+     * error here: a state holds one step count for its whole tree, so a rule cannot skip part
+     * of it; {@link Optimizer} skips parameters without a gradient, as PyTorch does, by keeping
+     * one state per parameter). The result's parameters are congruent with them. Records a graph when gradients are enabled and a hyperparameter
      * (or a parameter, or a gradient) requires gradients; otherwise it computes plain values.
      */
     Update<S> update(Params grads, S state, Params params);

@@ -14,6 +14,7 @@ import java.util.Objects;
 public record WeightDecay(Hyper rate) implements GradientTransform<GradientTransform.Stateless> {
     public WeightDecay {
         Objects.requireNonNull(rate, "WeightDecay: rate");
+        Trees.requireNonNegative("WeightDecay", "rate", rate);
     }
 
     public static WeightDecay of(double rate) {

@@ -356,7 +356,10 @@ class KfacTest {
         }
         assertEquals(0.1, opt.lr());
         current.set(null);
-        assertThrows(IllegalStateException.class, opt::step);
+        Params leaves = opt.params();
+        x.matmul(leaves.get("w").mT()).add(leaves.get("b")).sub(y).square().sum(1).mean().backward();
+        IllegalStateException e = assertThrows(IllegalStateException.class, opt::step);
+        assertTrue(e.getMessage().contains("no curvature"), e.getMessage());
     }
 
     @Example

@@ -3,17 +3,18 @@ package dev.proxima.optim;
 /**
  * Plain double-array implementations of the update rules, written from PyTorch's documented
  * algorithms element by element, for the tests to compare the Tensor rules with. Every rule
- * here is elementwise, so a parameter tree is one flat array (the concatenation).
+ * here is elementwise, so a parameter tree is one flat array (the concatenation). Public for
+ * the APO tests (package {@code optim.apo}), which build their float64 reference from them.
  */
-final class ReferenceOptimizers {
+public final class ReferenceOptimizers {
     private ReferenceOptimizers() {}
 
-    interface Ref {
+    public interface Ref {
         /** One step in place: {@code p} becomes the next parameters. */
         void step(double[] p, double[] g);
     }
 
-    static Ref sgd(int n, double lr, double momentum, double dampening, double weightDecay, boolean nesterov) {
+    public static Ref sgd(int n, double lr, double momentum, double dampening, double weightDecay, boolean nesterov) {
         double[] buf = new double[n];
         long[] step = {0};
         return (p, g) -> {
@@ -29,7 +30,7 @@ final class ReferenceOptimizers {
         };
     }
 
-    static Ref adam(int n, double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled, double epsRoot, boolean amsgrad) {
+    public static Ref adam(int n, double lr, double beta1, double beta2, double eps, double weightDecay, boolean decoupled, double epsRoot, boolean amsgrad) {
         double[] m = new double[n], v = new double[n], vMax = new double[n];
         long[] step = {0};
         return (p, g) -> {
@@ -49,7 +50,7 @@ final class ReferenceOptimizers {
         };
     }
 
-    static Ref rmsProp(int n, double lr, double alpha, double eps, double weightDecay, double momentum, boolean centered) {
+    public static Ref rmsProp(int n, double lr, double alpha, double eps, double weightDecay, double momentum, boolean centered) {
         double[] sq = new double[n], avg = new double[n], buf = new double[n];
         return (p, g) -> {
             for (int i = 0; i < n; i++) {
@@ -71,7 +72,7 @@ final class ReferenceOptimizers {
         };
     }
 
-    static Ref adagrad(int n, double lr, double lrDecay, double eps, double weightDecay, double initial) {
+    public static Ref adagrad(int n, double lr, double lrDecay, double eps, double weightDecay, double initial) {
         double[] sum = new double[n];
         java.util.Arrays.fill(sum, initial);
         long[] step = {0};

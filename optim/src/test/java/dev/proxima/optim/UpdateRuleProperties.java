@@ -15,7 +15,8 @@ import net.jqwik.api.constraints.IntRange;
 /**
  * Each rule against its plain double-array reference ({@link ReferenceOptimizers}) over a
  * few steps, on random parameter trees (random shapes), random gradients and random
- * hyperparameters, in float64.
+ * hyperparameters, in float64, to 1e-12 relative (issue 23: every rule matches a float64
+ * reference to 1e-12 over several steps; 200 tries of each passed when this was tightened).
  */
 class UpdateRuleProperties {
     static final int STEPS = 5;
@@ -80,7 +81,7 @@ class UpdateRuleProperties {
         double eps = Math.pow(10, -4 - 6 * r.nextDouble()), wd = decay ? r.nextDouble() * 0.1 : 0, epsRoot = guarded ? 1e-8 : 0;
         Adam.Builder b = decoupled ? AdamW.builder() : Adam.builder();
         Adam rule = b.lr(lr).betas(b1, b2).eps(eps).weightDecay(wd).epsRoot(epsRoot).amsgrad(amsgrad).build();
-        agree(rule, ReferenceOptimizers.adam((int) p.numel(), lr, b1, b2, eps, wd, decoupled, epsRoot, amsgrad), p, rng, 1e-11);
+        agree(rule, ReferenceOptimizers.adam((int) p.numel(), lr, b1, b2, eps, wd, decoupled, epsRoot, amsgrad), p, rng, 1e-12);
     }
 
     @Property(tries = 40)
@@ -92,7 +93,7 @@ class UpdateRuleProperties {
         double lr = 1e-3 + r.nextDouble() * 0.1, alpha = 0.5 + 0.49 * r.nextDouble(), eps = Math.pow(10, -4 - 6 * r.nextDouble());
         double mom = useMomentum ? r.nextDouble() : 0, wd = decay ? r.nextDouble() * 0.1 : 0;
         RmsProp rule = RmsProp.builder().lr(lr).alpha(alpha).eps(eps).momentum(mom).weightDecay(wd).centered(centered).build();
-        agree(rule, ReferenceOptimizers.rmsProp((int) p.numel(), lr, alpha, eps, wd, mom, centered), p, rng, 1e-11);
+        agree(rule, ReferenceOptimizers.rmsProp((int) p.numel(), lr, alpha, eps, wd, mom, centered), p, rng, 1e-12);
     }
 
     @Property(tries = 40)
@@ -103,7 +104,7 @@ class UpdateRuleProperties {
         double lr = 1e-3 + r.nextDouble() * 0.5, lrd = lrDecay ? r.nextDouble() : 0, eps = Math.pow(10, -4 - 6 * r.nextDouble());
         double wd = decay ? r.nextDouble() * 0.1 : 0, init = r.nextDouble() * 0.5;
         Adagrad rule = Adagrad.builder().lr(lr).lrDecay(lrd).eps(eps).weightDecay(wd).initialAccumulatorValue(init).build();
-        agree(rule, ReferenceOptimizers.adagrad((int) p.numel(), lr, lrd, eps, wd, init), p, rng, 1e-11);
+        agree(rule, ReferenceOptimizers.adagrad((int) p.numel(), lr, lrd, eps, wd, init), p, rng, 1e-12);
     }
 
     @Property(tries = 20)

@@ -29,7 +29,9 @@ import java.util.function.UnaryOperator;
  *       requiring gradients, the model is called functionally at θ', and Q is differentiated
  *       (no hand-derived formula). The base gradient is a constant of φ for a one-step
  *       lookahead; an unrolled lookahead ({@link ApoConfig#lookaheadSteps()} &gt; 1)
- *       differentiates through the gradients at the intermediate iterates (second order);</li>
+ *       advances the base optimizer's state through its steps and differentiates through the
+ *       gradients at the intermediate iterates: the exact derivative, second-order terms
+ *       included;</li>
  *   <li>θ ← u_φ(θ, B) with the (new) φ, and the base optimizer's state advances.</li>
  * </ol>
  * The meta-optimizer is {@link Adam} with one step size per meta-parameter
@@ -83,7 +85,10 @@ public final class Apo<S> {
         this.params = params.detach();
         this.state = rule.init(this.params);
         this.meta = rule.initMeta(this.params).detach();
-        Params metaLrs = meta.mapWithName((name, t) -> Tensor.of(NDArray.scalar(rule.metaLr(name))));
+        // Each step size in φ's own dtype and on its device (float64 in a float64 run): a bare
+        // NDArray.scalar(double) is float32, and float32(0.1) = 0.10000000149 moved log η by
+        // 1.5e-9 too much per meta-step, which a float64 run must not do.
+        Params metaLrs = meta.mapWithName((name, t) -> Tensor.of(NDArray.scalar(rule.metaLr(name), t.dtype(), t.device())));
         this.metaOptimizer = Adam.builder().lr(Hyper.perParam(metaLrs)).betas(config.metaBeta1(), config.metaBeta2())
                 .eps(config.metaEps()).build();
         this.metaState = metaOptimizer.init(meta);
@@ -170,11 +175,15 @@ public final class Apo<S> {
             j = loss.apply(model.apply(leaves, x), y);
         }
         Reduced base = reduce(Autograd.grad(j, leaves), j);
-        Params grads = base.tree();
-        double q = Double.NaN;
-        if (steps % config.metaInterval() == 0) q = metaStep(grads, x, y, xMeta == null ? x : xMeta);
+        // The φ-independent part of the step, once: the meta-step's lookahead starts from it
+        // and the real step below applies it (with the φ the meta-step leaves).
+        ApoRule.Prepared<S> prepared;
         try (var off = Autograd.noGrad()) {
-            ApoRule.Prepared<S> prepared = rule.prepare(grads, state, params);
+            prepared = rule.prepare(base.tree(), state, params);
+        }
+        double q = Double.NaN;
+        if (steps % config.metaInterval() == 0) q = metaStep(prepared, x, y, xMeta == null ? x : xMeta);
+        try (var off = Autograd.noGrad()) {
             params = rule.apply(params, prepared.direction(), meta);
             state = prepared.state();
         }
@@ -185,11 +194,11 @@ public final class Apo<S> {
     }
 
     /** One meta-optimizer step on φ; returns Q before it. */
-    private double metaStep(Params grads, Tensor x, Tensor y, Tensor xMeta) {
+    private double metaStep(ApoRule.Prepared<S> prepared, Tensor x, Tensor y, Tensor xMeta) {
         Params phi = meta.requiresGrad();
         Tensor q;
         try (var on = Autograd.enableGrad()) {
-            q = metaObjective(phi, params, state, grads, x, y, xMeta);
+            q = objective(phi, params, prepared, x, y, xMeta);
         }
         Reduced g = reduce(Autograd.grad(q, phi), q);
         try (var off = Autograd.noGrad()) {
@@ -222,11 +231,15 @@ public final class Apo<S> {
      * @param grads ∇J_B(θ) on the batch (x, y): a constant of φ
      */
     public Tensor metaObjective(Params meta, Params theta, S state, Params grads, Tensor x, Tensor y, Tensor xMeta) {
+        return objective(meta, theta, rule.prepare(grads, state, theta), x, y, xMeta);
+    }
+
+    /** Q(φ) from a prepared first step (the rule's φ-independent work on θ, done by the caller). */
+    private Tensor objective(Params meta, Params theta, ApoRule.Prepared<S> prepared, Tensor x, Tensor y, Tensor xMeta) {
         Tensor before;
         try (var off = Autograd.noGrad()) {
             before = config.lambdaFsd() == 0 ? null : model.apply(theta, xMeta);
         }
-        ApoRule.Prepared<S> prepared = rule.prepare(grads, state, theta);
         Params ahead = rule.apply(theta, prepared.direction(), meta);
         S aheadState = prepared.state();
         for (int k = 1; k < config.lookaheadSteps(); k++) {

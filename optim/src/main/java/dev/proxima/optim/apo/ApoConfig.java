@@ -9,8 +9,10 @@ package dev.proxima.optim.apo;
  * @param metaInterval   K: the meta-parameters are updated every K training steps, the
  *                       parameters every step. Periodic meta-updates: paper; K = 10: ours.
  * @param lookaheadSteps the number of steps u_φ is unrolled for the objective. One: paper;
- *                       more is exact (second order: the gradients at the intermediate
- *                       iterates are differentiated) and each extra step reuses batch B (ours).
+ *                       with more, the base optimizer's state advances through the unrolled
+ *                       steps, each extra step reuses batch B, and the meta-gradient is the
+ *                       exact derivative of that Q, second-order terms included (the gradients
+ *                       at the intermediate iterates are differentiated) (ours).
  * @param lambdaFsd      weight of the function-space term λ_FSD. 1: ours.
  * @param lambdaWsd      weight of the weight-space term λ_WSD (the term is λ_WSD/2·||θ'−θ||²).
  *                       0: ours (the function-space term alone keeps the step proximal).
@@ -21,7 +23,7 @@ package dev.proxima.optim.apo;
  *                       from a small rate and lets APO raise it).
  * @param perLayerLr     APO-LR: one rate per layer (a layer being the names that share a
  *                       prefix up to their last dot: "0.weight" and "0.bias") instead of one
- *                       global rate. Global: ours.
+ *                       global rate. Global: ours. APO-LR only: APO-Precond learns one η.
  * @param metaLr         the meta-optimizer's step on log learning rates. Adam with 0.1: ours.
  * @param precondMetaLr  APO-Precond: the meta-optimizer's step on the entries of L, R and the
  *                       diagonal factors. 1e-3: ours (a matrix moves many entries at once,
@@ -33,7 +35,7 @@ package dev.proxima.optim.apo;
  *                       instead of a full matrix (the "diagonal fallback for large layers").
  *                       512: ours (a full 512×512 factor costs one extra small matmul per step).
  * @param precondMomentum APO-Precond: heavy-ball momentum on the gradient before it is
- *                       preconditioned (m ← μ·m + g, ΔW = −η·L·m·R). 0.9: ours, to match the
+ *                       preconditioned (m ← μ·m + g, a sum, not an average; ΔW = −η·L·m·R). 0.9: ours, to match the
  *                       momentum of the SGD baseline.
  */
 public record ApoConfig(int metaInterval, int lookaheadSteps, double lambdaFsd, double lambdaWsd, Divergence divergence,
@@ -56,19 +58,39 @@ public record ApoConfig(int metaInterval, int lookaheadSteps, double lambdaFsd, 
     public static final double DEFAULT_PRECOND_MOMENTUM = 0.9;
 
     public ApoConfig {
-        if (metaInterval < 1) throw new IllegalArgumentException("ApoConfig: metaInterval must be >= 1, got " + metaInterval);
-        if (lookaheadSteps < 1) throw new IllegalArgumentException("ApoConfig: lookaheadSteps must be >= 1, got " + lookaheadSteps);
-        if (!(lambdaFsd >= 0) || !(lambdaWsd >= 0))
-            throw new IllegalArgumentException("ApoConfig: lambdaFsd and lambdaWsd must be >= 0, got " + lambdaFsd + " and " + lambdaWsd);
+        // Each error names the setting and the value: "ApoConfig: lambdaFsd must be >= 0, got NaN".
+        atLeastOne("metaInterval", metaInterval);
+        atLeastOne("lookaheadSteps", lookaheadSteps);
+        nonNegative("lambdaFsd", lambdaFsd);
+        nonNegative("lambdaWsd", lambdaWsd);
         if (divergence == null) throw new IllegalArgumentException("ApoConfig: divergence is null");
-        if (!(initialLr > 0)) throw new IllegalArgumentException("ApoConfig: initialLr must be > 0, got " + initialLr);
-        if (!(metaLr >= 0) || !(precondMetaLr >= 0))
-            throw new IllegalArgumentException("ApoConfig: metaLr and precondMetaLr must be >= 0, got " + metaLr + " and " + precondMetaLr);
-        if (!(metaBeta1 >= 0 && metaBeta1 < 1) || !(metaBeta2 >= 0 && metaBeta2 < 1) || !(metaEps > 0))
-            throw new IllegalArgumentException("ApoConfig: need 0 <= metaBeta1, metaBeta2 < 1 and metaEps > 0");
-        if (precondMaxDim < 1) throw new IllegalArgumentException("ApoConfig: precondMaxDim must be >= 1, got " + precondMaxDim);
-        if (!(precondMomentum >= 0 && precondMomentum < 1))
-            throw new IllegalArgumentException("ApoConfig: precondMomentum must be in [0, 1), got " + precondMomentum);
+        positive("initialLr", initialLr); // φ stores log η
+        // A meta step of 0 is allowed, as a learning rate of 0 is in PyTorch: it freezes φ.
+        nonNegative("metaLr", metaLr);
+        nonNegative("precondMetaLr", precondMetaLr);
+        fraction("metaBeta1", metaBeta1);
+        fraction("metaBeta2", metaBeta2);
+        positive("metaEps", metaEps); // > 0: a meta-gradient can be exactly 0 (0 / 0 without it)
+        atLeastOne("precondMaxDim", precondMaxDim);
+        fraction("precondMomentum", precondMomentum);
+    }
+
+    private static void atLeastOne(String setting, int value) {
+        if (value < 1) throw new IllegalArgumentException("ApoConfig: " + setting + " must be >= 1, got " + value);
+    }
+
+    private static void nonNegative(String setting, double value) {
+        if (!(value >= 0)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be >= 0, got " + value);
+        if (Double.isInfinite(value)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be finite, got " + value);
+    }
+
+    private static void positive(String setting, double value) {
+        if (!(value > 0)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be > 0, got " + value);
+        if (Double.isInfinite(value)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be finite, got " + value);
+    }
+
+    private static void fraction(String setting, double value) {
+        if (!(value >= 0 && value < 1)) throw new IllegalArgumentException("ApoConfig: " + setting + " must be in [0, 1), got " + value);
     }
 
     /** All defaults. */

@@ -11,11 +11,13 @@ import java.util.Map;
  * {@code [out, in]} (a convolution's {@code [out, in, kh, kw]} as {@code [out, in·kh·kw]}) the
  * step is
  * <pre>ΔW = −η · L · M · R</pre>
- * where M is the (momentum-averaged) gradient, L is {@code [out, out]} and R is
+ * where M is the momentum sum of the gradients (m ← μ·m + g, heavy ball as PyTorch's SGD; up to
+ * 1/(1−μ) times the gradient, not an average), L is {@code [out, out]} and R is
  * {@code [in, in]}, both meta-learned from the identity. A side longer than
  * {@link ApoConfig#precondMaxDim()} gets a diagonal factor instead of a full one (a vector that
  * scales the rows or the columns), and a bias (any parameter of fewer than two axes) gets a
- * diagonal elementwise factor. η is a meta-learned global rate in log space.
+ * diagonal elementwise factor. η is a meta-learned global rate in log space: always one
+ * ({@link ApoConfig#perLayerLr()} is APO-LR's setting and is ignored here).
  *
  * <p>The Kronecker structure L ⊗ R is the paper's connection to KFAC; this exact
  * parameterization (two free factors, identity start, learned log η, momentum before the
