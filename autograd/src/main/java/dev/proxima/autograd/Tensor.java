@@ -635,9 +635,14 @@ public final class Tensor {
 
     // ---- indexing ----------------------------------------------------------------------
 
-    /** A zero constant of this tensor's shape, dtype and device. */
-    Tensor zerosLike() {
+    /** torch.zeros_like: a zero constant of this tensor's shape, dtype and device. */
+    public Tensor zerosLike() {
         return new Tensor(NDArray.zeros(dtype(), device(), shape()), false, null);
+    }
+
+    /** torch.full_like: a constant {@code value} of this tensor's shape, dtype and device. */
+    public Tensor fullLike(double value) {
+        return new Tensor(NDArray.full(value, dtype(), device(), shape()), false, null);
     }
 
     /** torch.gather: {@code out[i][j] = this[index[i][j]][j]} for axis 0; index is INT32. */

@@ -57,7 +57,8 @@ final class GradTable {
         for (String s : List.of("of(NDArray)", "of(float[],int[])", "of(double[],int[])", "of(float[])", "scalar(double)",
                 "zeros(int[])", "zeros(DType,int[])", "ones(int[])", "ones(DType,int[])", "full(double,DType,int[])",
                 "arange(int)", "randn(Rng,int[])", "randn(Rng,DType,int[])", "rand(Rng,DType,int[])",
-                "uniform(Rng,double,double,DType,int[])"))
+                "uniform(Rng,double,double,DType,int[])",
+                "zerosLike()", "fullLike(double)"))
             NO_GRADIENT.put(s, "creates a constant");
         NO_GRADIENT.put("requiresGrad(boolean)", "makes a new leaf");
         NO_GRADIENT.put("detach()", "stops gradients by definition");
