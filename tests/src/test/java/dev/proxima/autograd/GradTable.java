@@ -111,6 +111,7 @@ final class GradTable {
         add("logsumexp(int[],boolean)", distinct(new int[] {2, 3}), x -> x.get(0).logsumexp(new int[] {1}, false));
         add("softmax(int)", distinct(new int[] {2, 3}), x -> x.get(0).softmax(1));
         add("logSoftmax(int)", distinct(new int[] {2, 3}), x -> x.get(0).logSoftmax(0));
+        add("klDivLogits(Tensor)", distinct(new int[] {2, 3}, new int[] {2, 3}), x -> x.get(0).klDivLogits(x.get(1)));
 
         // ---- linear algebra, shapes and views ----
         add("matmul(Tensor)", distinct(new int[] {2, 3}, new int[] {3}), x -> x.get(0).matmul(x.get(1)));
