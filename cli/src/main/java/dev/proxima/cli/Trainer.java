@@ -34,7 +34,8 @@ import java.util.Map;
 
 /**
  * Runs one training job described by a {@link TrainConfig} and keeps its run directory:
- * metrics.csv, PNG plots, config.properties, and checkpoint.safetensors. The training itself
+ * metrics.csv, PNG plots, config.properties, checkpoint.safetensors (the whole training state)
+ * and model.safetensors (the model alone, as PyTorch's state_dict names it). The training itself
  * is the library's ({@link Fit} stepping a {@link Learner}); this class maps the settings to a
  * learner and turns the loop's events into the progress bar, the log, the plots and the
  * checkpoints.
@@ -49,7 +50,8 @@ import java.util.Map;
  * row. A resumed run drops the rows logged after its checkpoint.
  */
 final class Trainer {
-    static final String CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.csv", CONFIG = "config.properties";
+    static final String CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.csv", CONFIG = "config.properties",
+            MODEL = "model.safetensors";
     private static final int EVAL_BATCH = 500;
     /** A worker waits this long for a slower one in an all-reduce before giving up. */
     private static final Duration WORKER_TIMEOUT = Duration.ofMinutes(2);
@@ -72,7 +74,7 @@ final class Trainer {
         Result r = train(c, out, "", 0);
         out.printf(Locale.ROOT, "test: loss %.4f%s after %d steps, %.1f s%n", r.testLoss(),
                 r.metricName() == null ? "" : String.format(Locale.ROOT, ", %s %.4f", r.metricName(), r.testMetric()), r.steps(), r.seconds());
-        out.println("run directory: " + r.dir() + " (" + METRICS + ", plots, " + CONFIG + ", " + CHECKPOINT + ")");
+        out.println("run directory: " + r.dir() + " (" + METRICS + ", plots, " + CONFIG + ", " + CHECKPOINT + ", " + MODEL + ")");
         return true;
     }
 
@@ -229,8 +231,10 @@ final class Trainer {
                     return true;
                 }
 
+                /** The checkpoint, and beside it the model alone with PyTorch's key names. */
                 private void save(Snapshot s) throws IOException {
                     s.save(dir.resolve(CHECKPOINT));
+                    s.state().saveModel(task.model, dir.resolve(MODEL));
                 }
             });
             shared.finished = true;

@@ -2,6 +2,7 @@ package dev.proxima.train;
 
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.nn.Module;
 import dev.proxima.nn.io.Checkpoint;
 import dev.proxima.nn.io.StateCodec;
 import java.io.IOException;
@@ -72,5 +73,31 @@ public record TrainState(Params params, Params buffers, Object optimizer, long s
         save(tensors, scalars);
         scalars.putAll(metadata);
         Checkpoint.save(file, tensors, scalars);
+    }
+
+    /**
+     * Writes the model as PyTorch's {@code state_dict()} of the same architecture holds it: the
+     * module's parameter and buffer names (no prefix) with this state's values, and for every
+     * BatchNorm layer its {@code num_batches_tracked}, the batches its statistics have seen (one
+     * per step: each step runs the model once in training mode), as an int32 0-d tensor (PyTorch's
+     * {@code load_state_dict} copies it into its int64 counter). PyTorch loads the file with
+     * {@code model.load_state_dict(safetensors.torch.load_file(path), strict=True)}; Proxima
+     * with {@code module.loadStateDict(Safetensors.read(path))}.
+     */
+    public void saveModel(Module module, Path file) throws IOException {
+        if (!params.congruent(module.params()) || !buffers.congruent(module.buffers()))
+            throw new IllegalArgumentException("TrainState.saveModel: the state's trees " + params.names() + " / " + buffers.names()
+                    + " do not match the module's " + module.params().names() + " / " + module.buffers().names());
+        Map<String, Tensor> dict = new LinkedHashMap<>();
+        for (String name : module.stateDict().keySet())
+            dict.put(name, params.contains(name) ? params.get(name) : buffers.get(name));
+        addBatchCounters(module, "", dict);
+        dev.proxima.nn.io.Safetensors.write(file, dict);
+    }
+
+    private void addBatchCounters(Module m, String prefix, Map<String, Tensor> dict) {
+        if (m instanceof dev.proxima.nn.BatchNorm)
+            dict.put(prefix + "num_batches_tracked", Tensor.full(Math.min(step, Integer.MAX_VALUE), dev.proxima.tensor.DType.INT32));
+        for (var c : m.children().entrySet()) addBatchCounters(c.getValue(), prefix + c.getKey() + ".", dict);
     }
 }

@@ -174,4 +174,46 @@ class LearnerTest {
             assertSame(wholeBuffers, l.buffers(), kind + ": buffers after resuming");
         }
     }
+
+    /**
+     * model.safetensors: the module's state_dict names (PyTorch's: no prefix, BatchNorm's
+     * num_batches_tracked counting the steps), the trained values, and a fresh module that
+     * loads it strictly predicts in eval mode exactly as the learner's state does.
+     */
+    @Property(tries = 4)
+    void modelFileIsTheStateDict(@ForAll("kinds") Kind kind, @ForAll @IntRange(min = 0, max = 1000) int seed) throws Exception {
+        Module model = model(seed);
+        Objective o = Objective.of(model, Losses::crossEntropy);
+        Dataset data = data(seed, 48);
+        TrainState state;
+        try (Learner l = learner(kind, o)) {
+            for (int t = 0; t < 3; t++) {
+                Batch b = data.get(new int[] {t * 16, t * 16 + 1, t * 16 + 2, t * 16 + 3, t * 16 + 4, t * 16 + 5, t * 16 + 6, t * 16 + 7,
+                        t * 16 + 8, t * 16 + 9, t * 16 + 10, t * 16 + 11, t * 16 + 12, t * 16 + 13, t * 16 + 14, t * 16 + 15});
+                l.step(b.x(), b.y(), b.x());
+            }
+            state = l.state();
+        }
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("proxima-model", ".safetensors");
+        Map<String, Tensor> saved;
+        try {
+            state.saveModel(model, file);
+            saved = dev.proxima.nn.io.Safetensors.read(file);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+        java.util.Set<String> want = new java.util.LinkedHashSet<>(model.stateDict().keySet());
+        want.add("1.num_batches_tracked");
+        assertEquals(want, saved.keySet());
+        assertEquals(3, (int) saved.get("1.num_batches_tracked").item());
+        Module fresh = model(seed + 7);
+        fresh.loadStateDict(saved);
+        fresh.eval();
+        Tensor x = data.get(range(48)).x();
+        Tensor got = fresh.forward(x);
+        model.eval();
+        Tensor expected = model.applyWithBuffers(state.params(), state.buffers(), x).output();
+        model.train(true);
+        assertArrayEquals(expected.toFloatArray(), got.toFloatArray());
+    }
 }
