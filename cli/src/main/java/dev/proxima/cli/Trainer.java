@@ -165,6 +165,7 @@ final class Trainer {
             if (shared.finished || s == null) return;
             try {
                 s.save(dir.resolve(CHECKPOINT));
+                s.state().saveModel(task.model, dir.resolve(MODEL));
                 System.err.println("\nproxima train: interrupted; checkpoint of step " + s.metadata().get("step") + " in "
                         + dir.resolve(CHECKPOINT) + " (continue with --resume)");
             } catch (IOException e) {
