@@ -120,6 +120,33 @@ public final class Autograd {
         return grad(output, params, false);
     }
 
+    /** A scalar loss and its gradient with respect to a parameter tree: what {@link #valueAndGrad(Function, Params)} returns. */
+    public record ValueAndGrad(Tensor value, Params grads) {
+        /** The loss as a number. */
+        public double loss() {
+            return value.item();
+        }
+    }
+
+    /**
+     * JAX's {@code value_and_grad} over a parameter tree: {@code f(params)} recorded at fresh
+     * leaves (whatever the enclosing scope says) and its gradient with respect to each of
+     * them, the backward pass not recorded. Every training step starts with this, so a loop
+     * never writes the "leaves, enable gradients, loss, grad" idiom itself.
+     *
+     * @throws IllegalArgumentException when {@code f} does not return a scalar, naming its shape
+     */
+    public static ValueAndGrad valueAndGrad(Function<Params, Tensor> f, Params params) {
+        Params leaves = params.requiresGrad();
+        Tensor value;
+        try (Scope on = enableGrad()) {
+            value = f.apply(leaves);
+        }
+        if (value.size() != 1)
+            throw new IllegalArgumentException("valueAndGrad: f returned shape " + Shapes.str(value.shape()) + "; it must return a scalar loss");
+        return new ValueAndGrad(value.detach(), grad(value, leaves));
+    }
+
     /**
      * The gradients of {@code sum_i <seeds[i], outputs[i]>} with respect to each input.
      *

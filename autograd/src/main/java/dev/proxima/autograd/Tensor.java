@@ -382,6 +382,22 @@ public final class Tensor {
         return apply(new Primitive.Softmax(Shapes.axis("logSoftmax", axis, shape()), true), this);
     }
 
+    /**
+     * KL(softmax(this) ‖ softmax(logits)) over the last axis, the mean over every other axis
+     * (each row a distribution): the divergence between two models' output distributions,
+     * from their logits. Both go through logSoftmax, so neither side under- or overflows;
+     * the per-row sum is taken before the mean so a row's terms are added in one place. The
+     * one definition used by {@code Losses.klDivLogits} and APO's {@code Divergence.KL}.
+     */
+    public Tensor klDivLogits(Tensor logits) {
+        if (!Arrays.equals(shape(), logits.shape()))
+            throw new IllegalArgumentException("klDivLogits: target logits " + Shapes.str(shape()) + " and logits "
+                    + Shapes.str(logits.shape()) + " must have the same shape");
+        if (ndim() == 0) throw new IllegalArgumentException("klDivLogits: logits must have a class axis, got a 0-d tensor");
+        Tensor logP = logSoftmax(-1), logQ = logits.logSoftmax(-1);
+        return logP.exp().mul(logP.sub(logQ)).sum(new int[] {ndim() - 1}, false).mean();
+    }
+
     /** Index of the maximum along {@code axis} (INT32, no gradient). */
     public Tensor argmax(int axis, boolean keepdim) {
         return of(data.argmax(axis, keepdim));
@@ -635,9 +651,14 @@ public final class Tensor {
 
     // ---- indexing ----------------------------------------------------------------------
 
-    /** A zero constant of this tensor's shape, dtype and device. */
-    Tensor zerosLike() {
+    /** torch.zeros_like: a zero constant of this tensor's shape, dtype and device. */
+    public Tensor zerosLike() {
         return new Tensor(NDArray.zeros(dtype(), device(), shape()), false, null);
+    }
+
+    /** torch.full_like: a constant {@code value} of this tensor's shape, dtype and device. */
+    public Tensor fullLike(double value) {
+        return new Tensor(NDArray.full(value, dtype(), device(), shape()), false, null);
     }
 
     /** torch.gather: {@code out[i][j] = this[index[i][j]][j]} for axis 0; index is INT32. */

@@ -11,10 +11,27 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", description = "Side-by-side benchmarks against NumPy/PyTorch: what 'speedup' means, "
         + "one RESULT line per case, a verdict.")
 final class BenchCommand implements Runnable {
-    enum Name { sgemm, elementwise, reduce, autograd, train, apo }
+    /** The names {@code bench} accepts: the bench module's registry, the one list. */
+    static final class Names implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Bench.names().iterator();
+        }
+    }
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "One of: ${COMPLETION-CANDIDATES}.")
-    Name name;
+    /** A registered name, or a conversion error listing them. */
+    static final class NameConverter implements picocli.CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (!Bench.REGISTRY.containsKey(value))
+                throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a benchmark (" + String.join(", ", Bench.names()) + ")");
+            return value;
+        }
+    }
+
+    @Parameters(index = "0", paramLabel = "NAME", completionCandidates = Names.class, converter = NameConverter.class,
+            description = "One of: ${COMPLETION-CANDIDATES}.")
+    String name;
 
     @Option(names = "--scalar", description = "Run the scalar CPU kernels (the launcher leaves the Vector API module out).")
     boolean scalar;
@@ -35,6 +52,12 @@ final class BenchCommand implements Runnable {
     @Option(names = "--no-peer", description = "autograd and train: skip the PyTorch peer.")
     boolean noPeer;
 
+    @Option(names = "--models", paramLabel = "LIST", description = "dataparallel only: mlp,cnn (default both).")
+    String models;
+
+    @Option(names = "--workers", paramLabel = "N", description = "dataparallel only: worker threads (default 2).")
+    Integer workers;
+
     @Option(names = "--quick", description = "apo only: the study at a fifth of its budget.")
     boolean quick;
 
@@ -49,17 +72,22 @@ final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        boolean apo = name == Name.apo;
+        boolean apo = name.equals("apo"), dataParallel = name.equals("dataparallel");
         if (!apo && (quick || longer || out != null || tasks != null))
             throw new Main.UserError("--quick, --long, --out and --tasks apply to 'bench apo' only");
         if (apo && (device != null || repeat != null))
             throw new Main.UserError("'bench apo' runs on the CPU with its own budget: --device and --repeat do not apply");
         if (quick && longer) throw new Main.UserError("--quick and --long exclude each other");
         if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
-        boolean autograd = name == Name.autograd || name == Name.train; // the two with a PyTorch peer
+        if (!dataParallel && (models != null || workers != null))
+            throw new Main.UserError("--models and --workers apply to 'bench dataparallel' only");
+        if (dataParallel && device != null)
+            throw new Main.UserError("'bench dataparallel' runs on the CPU: --device does not apply");
+        if (workers != null && workers < 2) throw new Main.UserError("--workers " + workers + ": expected 2 or more");
+        boolean autograd = name.equals("autograd") || name.equals("train"); // the two with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
             throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' and 'bench train' only");
-        List<String> args = new ArrayList<>(List.of(name.name()));
+        List<String> args = new ArrayList<>(List.of(name));
         if (scalar && !autograd) args.add("--scalar");
         if (quick) args.add("--quick");
         if (longer) args.add("--long");
@@ -70,6 +98,8 @@ final class BenchCommand implements Runnable {
         if (warmup != null) args.addAll(List.of("--warmup", warmup.toString()));
         if (cases != null) args.addAll(List.of("--cases", cases));
         if (noPeer) args.add("--no-peer");
+        if (models != null) args.addAll(List.of("--models", models));
+        if (workers != null) args.addAll(List.of("--workers", workers.toString()));
         try {
             Bench.main(args.toArray(String[]::new));
         } catch (RuntimeException e) {

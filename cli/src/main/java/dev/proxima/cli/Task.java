@@ -1,9 +1,8 @@
 package dev.proxima.cli;
 
-import dev.proxima.autograd.Autograd;
-import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.nn.Module;
+import dev.proxima.nn.data.Batch;
 import dev.proxima.nn.data.CharDataset;
 import dev.proxima.nn.data.Dataset;
 import dev.proxima.nn.data.FashionMnist;
@@ -12,9 +11,10 @@ import dev.proxima.nn.functional.Losses;
 import dev.proxima.nn.models.Models;
 import dev.proxima.optim.apo.Divergence;
 import dev.proxima.tensor.DType;
+import dev.proxima.train.Evaluation;
+import dev.proxima.train.Objective;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.function.BiFunction;
 
 /**
  * A model on a data set: the train and test splits, the model, how a batch becomes its
@@ -31,7 +31,7 @@ final class Task {
     final Dataset train, test;
     final Module model;
     final Kind kind;
-    /** The metric {@link #evaluate} reports besides the loss ("accuracy", or none for reconstruction). */
+    /** The metric an evaluation reports besides the loss ("accuracy", or none for reconstruction). */
     final String metricName;
     /** Where the model lives; batches are moved there. */
     dev.proxima.tensor.Device device = dev.proxima.tensor.Device.cpu();
@@ -135,64 +135,19 @@ final class Task {
         return n;
     }
 
-    /** The model as a function of its parameters, on inputs already made by {@link #input}. */
-    BiFunction<Params, Tensor, Tensor> function() {
-        return model::apply;
+    /** What the learner minimizes: the model and {@link #loss}, weighed by {@link #weight} across workers. */
+    Objective objective() {
+        return new Objective(model, this::loss, this::weight);
     }
 
-    /**
-     * Sets the model's running statistics (BatchNorm) for {@code params} from {@code batches}
-     * training batches. Training calls the model functionally, which never updates buffers,
-     * so before an evaluation the statistics are re-estimated at the current weights (as
-     * "precise BatchNorm" does); a model without buffers is left alone.
-     */
-    void calibrate(Params params, java.util.List<int[]> batches) {
-        Params buffers = model.buffers();
-        if (buffers.isEmpty()) return;
-        model.train(true);
-        try (var off = Autograd.noGrad()) {
-            for (int[] idx : batches) {
-                var b = onDevice(train.get(idx));
-                buffers = model.applyWithBuffers(params, buffers, input(b.x(), b.y())).buffers();
-            }
-        }
-        model.setBuffers(buffers);
+    /** A batch of the data set as (the model's input, the loss's target), on the model's device. */
+    Batch prepare(Batch raw) {
+        Batch b = device.kind().equals("cpu") ? raw : new Batch(raw.x().to(device), raw.y().to(device));
+        return new Batch(input(b.x(), b.y()), target(b.x(), b.y()));
     }
 
-    /** The batch on the model's device. */
-    dev.proxima.nn.data.Batch onDevice(dev.proxima.nn.data.Batch b) {
-        return device.kind().equals("cpu") ? b : new dev.proxima.nn.data.Batch(b.x().to(device), b.y().to(device));
-    }
-
-    /** Test loss and metric (NaN when there is none), in batches, without gradients. */
-    double[] evaluate(Params params, Dataset data, int batch) {
-        double lossSum = 0, correct = 0, counted = 0;
-        int n = data.size();
-        boolean wasTraining = model.isTraining();
-        model.eval();
-        try (var off = Autograd.noGrad()) {
-            for (int start = 0; start < n; start += batch) {
-                int end = Math.min(n, start + batch);
-                int[] idx = new int[end - start];
-                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
-                var b = onDevice(data.get(idx));
-                Tensor out = model.apply(params, input(b.x(), b.y()));
-                Tensor target = target(b.x(), b.y());
-                lossSum += loss(out, target).item() * idx.length;
-                if (metricName != null) {
-                    int v = out.shape(out.ndim() - 1);
-                    float[] pred = out.reshape(-1, v).argmax(1, false).to(DType.FLOAT32).toFloatArray();
-                    float[] want = target.reshape(-1).to(DType.FLOAT32).toFloatArray();
-                    for (int i = 0; i < pred.length; i++) {
-                        if (want[i] == IGNORE) continue;
-                        counted++;
-                        if (pred[i] == want[i]) correct++;
-                    }
-                }
-            }
-        } finally {
-            model.train(wasTraining);
-        }
-        return new double[] {lossSum / n, metricName == null ? Double.NaN : correct / counted};
+    /** The test metric: accuracy over the targets that score (null for reconstruction). */
+    Evaluation.Accuracy accuracy() {
+        return metricName == null ? null : new Evaluation.Accuracy(IGNORE);
     }
 }

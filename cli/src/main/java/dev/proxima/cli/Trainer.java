@@ -1,21 +1,32 @@
 package dev.proxima.cli;
 
 import dev.proxima.autograd.Params;
-import dev.proxima.autograd.Tensor;
-import dev.proxima.nn.data.Batch;
-import dev.proxima.nn.data.DataLoader;
 import dev.proxima.nn.io.Checkpoint;
+import dev.proxima.optim.Adam;
+import dev.proxima.optim.Kfac;
+import dev.proxima.optim.RmsProp;
+import dev.proxima.optim.Sgd;
+import dev.proxima.optim.UpdateRule;
+import dev.proxima.optim.apo.ApoConfig;
+import dev.proxima.optim.apo.ApoLr;
+import dev.proxima.optim.apo.ApoPrecond;
+import dev.proxima.optim.apo.ApoRule;
 import dev.proxima.tensor.Device;
+import dev.proxima.train.Evaluation;
+import dev.proxima.train.Fit;
+import dev.proxima.train.Learner;
+import dev.proxima.train.TrainState;
+import dev.proxima.train.WorkerGroup;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -23,30 +34,38 @@ import java.util.Map;
 
 /**
  * Runs one training job described by a {@link TrainConfig} and keeps its run directory:
- * metrics.csv, PNG plots, config.properties, and checkpoint.safetensors.
+ * metrics.csv, PNG plots, config.properties, checkpoint.safetensors (the whole training state)
+ * and model.safetensors (the model alone, as PyTorch's state_dict names it). The training itself
+ * is the library's ({@link Fit} stepping a {@link Learner}); this class maps the settings to a
+ * learner and turns the loop's events into the progress bar, the log, the plots and the
+ * checkpoints.
  *
- * <p>Every source of randomness is a function of the seed and the position in the run: the
- * initial weights of the seed, the order of epoch {@code e} of (seed, e) (DataLoader), APO's
- * second batch of the position in that order. A checkpoint therefore needs only the
- * parameters, the optimizer's state and the position (epoch, batch, step) to continue exactly
- * as the uninterrupted run would: resuming gives the same parameters bit for bit.
+ * <p>Every source of randomness is a function of the seed and the position in the run (the
+ * initial weights of the seed; the epoch order and APO's second batch, see {@link Fit}), so a
+ * checkpoint holds the learner's {@link TrainState} (parameters, buffers, optimizer state)
+ * and the position (epoch, batch, step), and resuming gives the same parameters bit for bit.
  *
  * <p>A checkpoint is written atomically after every epoch and, when the JVM is stopped
  * (Ctrl-C), from the last completed step by a shutdown hook; metrics.csv is flushed row by
  * row. A resumed run drops the rows logged after its checkpoint.
  */
 final class Trainer {
-    static final String CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.csv", CONFIG = "config.properties";
-    /** Batches used to re-estimate BatchNorm statistics before an evaluation. */
-    private static final int CALIBRATION_BATCHES = 20;
+    static final String CHECKPOINT = "checkpoint.safetensors", METRICS = "metrics.csv", CONFIG = "config.properties",
+            MODEL = "model.safetensors";
     private static final int EVAL_BATCH = 500;
+    /** A worker waits this long for a slower one in an all-reduce before giving up. */
+    private static final Duration WORKER_TIMEOUT = Duration.ofMinutes(2);
 
     /** What a finished (or stopped) run reports. */
     record Result(Path dir, double testLoss, double testMetric, String metricName, double finalTrainLoss, double seconds,
                   long steps, List<MetricsLog.Row> rows, Params params) {}
 
-    /** A consistent point of the run, taken after each step, for the Ctrl-C checkpoint. */
-    private record Snapshot(Map<String, Tensor> tensors, Map<String, String> metadata) {}
+    /** A consistent point of the run, taken after each step, for the Ctrl-C checkpoint (encoded only when written). */
+    private record Snapshot(TrainState state, Map<String, String> metadata) {
+        void save(Path file) throws IOException {
+            state.save(file, metadata);
+        }
+    }
 
     private Trainer() {}
 
@@ -55,8 +74,36 @@ final class Trainer {
         Result r = train(c, out, "", 0);
         out.printf(Locale.ROOT, "test: loss %.4f%s after %d steps, %.1f s%n", r.testLoss(),
                 r.metricName() == null ? "" : String.format(Locale.ROOT, ", %s %.4f", r.metricName(), r.testMetric()), r.steps(), r.seconds());
-        out.println("run directory: " + r.dir() + " (" + METRICS + ", plots, " + CONFIG + ", " + CHECKPOINT + ")");
+        out.println("run directory: " + r.dir() + " (" + METRICS + ", plots, " + CONFIG + ", " + CHECKPOINT + ", " + MODEL + ")");
         return true;
+    }
+
+    /** SGD is SGD with momentum 0.9 here (what one trains CNNs with); Adam and RMSProp use PyTorch's defaults. */
+    static UpdateRule<?> baseRule(String name, double lr) {
+        return switch (name) {
+            case "sgd" -> Sgd.builder().lr(lr).momentum(0.9).build();
+            case "adam" -> Adam.builder().lr(lr).build();
+            case "rmsprop" -> RmsProp.builder().lr(lr).build();
+            default -> throw new IllegalArgumentException("no base rule '" + name + "'");
+        };
+    }
+
+    /** The learner for {@code config}'s optimizer over the task's model, from its current parameters. */
+    static Learner learner(TrainConfig config, Task task) {
+        WorkerGroup workers = config.workers() > 1 ? new WorkerGroup(config.workers(),
+                TrainConfig.RING.equals(config.transport()) ? WorkerGroup.Transport.RING : WorkerGroup.Transport.THREAD, WORKER_TIMEOUT) : null;
+        return switch (config.optimizer()) {
+            case SGD, ADAM, RMSPROP -> {
+                UpdateRule<?> rule = baseRule(config.optimizer().toString(), config.lr());
+                yield workers != null ? Learner.dataParallel(rule, task.objective(), workers) : Learner.of(rule, task.objective());
+            }
+            case APO_LR, APO_PRECOND -> {
+                ApoConfig c = ApoConfig.builder().initialLr(config.lr()).divergence(task.divergence()).build();
+                ApoRule<?> rule = config.optimizer() == TrainConfig.Optimizer.APO_LR ? ApoLr.over(baseRule(config.base(), 1.0), c) : new ApoPrecond(c);
+                yield workers != null ? Learner.dataParallelApo(rule, task.objective(), c, workers) : Learner.apo(rule, task.objective(), c);
+            }
+            case KFAC -> Learner.kfac(Kfac.builder().lr(config.lr()).momentum(0.9).build(), task.objective(), config.lr());
+        };
     }
 
     /**
@@ -80,50 +127,45 @@ final class Trainer {
         task.model.train(true);
         task.device = device;
         if (!device.kind().equals("cpu")) task.model.to(device);
-        try (Learner learner = Learner.of(c, task)) {
-            return train(c, task, learner, resumed, dir, device, out, label, stopAfter);
+        try (Learner learner = learner(c, task)) {
+            return train(c, task, learner, resumed, dir, out, label, stopAfter);
         }
     }
 
     /** The loop of {@link #train(TrainConfig, PrintStream, String, long)}: the run directory is written from here on. */
-    private static Result train(TrainConfig c, Task task, Learner learner, Checkpoint resumed, Path dir, Device device,
+    private static Result train(TrainConfig c, Task task, Learner learner, Checkpoint resumed, Path dir,
                                 PrintStream out, String label, long stopAfter) throws Exception {
-        List<String> names = List.copyOf(task.model.params().names());
-
-        DataLoader loader = DataLoader.of(task.train, c.batch()).shuffle(c.seed()).dropLast(true);
-        if (loader.numBatches() == 0)
+        if (task.train.size() < c.batch())
             throw new Main.UserError("--batch " + c.batch() + " is larger than the " + task.train.size() + " training examples");
-        int perEpoch = c.steps() > 0 ? Math.min(c.steps(), loader.numBatches()) : loader.numBatches();
+        Fit fit = new Fit(learner, task.train, c.batch(), c.seed(), c.epochs(), c.steps(), task::prepare,
+                () -> Evaluation.run(task.objective(), learner.params(), learner.buffers(), task.test, EVAL_BATCH, task::prepare, task.accuracy()));
 
-        int epoch = 0, batchInEpoch = 0;
-        long step = 0;
-        boolean evaluated = false;
+        Fit.Position from = Fit.Position.START;
         double elapsedBefore = 0;
         if (resumed != null) {
             Map<String, String> m = resumed.metadata();
-            learner.load(resumed.tensors(), m, names);
-            epoch = resumed.intMetadata("epoch");
-            batchInEpoch = resumed.intMetadata("batch_in_epoch");
-            step = resumed.longMetadata("step");
-            evaluated = resumed.booleanMetadata("evaluated");
+            learner.restore(TrainState.load(resumed.tensors(), m, learner.state()));
+            from = new Fit.Position(resumed.intMetadata("epoch"), resumed.intMetadata("batch_in_epoch"),
+                    resumed.longMetadata("step"), resumed.booleanMetadata("evaluated"));
             elapsedBefore = resumed.doubleMetadata("elapsed_s");
-            out.println(label + "resuming " + c.resume() + " at epoch " + (epoch + 1) + ", step " + step);
+            out.println(label + "resuming " + c.resume() + " at epoch " + (from.epoch() + 1) + ", step " + from.step());
         }
 
         Files.createDirectories(dir);
         writeConfig(dir.resolve(CONFIG), c);
         long start = System.nanoTime();
+        double before = elapsedBefore;
         boolean live = Progress.stdoutIsTerminal();
         var shared = new Object() {
             volatile Snapshot latest;
             volatile boolean finished;
-            volatile long savedStep = -1;
         };
         Thread hook = new Thread(() -> {
             Snapshot s = shared.latest;
             if (shared.finished || s == null) return;
             try {
-                Checkpoint.save(dir.resolve(CHECKPOINT), s.tensors(), s.metadata());
+                s.save(dir.resolve(CHECKPOINT));
+                s.state().saveModel(task.model, dir.resolve(MODEL));
                 System.err.println("\nproxima train: interrupted; checkpoint of step " + s.metadata().get("step") + " in "
                         + dir.resolve(CHECKPOINT) + " (continue with --resume)");
             } catch (IOException e) {
@@ -132,59 +174,73 @@ final class Trainer {
         }, "proxima-checkpoint-on-exit");
         Runtime.getRuntime().addShutdownHook(hook);
 
-        double[] test = {Double.NaN, Double.NaN};
-        double lastLoss = Double.NaN;
-        try (MetricsLog log = new MetricsLog(dir.resolve(METRICS), resumed == null ? -1 : step)) {
-            for (; epoch < c.epochs(); epoch++, batchInEpoch = 0, evaluated = false) {
-                int[] order = loader.order(epoch);
-                if (batchInEpoch < perEpoch) {
-                    try (Progress bar = new Progress(label + "epoch " + (epoch + 1) + "/" + c.epochs(), perEpoch, out, live)) {
-                        bar.skip(batchInEpoch);
-                        for (; batchInEpoch < perEpoch; batchInEpoch++) {
-                            Batch b = batch(task, order, c.batch(), batchInEpoch, device);
-                            Tensor xMeta = null;
-                            if (c.optimizer().apo()) {
-                                // B' for the function-space term: another batch of the same epoch.
-                                Batch m = batch(task, order, c.batch(), (batchInEpoch + loader.numBatches() / 2) % loader.numBatches(), device);
-                                xMeta = task.input(m.x(), m.y());
-                            }
-                            double lrUsed = learner.lr();
-                            lastLoss = learner.step(task.input(b.x(), b.y()), task.target(b.x(), b.y()), xMeta);
-                            step++;
-                            double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
-                            log.step(step, epoch, lastLoss, lrUsed, elapsed);
-                            bar.step(lastLoss, c.optimizer().apo() ? lrUsed : Double.NaN, c.batch());
-                            shared.latest = snapshot(learner, c, epoch, batchInEpoch + 1, step, false, elapsed);
-                            if (!Double.isFinite(lastLoss))
-                                throw new IllegalStateException("the training loss is " + lastLoss + " at step " + step
-                                        + "; try a smaller --lr (now " + c.lr() + ")");
-                            if (stopAfter > 0 && step >= stopAfter) {
-                                Snapshot s = shared.latest;
-                                Checkpoint.save(dir.resolve(CHECKPOINT), s.tensors(), s.metadata());
-                                shared.finished = true;
-                                return new Result(dir, Double.NaN, Double.NaN, task.metricName, lastLoss, elapsed, step,
-                                        MetricsLog.read(dir.resolve(METRICS)), learner.params());
-                            }
-                        }
-                    }
+        Fit.Outcome outcome;
+        try (MetricsLog log = new MetricsLog(dir.resolve(METRICS), resumed == null ? -1 : from.step())) {
+            outcome = fit.run(from, new Fit.Listener() {
+                Progress bar;
+
+                double elapsed() {
+                    return before + (System.nanoTime() - start) / 1e9;
                 }
-                if (!evaluated) {
-                    List<int[]> calibration = new ArrayList<>();
-                    for (int k = 0; k < Math.min(CALIBRATION_BATCHES, loader.numBatches()); k++)
-                        calibration.add(Arrays.copyOfRange(order, k * c.batch(), (k + 1) * c.batch()));
-                    task.calibrate(learner.params(), calibration);
-                    test = task.evaluate(learner.params(), task.test, EVAL_BATCH);
-                    double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
-                    log.test(step, epoch, test[0], test[1], elapsed);
-                    out.printf(Locale.ROOT, "%sepoch %d/%d: train loss %.4f, test loss %.4f%s, %.1f s%n", label, epoch + 1, c.epochs(),
-                            lastLoss, test[0], task.metricName == null ? "" : String.format(Locale.ROOT, ", test %s %.4f", task.metricName, test[1]), elapsed);
-                    Snapshot s = snapshot(learner, c, epoch, perEpoch, step, true, elapsed);
-                    Checkpoint.save(dir.resolve(CHECKPOINT), s.tensors(), s.metadata());
+
+                @Override
+                public void epochStarted(int epoch, int batches, int done) {
+                    bar = new Progress(label + "epoch " + (epoch + 1) + "/" + c.epochs(), batches, out, live);
+                    bar.skip(done);
+                }
+
+                @Override
+                public boolean stepped(Fit.Step s) {
+                    return io(() -> steppedOrThrow(s));
+                }
+
+                private boolean steppedOrThrow(Fit.Step s) throws IOException {
+                    double elapsed = elapsed();
+                    log.step(s.position().step(), s.position().epoch(), s.loss(), s.lr(), elapsed);
+                    bar.step(s.loss(), learner.usesSecondBatch() ? s.lr() : Double.NaN, c.batch());
+                    shared.latest = snapshot(learner, c, s.position(), elapsed);
+                    if (!Double.isFinite(s.loss()))
+                        throw new IllegalStateException("the training loss is " + s.loss() + " at step " + s.position().step()
+                                + "; try a smaller --lr (now " + c.lr() + ")");
+                    if (stopAfter > 0 && s.position().step() >= stopAfter) {
+                        save(shared.latest);
+                        shared.finished = true;
+                        return false;
+                    }
+                    return true;
+                }
+
+                @Override
+                public void epochEnded(int epoch) {
+                    bar.close();
+                }
+
+                @Override
+                public void evaluated(Fit.Position p, double trainLoss, Evaluation.Result test) {
+                    io(() -> evaluatedOrThrow(p, trainLoss, test));
+                }
+
+                private boolean evaluatedOrThrow(Fit.Position p, double trainLoss, Evaluation.Result test) throws IOException {
+                    double elapsed = elapsed();
+                    log.test(p.step(), p.epoch(), test.loss(), test.metric(), elapsed);
+                    out.printf(Locale.ROOT, "%sepoch %d/%d: train loss %.4f, test loss %.4f%s, %.1f s%n", label, p.epoch() + 1, c.epochs(),
+                            trainLoss, test.loss(), task.metricName == null ? "" : String.format(Locale.ROOT, ", test %s %.4f", task.metricName, test.metric()), elapsed);
+                    Snapshot s = snapshot(learner, c, p, elapsed);
+                    save(s);
                     shared.latest = s;
                     Plots.forRun(dir, MetricsLog.read(dir.resolve(METRICS)), task.metricName, c.optimizer().apo());
+                    return true;
                 }
-            }
+
+                /** The checkpoint, and beside it the model alone with PyTorch's key names. */
+                private void save(Snapshot s) throws IOException {
+                    s.save(dir.resolve(CHECKPOINT));
+                    s.state().saveModel(task.model, dir.resolve(MODEL));
+                }
+            });
             shared.finished = true;
+        } catch (UncheckedIOException e) {
+            throw e.getCause(); // the run directory's files: the listener could only carry it unchecked
         } finally {
             shared.finished = true;
             try {
@@ -193,30 +249,41 @@ final class Trainer {
                 // the JVM is already exiting: the hook runs (and finds the run finished or not)
             }
         }
+        double seconds = before + (System.nanoTime() - start) / 1e9;
         List<MetricsLog.Row> rows = MetricsLog.read(dir.resolve(METRICS));
+        if (outcome.stopped())
+            return new Result(dir, Double.NaN, Double.NaN, task.metricName, outcome.lastLoss(), seconds, outcome.position().step(), rows, learner.params());
+        double[] test = outcome.lastTest() == null ? new double[] {Double.NaN, Double.NaN}
+                : new double[] {outcome.lastTest().loss(), outcome.lastTest().metric()};
         if (Double.isNaN(test[0])) // resumed after the last epoch's evaluation: report it from the log
             for (MetricsLog.Row r : rows) if (!Double.isNaN(r.testLoss())) test = new double[] {r.testLoss(), r.testMetric()};
-        double seconds = elapsedBefore + (System.nanoTime() - start) / 1e9;
-        return new Result(dir, test[0], test[1], task.metricName, lastLoss, seconds, step, rows, learner.params());
+        return new Result(dir, test[0], test[1], task.metricName, outcome.lastLoss(), seconds, outcome.position().step(), rows, learner.params());
     }
 
-    /** Batch {@code k} of an epoch's order, on the device. */
-    private static Batch batch(Task task, int[] order, int size, int k, Device device) {
-        return task.onDevice(task.train.get(Arrays.copyOfRange(order, k * size, (k + 1) * size)));
+    /** An action on the run directory's files. */
+    private interface IoAction {
+        boolean run() throws IOException;
     }
 
-    private static Snapshot snapshot(Learner learner, TrainConfig c, int epoch, int batchInEpoch, long step, boolean evaluated, double elapsed) {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
+    /** Runs {@code action} inside a {@link Fit.Listener}, which may not throw a checked exception. */
+    private static boolean io(IoAction action) {
+        try {
+            return action.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Snapshot snapshot(Learner learner, TrainConfig c, Fit.Position p, double elapsed) {
         Map<String, String> meta = new LinkedHashMap<>();
-        learner.save(tensors, meta);
         for (var e : c.all().entrySet()) meta.put("config." + e.getKey(), e.getValue());
-        meta.put("epoch", Integer.toString(epoch));
-        meta.put("batch_in_epoch", Integer.toString(batchInEpoch));
-        meta.put("step", Long.toString(step));
-        meta.put("evaluated", Boolean.toString(evaluated));
+        meta.put("epoch", Integer.toString(p.epoch()));
+        meta.put("batch_in_epoch", Integer.toString(p.batchInEpoch()));
+        meta.put("step", Long.toString(p.step()));
+        meta.put("evaluated", Boolean.toString(p.evaluated()));
         meta.put("elapsed_s", Double.toString(elapsed));
         meta.put("rng", "seed " + c.seed() + ": initial weights from the seed, epoch order from (seed, epoch), APO's second batch from the position; no other random state");
-        return new Snapshot(tensors, meta);
+        return new Snapshot(learner.state(), meta);
     }
 
     private static Map<String, String> prefixed(Map<String, String> m, String prefix) {

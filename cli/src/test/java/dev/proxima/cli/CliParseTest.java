@@ -246,4 +246,24 @@ class CliParseTest {
                 assertTrue(help.contains(opt.longestName()), "help misses " + e.getKey() + " " + opt.longestName());
         }
     }
+
+    /**
+     * {@code bench} takes exactly the names of the bench module's registry (the one list), so
+     * {@code dataparallel}, which README and docs/PARALLEL.md advertise, parses; its own options
+     * are refused on other benchmarks with a one-line error.
+     */
+    @Test
+    void benchTakesEveryRegisteredName() {
+        assertTrue(dev.proxima.bench.Bench.names().contains("dataparallel"));
+        for (String name : dev.proxima.bench.Bench.names()) {
+            CommandLine.ParseResult r = Main.commandLine().parseArgs("bench", name);
+            assertEquals(name, ((BenchCommand) r.subcommand().commandSpec().userObject()).name);
+        }
+        BenchCommand dp = (BenchCommand) Main.commandLine().parseArgs("bench", "dataparallel", "--models", "mlp", "--workers", "2")
+                .subcommand().commandSpec().userObject();
+        assertEquals("mlp", dp.models);
+        Object[] r = run("bench", "sgemm", "--models", "mlp");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("--models and --workers apply to 'bench dataparallel' only"), (String) r[2]);
+    }
 }

@@ -88,6 +88,13 @@ class TrainEndToEndTest {
         Checkpoint ck = Checkpoint.load(full.resolve("checkpoint.safetensors"));
         assertEquals("8", ck.metadata().get("step"));
         assertEquals("mlp", ck.metadata().get("config.model"));
+        // model.safetensors: the model alone under its state_dict names, loadable strictly.
+        var model = dev.proxima.nn.models.Models.mlp(99, 784, 256, 128, 10);
+        var saved = dev.proxima.nn.io.Safetensors.read(full.resolve("model.safetensors"));
+        assertEquals(model.stateDict().keySet(), saved.keySet());
+        model.loadStateDict(saved);
+        for (String n : model.params().names())
+            assertArrayEquals(ck.tensors().get("param." + n).toFloatArray(), model.params().get(n).toFloatArray(), n);
         assertTrue(ck.tensors().keySet().stream().anyMatch(k -> k.startsWith("state.")), "no optimizer state in the checkpoint");
 
         // The same run again in-process (its parameters to compare), then split after epoch 1.

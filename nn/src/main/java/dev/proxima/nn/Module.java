@@ -211,8 +211,17 @@ public abstract class Module {
      */
     public Tapped applyTapped(Params params, Tensor x) {
         List<LayerTap> taps = new ArrayList<>();
-        Tensor out = compute(new Call(params, buffers(), "", taps, null), x);
-        return new Tapped(out, taps);
+        Params buffers = buffers();
+        Tensor out = compute(new Call(params, buffers, "", taps, null), x);
+        return new Tapped(out, taps, buffers); // buffers never move in this call
+    }
+
+    /** {@link #applyTapped(Params, Tensor)} from {@code buffers}, returning them as they are after the call (as {@link #applyWithBuffers}). */
+    public Tapped applyTapped(Params params, Params buffers, Tensor x) {
+        List<LayerTap> taps = new ArrayList<>();
+        LinkedHashMap<String, Tensor> updated = new LinkedHashMap<>(buffers.asMap());
+        Tensor out = compute(new Call(params, buffers, "", taps, updated), x);
+        return new Tapped(out, taps, Params.of(updated));
     }
 
     // ---- mode ----------------------------------------------------------------------------

@@ -4,9 +4,9 @@ import dev.proxima.tensor.Shapes;
 
 /**
  * The host side of the {@code Layout} struct in {@code common.cl}: an iteration shape and,
- * per operand, an element offset and strides. Adjacent dimensions that are contiguous with
- * each other in every operand are merged and size-1 dimensions dropped, so the kernels see
- * the fewest dimensions possible (one, for an all-contiguous set: the fast path).
+ * per operand, an element offset and strides, coalesced by {@link Shapes#coalesce} (the CPU
+ * kernels' walker uses the same), so the kernels see the fewest dimensions possible (one, for
+ * an all-contiguous set: the fast path).
  */
 final class Layout {
     static final int MAXD = 8, MAXOP = 4;
@@ -20,39 +20,14 @@ final class Layout {
 
     /** {@code op} and the original shape name the caller in the error for too many dimensions. */
     Layout(String op, int[] shape, int[][] strides, int[] offsets) {
-        int nd = shape.length, ops = strides.length;
-        int[] s = new int[nd + 1];
-        int[][] st = new int[ops][nd + 1];
-        int k = 0;
-        for (int d = 0; d < nd; d++) {
-            if (shape[d] == 1) continue;
-            if (k > 0 && mergeable(st, k - 1, shape[d], strides, d)) {
-                s[k - 1] *= shape[d];
-                for (int o = 0; o < ops; o++) st[o][k - 1] = strides[o][d];
-                continue;
-            }
-            s[k] = shape[d];
-            for (int o = 0; o < ops; o++) st[o][k] = strides[o][d];
-            k++;
-        }
-        if (k == 0) { // a scalar, or every dimension 1
-            s[0] = 1;
-            k = 1;
-        }
-        if (k > MAXD)
-            throw new IllegalArgumentException("opencl " + op + ": shape " + Shapes.str(shape) + " has " + k
+        Shapes.Coalesced c = Shapes.coalesce(shape, strides);
+        if (c.shape().length > MAXD)
+            throw new IllegalArgumentException("opencl " + op + ": shape " + Shapes.str(shape) + " has " + c.shape().length
                     + " dimensions that cannot be merged; the OpenCL kernels take at most " + MAXD);
-        this.shape = java.util.Arrays.copyOf(s, k);
-        this.strides = new int[ops][];
-        for (int o = 0; o < ops; o++) this.strides[o] = java.util.Arrays.copyOf(st[o], k);
+        this.shape = c.shape();
+        this.strides = c.strides();
         this.offsets = offsets.clone();
         this.n = Shapes.numel(shape);
-    }
-
-    private static boolean mergeable(int[][] merged, int at, int innerSize, int[][] strides, int d) {
-        for (int o = 0; o < strides.length; o++)
-            if (merged[o][at] != strides[o][d] * innerSize) return false;
-        return true;
     }
 
     /** The struct as kernel-argument bytes (ints in the device's byte order, which JOCL uses). */

@@ -112,14 +112,11 @@ public final class DataParallelTrainer<S> {
         Params grads;
         double lossValue = 0;
         if (examples > 0) {
-            Params leaves = params.requiresGrad();
-            Tensor l = loss.apply(leaves, shard);
-            if (l.size() != 1)
-                throw new IllegalArgumentException("DataParallelTrainer.step: the loss must be a scalar, got shape " + java.util.Arrays.toString(l.shape()));
-            grads = Autograd.grad(l, leaves);
-            lossValue = l.item();
+            Autograd.ValueAndGrad vg = Autograd.valueAndGrad(p -> loss.apply(p, shard), params);
+            grads = vg.grads();
+            lossValue = vg.loss();
         } else {
-            grads = params.map(t -> Tensor.zeros(t.dtype(), t.shape()));
+            grads = params.map(Tensor::zerosLike);
         }
         long t0 = System.nanoTime();
         ParamsAllReduce.Weighted avg = reduce.weightedMean(grads, examples, lossValue * examples);
@@ -153,12 +150,12 @@ public final class DataParallelTrainer<S> {
             if (t.dtype() == dev.proxima.tensor.DType.FLOAT32) {
                 float[] a = t.toFloatArray();
                 collective.broadcast(a, root);
-                out.add(Tensor.of(a, t.shape()));
+                out.add(Tensor.of(a, t.shape()).to(t.device()));
             } else {
                 double[] a = t.toDoubleArray();
                 collective.broadcast(a, root);
                 Tensor back = Tensor.of(a, t.shape());
-                out.add(t.dtype() == dev.proxima.tensor.DType.FLOAT64 ? back : back.to(t.dtype()));
+                out.add((t.dtype() == dev.proxima.tensor.DType.FLOAT64 ? back : back.to(t.dtype())).to(t.device()));
             }
         }
         return tree.withValues(out);

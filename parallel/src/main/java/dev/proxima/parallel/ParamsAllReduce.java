@@ -79,7 +79,7 @@ public final class ParamsAllReduce implements UnaryOperator<Params> {
                 float[] a = new float[t.size()];
                 for (int i = 0; i < a.length; i++) a[i] = floats[at + i] * inv;
                 at += a.length;
-                out.add(Tensor.of(a, t.shape()));
+                out.add(Tensor.of(a, t.shape()).to(t.device())); // the arrays crossed the wire on the host
             }
         } else {
             if (doubles.length != n) doubles = new double[n];
@@ -101,7 +101,7 @@ public final class ParamsAllReduce implements UnaryOperator<Params> {
                 for (int i = 0; i < a.length; i++) a[i] = doubles[at + i] * inv;
                 at += a.length;
                 Tensor back = Tensor.of(a, t.shape());
-                out.add(t.dtype() == DType.FLOAT64 ? back : back.to(t.dtype()));
+                out.add((t.dtype() == DType.FLOAT64 ? back : back.to(t.dtype())).to(t.device()));
             }
         }
         return new Weighted(local.withValues(out), total, sums);

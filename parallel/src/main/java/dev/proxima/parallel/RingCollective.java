@@ -1,10 +1,8 @@
 package dev.proxima.parallel;
 
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,7 +11,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +35,9 @@ import java.util.concurrent.Future;
  * rendezvous (a Spark barrier's {@code allGather}, a file, threads of a test), and each
  * worker calls {@link Endpoint#join}. A connection opens with a hello carrying a per-job
  * random token ({@link #newToken()}); a listener closes any connection whose token, rank or
- * job size does not match and keeps waiting for the right peer until the timeout.
+ * job size does not match and keeps waiting for the right peer until the timeout. That
+ * handshake is {@link RingRendezvous}'s; this class is the ring algorithm over the two
+ * connected sockets it hands back.
  *
  * <p><b>Failure.</b> Every wait is bounded: the join by the timeout, each transfer by the
  * timeout without progress (it includes a peer's compute time before it reaches the
@@ -58,17 +57,12 @@ public final class RingCollective implements Collective {
     /** The default join and transfer timeout. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
 
-    private static final int MAGIC = 0x50525852; // "PRXR"
-    private static final int VERSION = 1;
-    private static final int HELLO_BYTES = 16 + TOKEN_BYTES;
-    private static final byte ACCEPTED = 0, BAD_TOKEN = 1, BAD_RANK = 2;
     private static final int HEADER_BYTES = 16;
     private static final int OP_ALLREDUCE_F32 = 1, OP_ALLREDUCE_F64 = 2, OP_BROADCAST_F32 = 3, OP_BROADCAST_F64 = 4,
             OP_BARRIER = 5, OP_ABORT = 15;
     private static final int MAX_ABORT_MESSAGE = 4096;
     // Data moves in segments small enough to stay in cache between conversion and the socket call.
     private static final int SEGMENT_BYTES = 256 << 10;
-    private static final int SOCKET_BUFFER_BYTES = 4 << 20; // asked for; the kernel caps it (net.core.[rw]mem_max)
 
     private final int rank;
     private final int size;
@@ -121,7 +115,7 @@ public final class RingCollective implements Collective {
     public static Endpoint bind(InetSocketAddress address) {
         try {
             ServerSocketChannel server = ServerSocketChannel.open();
-            server.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES); // before bind, so the window scales
+            server.setOption(StandardSocketOptions.SO_RCVBUF, RingRendezvous.SOCKET_BUFFER_BYTES); // before bind, so the window scales
             server.bind(address, 64);
             server.configureBlocking(false);
             return new Endpoint(server);
@@ -505,7 +499,7 @@ public final class RingCollective implements Collective {
         return ByteBuffer.allocateDirect(Math.max(bytes, HEADER_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    private static void closeQuietly(AutoCloseable c) {
+    static void closeQuietly(AutoCloseable c) {
         if (c == null) return;
         try {
             c.close();
@@ -611,122 +605,19 @@ public final class RingCollective implements Collective {
                 throw new IllegalArgumentException("RingCollective.join: token must be " + TOKEN_BYTES + " bytes (newToken()), got " + token.length);
             if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("RingCollective.join: timeout must be positive, got " + timeout);
             List<InetSocketAddress> addresses = List.copyOf(ring);
-            long timeoutNanos = timeout.toNanos();
-            long deadline = System.nanoTime() + timeoutNanos;
-            SocketChannel toNext = null, fromPrev = null;
             try {
-                if (size > 1) {
-                    int next = (rank + 1) % size, prev = (rank + size - 1) % size;
-                    // Everyone connects and says hello first (small writes, held by the peer's
-                    // listen backlog), then accepts, then reads the verdict: no rank waits on a
-                    // rank that is itself waiting.
-                    toNext = connect(addresses.get(next), next, deadline);
-                    ByteBuffer hello = ByteBuffer.allocate(HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                    hello.putInt(MAGIC).putInt(VERSION).putInt(rank).putInt(size).put(token).flip();
-                    io(toNext, hello, true, deadline, "rank " + next + " (" + addresses.get(next) + ")", "sending hello");
-                    fromPrev = accept(rank, prev, size, token, addresses, deadline);
-                    ByteBuffer verdict = ByteBuffer.allocate(1);
-                    io(toNext, verdict, false, deadline, "rank " + next + " (" + addresses.get(next) + ")", "awaiting the verdict on our hello");
-                    byte v = verdict.get(0);
-                    if (v != ACCEPTED)
-                        throw new CollectiveException("rank " + next + " (" + addresses.get(next) + ") rejected this rank: "
-                                + (v == BAD_TOKEN ? "job token mismatch" : "rank or job size mismatch"));
-                    for (SocketChannel ch : List.of(toNext, fromPrev)) ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                RingRendezvous.Links links = RingRendezvous.join(server, rank, addresses, token, timeout.toNanos());
+                try {
+                    return new RingCollective(rank, addresses, timeout.toNanos(), links.toNext(), links.fromPrev());
+                } catch (IOException e) {
+                    closeQuietly(links.toNext());
+                    closeQuietly(links.fromPrev());
+                    throw e;
                 }
-                return new RingCollective(rank, addresses, timeoutNanos, toNext, fromPrev);
             } catch (CollectiveException | IOException e) {
-                closeQuietly(toNext);
-                closeQuietly(fromPrev);
                 throw new CollectiveException("RingCollective.join rank " + rank + " of " + size + " (" + address() + "): " + e.getMessage(), e);
             } finally {
                 close();
-            }
-        }
-
-        private static SocketChannel connect(InetSocketAddress to, int peer, long deadline) throws IOException {
-            IOException last = null;
-            while (System.nanoTime() < deadline) {
-                SocketChannel ch = SocketChannel.open();
-                try {
-                    ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
-                    int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
-                    ch.socket().connect(to, ms);
-                    ch.configureBlocking(false);
-                    return ch;
-                } catch (ConnectException | SocketTimeoutException e) { // not listening yet: retry until the deadline
-                    closeQuietly(ch);
-                    last = e;
-                    sleep(20);
-                }
-            }
-            throw new CollectiveException("cannot connect to rank " + peer + " (" + to + ")" + (last != null ? ": " + last.getMessage() : "") + " before the timeout");
-        }
-
-        /** Accepts connections until one carries a valid hello from rank {@code prev}; rejects the others. */
-        private SocketChannel accept(int rank, int prev, int size, byte[] token, List<InetSocketAddress> addresses, long deadline) throws IOException {
-            List<String> rejected = new ArrayList<>();
-            try (Selector sel = Selector.open()) {
-                server.register(sel, SelectionKey.OP_ACCEPT);
-                while (true) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0)
-                        throw new CollectiveException("rank " + prev + " (" + addresses.get(prev) + ") did not connect before the timeout"
-                                + (rejected.isEmpty() ? "" : "; rejected: " + String.join(", ", rejected)));
-                    sel.select(Math.max(1, left / 1_000_000));
-                    sel.selectedKeys().clear();
-                    SocketChannel ch = server.accept();
-                    if (ch == null) continue;
-                    ch.configureBlocking(false);
-                    ByteBuffer hello = ByteBuffer.allocate(HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                    String from = String.valueOf(ch.getRemoteAddress());
-                    try {
-                        io(ch, hello, false, deadline, "a connection from " + from, "reading its hello");
-                    } catch (CollectiveException e) {
-                        rejected.add(from + " (" + e.getMessage() + ")");
-                        closeQuietly(ch);
-                        continue;
-                    }
-                    hello.flip();
-                    int magic = hello.getInt(), version = hello.getInt(), peerRank = hello.getInt(), peerSize = hello.getInt();
-                    byte[] peerToken = new byte[TOKEN_BYTES];
-                    hello.get(peerToken);
-                    byte verdict = magic != MAGIC || version != VERSION || !MessageDigest.isEqual(token, peerToken) ? BAD_TOKEN
-                            : peerRank != prev || peerSize != size ? BAD_RANK : ACCEPTED;
-                    try {
-                        io(ch, ByteBuffer.wrap(new byte[] {verdict}), true, deadline, "a connection from " + from, "sending the verdict");
-                    } catch (CollectiveException e) {
-                        if (verdict == ACCEPTED) throw e;
-                    }
-                    if (verdict == ACCEPTED) return ch;
-                    rejected.add(from + (verdict == BAD_TOKEN ? " (bad token)" : " (claimed rank " + peerRank + " of " + peerSize + ")"));
-                    closeQuietly(ch);
-                }
-            }
-        }
-
-        /** Reads or writes all of {@code b} before {@code deadline}. */
-        private static void io(SocketChannel ch, ByteBuffer b, boolean write, long deadline, String peer, String doing) throws IOException {
-            try (Selector sel = Selector.open()) {
-                SelectionKey key = ch.register(sel, write ? SelectionKey.OP_WRITE : SelectionKey.OP_READ);
-                while (b.hasRemaining()) {
-                    int n = write ? ch.write(b) : ch.read(b);
-                    if (n < 0) throw new CollectiveException(peer + " closed the connection while " + doing);
-                    if (n > 0) continue;
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) throw new CollectiveException(peer + " timed out while " + doing);
-                    sel.select(Math.max(1, left / 1_000_000));
-                    sel.selectedKeys().clear();
-                }
-                key.cancel();
-            }
-        }
-
-        private static void sleep(long ms) {
-            try {
-                Thread.sleep(ms);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CollectiveException("interrupted while connecting");
             }
         }
 

@@ -102,7 +102,7 @@ public final class SparkTrainer {
     }
 
     /** What a stage hands back, and what the driver checkpoints. */
-    record Checkpoint(int epochsDone, Snapshot params, Object state, double loss) implements Serializable {}
+    record Checkpoint(int epochsDone, Snapshot params, ShippedState state, double loss) implements Serializable {}
 
     /** The partitions the workers train on: {@code data} coalesced (or spread) to {@code workers}. */
     public static <T> JavaRDD<T> shards(JavaRDD<T> data, int workers) {
@@ -182,7 +182,7 @@ public final class SparkTrainer {
         }
         try (RingCollective c = ep.join(rank, ring, token, timeout)) {
             UpdateRule rule = ruleFactory.create();
-            DataParallelTrainer trainer = new DataParallelTrainer(c, rule, from.params().toParams(), StateCodec.decode(from.state()));
+            DataParallelTrainer trainer = new DataParallelTrainer(c, rule, from.params().toParams(), (from.state() == null ? null : from.state().value()));
             int b = batchPerWorker, steps = (maxRows + b - 1) / b;
             double lossSum = 0;
             for (int s = 0; s < steps; s++) {
@@ -196,7 +196,7 @@ public final class SparkTrainer {
                 }
             }
             if (rank != 0) return java.util.Collections.emptyIterator();
-            return List.of(new Checkpoint(epoch + 1, Snapshot.of(trainer.params()), StateCodec.encode(trainer.state()),
+            return List.of(new Checkpoint(epoch + 1, Snapshot.of(trainer.params()), ShippedState.of(trainer.state()),
                     steps == 0 ? Double.NaN : lossSum / steps)).iterator();
         }
     }
@@ -307,7 +307,7 @@ public final class SparkTrainer {
         for (var e : params) tensors.put(e.getKey(), e.getValue());
         Map<String, Tensor> stateTensors = new LinkedHashMap<>();
         Map<String, String> stateScalars = new LinkedHashMap<>();
-        dev.proxima.nn.io.StateCodec.encode(STATE, StateCodec.decode(cp.state()), stateTensors, stateScalars);
+        dev.proxima.nn.io.StateCodec.encode(STATE, cp.state() == null ? null : cp.state().value(), stateTensors, stateScalars);
         for (var e : stateTensors.entrySet())
             if (tensors.put(e.getKey(), e.getValue()) != null)
                 throw new IllegalArgumentException("SparkTrainer: parameter '" + e.getKey() + "' collides with the optimizer state's entry in checkpoint " + file);
@@ -360,7 +360,7 @@ public final class SparkTrainer {
         } catch (RuntimeException e) {
             throw new IllegalStateException("SparkTrainer: checkpoint " + file + ": " + e.getMessage(), e);
         }
-        return new Checkpoint(Integer.parseInt(meta.get("epochsDone")), Snapshot.of(Params.of(params)), StateCodec.encode(state),
+        return new Checkpoint(Integer.parseInt(meta.get("epochsDone")), Snapshot.of(Params.of(params)), ShippedState.of(state),
                 Double.parseDouble(meta.get("loss")));
     }
 }

@@ -1,9 +1,11 @@
 package dev.proxima.tensor;
 
 /**
- * The primitive kernel set: everything an {@link NDArray} op needs from a device. Every other
- * op (mean, var, clamp, concat, pad, conv2d, pooling, one-hot, ...) is composed in
- * {@link NDArray} from these, so a new backend implements this interface and nothing else.
+ * The primitive kernel set: everything an {@link NDArray} op needs from a device. Each
+ * {@link NDArray} method checks its arguments and calls one of these kernels (or builds a
+ * view); every composition (mean, var, clamp, stack, conv2d, pooling, one-hot, ...) lives once
+ * in {@code dev.proxima.autograd.Tensor}, built from the primitives, so a new backend
+ * implements this interface and nothing else.
  *
  * <p>Contract for every kernel:
  * <ul>

@@ -147,4 +147,50 @@ public final class Shapes {
     public static String str(int[] shape) {
         return Arrays.toString(shape);
     }
+
+    /** An iteration shape and per-operand strides after {@link #coalesce}. */
+    public record Coalesced(int[] shape, int[][] strides) {}
+
+    /**
+     * The fewest dimensions that walk several same-shape strided operands in the same order:
+     * adjacent dimensions that are contiguous with each other in every operand are merged and
+     * size-1 dimensions dropped (a contiguous set becomes one dimension, a transposed one a
+     * set of strided rows). A 0-d or all-ones shape becomes {@code [1]}. Shared by the CPU
+     * kernels' row walker and the OpenCL layout struct, so both see the same dimensions.
+     *
+     * @param strides one stride array per operand, each as long as {@code shape}
+     */
+    public static Coalesced coalesce(int[] shape, int[][] strides) {
+        int nd = shape.length, ops = strides.length;
+        int[] s = new int[Math.max(nd, 1)];
+        int[][] st = new int[ops][Math.max(nd, 1)];
+        int k = 0;
+        for (int d = 0; d < nd; d++) {
+            if (shape[d] == 1 && nd > 1) continue; // size-1 dims contribute nothing
+            // Merged sizes stay ints: a view (stride-0 broadcast) may describe more than 2^31-1
+            // elements, and a merged size that wrapped around would silently drop most of them.
+            if (k > 0 && (long) s[k - 1] * shape[d] <= Integer.MAX_VALUE && mergeable(st, k - 1, shape[d], strides, d)) {
+                s[k - 1] *= shape[d];
+                for (int o = 0; o < ops; o++) st[o][k - 1] = strides[o][d];
+                continue;
+            }
+            s[k] = shape[d];
+            for (int o = 0; o < ops; o++) st[o][k] = strides[o][d];
+            k++;
+        }
+        if (k == 0) { // a scalar, or every dimension 1
+            s[0] = 1;
+            k = 1;
+        }
+        int[][] outStrides = new int[ops][];
+        for (int o = 0; o < ops; o++) outStrides[o] = java.util.Arrays.copyOf(st[o], k);
+        return new Coalesced(java.util.Arrays.copyOf(s, k), outStrides);
+    }
+
+    /** Whether dimension {@code d} continues merged dimension {@code at} in every operand. */
+    private static boolean mergeable(int[][] merged, int at, int innerSize, int[][] strides, int d) {
+        for (int o = 0; o < strides.length; o++)
+            if (merged[o][at] != strides[o][d] * innerSize) return false;
+        return true;
+    }
 }

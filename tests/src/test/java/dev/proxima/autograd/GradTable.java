@@ -57,7 +57,8 @@ final class GradTable {
         for (String s : List.of("of(NDArray)", "of(float[],int[])", "of(double[],int[])", "of(float[])", "scalar(double)",
                 "zeros(int[])", "zeros(DType,int[])", "ones(int[])", "ones(DType,int[])", "full(double,DType,int[])",
                 "arange(int)", "randn(Rng,int[])", "randn(Rng,DType,int[])", "rand(Rng,DType,int[])",
-                "uniform(Rng,double,double,DType,int[])"))
+                "uniform(Rng,double,double,DType,int[])",
+                "zerosLike()", "fullLike(double)"))
             NO_GRADIENT.put(s, "creates a constant");
         NO_GRADIENT.put("requiresGrad(boolean)", "makes a new leaf");
         NO_GRADIENT.put("detach()", "stops gradients by definition");
@@ -110,6 +111,7 @@ final class GradTable {
         add("logsumexp(int[],boolean)", distinct(new int[] {2, 3}), x -> x.get(0).logsumexp(new int[] {1}, false));
         add("softmax(int)", distinct(new int[] {2, 3}), x -> x.get(0).softmax(1));
         add("logSoftmax(int)", distinct(new int[] {2, 3}), x -> x.get(0).logSoftmax(0));
+        add("klDivLogits(Tensor)", distinct(new int[] {2, 3}, new int[] {2, 3}), x -> x.get(0).klDivLogits(x.get(1)));
 
         // ---- linear algebra, shapes and views ----
         add("matmul(Tensor)", distinct(new int[] {2, 3}, new int[] {3}), x -> x.get(0).matmul(x.get(1)));

@@ -125,4 +125,33 @@ class TransformsTest {
         // The same map written on a [n] -> [m] view: x^T M^T.
         assertArrayEquals(mv, Autograd.jacobian(t -> t.matmul(M.mT()), x).toDoubleArray(), 1e-12);
     }
+    /**
+     * valueAndGrad over a tree of two leaves: the value is f's, each gradient is the
+     * single-tensor transform's with the other leaf held constant, and it holds even when
+     * called under noGrad (a training step's caller may be in one); a non-scalar f is an error
+     * naming the shape.
+     */
+    @Property(tries = 50)
+    void valueAndGradOverATree(@ForAll @IntRange(min = 1, max = 4) int rows, @ForAll @IntRange(min = 1, max = 4) int cols,
+                               @ForAll @IntRange(min = 1, max = 4) int depth, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Function<Tensor, Tensor> f = randomComposite(r, depth);
+        Tensor a = constant(r, rows, cols), b = constant(r, rows, cols);
+        Function<dev.proxima.autograd.Params, Tensor> loss = p -> f.apply(p.get("a").mul(p.get("b").tanh())).sum();
+        dev.proxima.autograd.Params tree = dev.proxima.autograd.Params.of("a", a, "b", b);
+        Autograd.ValueAndGrad vg;
+        try (var off = Autograd.noGrad()) {
+            vg = Autograd.valueAndGrad(loss, tree);
+        }
+        assertEquals(loss.apply(tree).item(), vg.loss(), 0);
+        assertArrayEquals(Autograd.valueAndGrad(x -> f.apply(x.mul(b.tanh())).sum()).apply(a)[1].toDoubleArray(),
+                vg.grads().get("a").toDoubleArray(), 1e-12);
+        assertArrayEquals(Autograd.valueAndGrad(x -> f.apply(a.mul(x.tanh())).sum()).apply(b)[1].toDoubleArray(),
+                vg.grads().get("b").toDoubleArray(), 1e-12);
+        assertEquals(false, vg.value().requiresGrad());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Autograd.valueAndGrad(p -> Tensor.concat(0, p.get("a"), p.get("b")), tree));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("valueAndGrad") && e.getMessage().contains("[" + 2 * rows + ", " + cols + "]"),
+                e.getMessage());
+    }
 }

@@ -136,14 +136,11 @@ public final class Losses {
     /**
      * KL divergence between the output distributions of two models on the same batch,
      * {@code KL(softmax(targetLogits) ‖ softmax(logits))} over the last axis, averaged over
-     * the rows: the function-space distance APO uses for classifiers.
+     * the rows: the function-space distance APO uses for classifiers ({@link Tensor#klDivLogits}).
      */
     public static Tensor klDivLogits(Tensor targetLogits, Tensor logits) {
         sameShape("klDivLogits", targetLogits, logits);
-        int last = logits.ndim() - 1;
-        Tensor logP = targetLogits.logSoftmax(last), logQ = logits.logSoftmax(last);
-        long rows = logits.size() / logits.shape(last);
-        return logP.exp().mul(logP.sub(logQ)).sum().div((double) rows);
+        return targetLogits.klDivLogits(logits);
     }
 
     private static void sameShape(String op, Tensor a, Tensor b) {

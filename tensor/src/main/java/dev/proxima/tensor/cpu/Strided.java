@@ -17,40 +17,9 @@ final class Strided {
     final int[][] strides;  // per operand, merged strides
 
     Strided(int[] shape, int[][] strides) {
-        int nd = shape.length, ops = strides.length;
-        int[] s = new int[Math.max(nd, 1)];
-        int[][] st = new int[ops][Math.max(nd, 1)];
-        int k = 0;
-        if (nd == 0) {
-            s[0] = 1;
-            k = 1;
-        }
-        for (int d = 0; d < nd; d++) {
-            if (shape[d] == 1 && nd > 1) continue; // size-1 dims contribute nothing
-            // Merged sizes stay ints: a view (stride-0 broadcast) may describe more than 2^31-1
-            // elements, and a merged size that wrapped around would silently drop most of them.
-            if (k > 0 && (long) s[k - 1] * shape[d] <= Integer.MAX_VALUE && mergeable(s[k - 1], st, k - 1, shape[d], strides, d)) {
-                s[k - 1] *= shape[d];
-                for (int o = 0; o < ops; o++) st[o][k - 1] = strides[o][d];
-                continue;
-            }
-            s[k] = shape[d];
-            for (int o = 0; o < ops; o++) st[o][k] = strides[o][d];
-            k++;
-        }
-        if (k == 0) { // every dim was 1
-            s[0] = 1;
-            k = 1;
-        }
-        this.shape = java.util.Arrays.copyOf(s, k);
-        this.strides = new int[ops][];
-        for (int o = 0; o < ops; o++) this.strides[o] = java.util.Arrays.copyOf(st[o], k);
-    }
-
-    private static boolean mergeable(int outerSize, int[][] merged, int at, int innerSize, int[][] strides, int d) {
-        for (int o = 0; o < strides.length; o++)
-            if (merged[o][at] != strides[o][d] * innerSize) return false;
-        return true;
+        dev.proxima.tensor.Shapes.Coalesced c = dev.proxima.tensor.Shapes.coalesce(shape, strides);
+        this.shape = c.shape();
+        this.strides = c.strides();
     }
 
     int rowLength() {

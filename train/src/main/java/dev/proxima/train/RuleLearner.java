@@ -1,0 +1,74 @@
+package dev.proxima.train;
+
+import dev.proxima.autograd.Autograd;
+import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Tensor;
+import dev.proxima.nn.Module;
+import dev.proxima.optim.Update;
+import dev.proxima.optim.UpdateRule;
+
+/** {@link Learner#of}: a pure update rule stepped by hand; the state is a value a checkpoint can hold. */
+final class RuleLearner<S> implements Learner {
+    private final UpdateRule<S> rule;
+    private final Objective objective;
+    private Params params, buffers;
+    private S state;
+    private long steps;
+
+    RuleLearner(UpdateRule<S> rule, Objective objective) {
+        this.rule = rule;
+        this.objective = objective;
+        this.params = objective.model().params().detach();
+        this.buffers = objective.model().buffers().detach();
+        try (var off = Autograd.noGrad()) {
+            this.state = rule.init(params);
+        }
+    }
+
+    @Override
+    public double step(Tensor x, Tensor y, Tensor xMeta) {
+        Params[] moved = {buffers};
+        Autograd.ValueAndGrad vg = Autograd.valueAndGrad(p -> {
+            Module.Applied a = objective.forward(p, buffers, x);
+            moved[0] = a.buffers();
+            return objective.loss().apply(a.output(), y);
+        }, params);
+        try (var off = Autograd.noGrad()) {
+            Update<S> u = rule.update(vg.grads(), state, params);
+            params = u.params().detach();
+            state = u.state();
+        }
+        buffers = moved[0];
+        steps++;
+        return vg.loss();
+    }
+
+    @Override
+    public Params params() {
+        return params;
+    }
+
+    @Override
+    public Params buffers() {
+        return buffers;
+    }
+
+    @Override
+    public double lr() {
+        return rule.learningRate(state);
+    }
+
+    @Override
+    public TrainState state() {
+        return new TrainState(params, buffers, state, steps);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void restore(TrainState s) {
+        params = s.params().detach();
+        buffers = s.buffers().detach();
+        state = (S) s.optimizer();
+        steps = s.step();
+    }
+}
