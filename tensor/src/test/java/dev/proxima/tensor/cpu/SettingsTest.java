@@ -85,7 +85,7 @@ class SettingsTest {
     private static List<String> runFresh(String... flags) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
         cmd.addAll(List.of(flags));
-        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), FirstUse.class.getName()));
+        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", FreshJvm.classPath(), FirstUse.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor());
