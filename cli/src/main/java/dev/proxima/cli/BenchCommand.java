@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /** {@code proxima bench NAME}: the side-by-side benchmarks of the bench module. */
 @Command(name = "bench", description = "Side-by-side benchmarks against NumPy/PyTorch: what 'speedup' means, "
         + "one RESULT line per case, a verdict.")
-final class BenchCommand implements Runnable {
+final class BenchCommand implements Runnable, Main.Checked {
     enum Name { sgemm, elementwise, reduce, autograd, train, apo }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "One of: ${COMPLETION-CANDIDATES}.")
@@ -49,6 +49,23 @@ final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
+        List<String> args = benchArgs();
+        try {
+            Bench.main(args.toArray(String[]::new));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void check() {
+        benchArgs();
+    }
+
+    /** The bench module's arguments; a UserError for options that do not fit NAME. */
+    private List<String> benchArgs() {
         boolean apo = name == Name.apo;
         if (!apo && (quick || longer || out != null || tasks != null))
             throw new Main.UserError("--quick, --long, --out and --tasks apply to 'bench apo' only");
@@ -70,12 +87,6 @@ final class BenchCommand implements Runnable {
         if (warmup != null) args.addAll(List.of("--warmup", warmup.toString()));
         if (cases != null) args.addAll(List.of("--cases", cases));
         if (noPeer) args.add("--no-peer");
-        try {
-            Bench.main(args.toArray(String[]::new));
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
+        return args;
     }
 }
