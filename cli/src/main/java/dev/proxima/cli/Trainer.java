@@ -124,8 +124,13 @@ final class Trainer {
             if (shared.finished || s == null) return;
             try {
                 Checkpoint.save(dir.resolve(CHECKPOINT), s.tensors(), s.metadata());
+                try {
+                    plots(dir, task, c);
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("\nproxima train: could not write the plots: " + e.getMessage());
+                }
                 System.err.println("\nproxima train: interrupted; checkpoint of step " + s.metadata().get("step") + " in "
-                        + dir.resolve(CHECKPOINT) + " (continue with --resume)");
+                        + dir.resolve(CHECKPOINT) + ", plots of the steps so far (continue with --resume)");
             } catch (IOException e) {
                 System.err.println("\nproxima train: interrupted; could not write the checkpoint: " + e.getMessage());
             }
@@ -158,9 +163,14 @@ final class Trainer {
                             if (!Double.isFinite(lastLoss))
                                 throw new IllegalStateException("the training loss is " + lastLoss + " at step " + step
                                         + "; try a smaller --lr (now " + c.lr() + ")");
+                            if (sampleDuringEpoch(c, label, perEpoch, batchInEpoch)) {
+                                double[] t = evaluate(task, learner, loader, order, c);
+                                log.test(step, epoch, t[0], t[1], elapsedBefore + (System.nanoTime() - start) / 1e9);
+                            }
                             if (stopAfter > 0 && step >= stopAfter) {
                                 Snapshot s = shared.latest;
                                 Checkpoint.save(dir.resolve(CHECKPOINT), s.tensors(), s.metadata());
+                                plots(dir, task, c);
                                 shared.finished = true;
                                 return new Result(dir, Double.NaN, Double.NaN, task.metricName, lastLoss, elapsed, step,
                                         MetricsLog.read(dir.resolve(METRICS)), learner.params());
@@ -169,11 +179,7 @@ final class Trainer {
                     }
                 }
                 if (!evaluated) {
-                    List<int[]> calibration = new ArrayList<>();
-                    for (int k = 0; k < Math.min(CALIBRATION_BATCHES, loader.numBatches()); k++)
-                        calibration.add(Arrays.copyOfRange(order, k * c.batch(), (k + 1) * c.batch()));
-                    task.calibrate(learner.params(), calibration);
-                    test = task.evaluate(learner.params(), task.test, EVAL_BATCH);
+                    test = evaluate(task, learner, loader, order, c);
                     double elapsed = elapsedBefore + (System.nanoTime() - start) / 1e9;
                     log.test(step, epoch, test[0], test[1], elapsed);
                     out.printf(Locale.ROOT, "%sepoch %d/%d: train loss %.4f, test loss %.4f%s, %.1f s%n", label, epoch + 1, c.epochs(),
@@ -181,7 +187,7 @@ final class Trainer {
                     Snapshot s = snapshot(learner, c, epoch, perEpoch, step, true, elapsed);
                     Checkpoint.save(dir.resolve(CHECKPOINT), s.tensors(), s.metadata());
                     shared.latest = s;
-                    Plots.forRun(dir, MetricsLog.read(dir.resolve(METRICS)), task.metricName, c.optimizer().apo());
+                    plots(dir, task, c);
                 }
             }
             shared.finished = true;
@@ -198,6 +204,30 @@ final class Trainer {
             for (MetricsLog.Row r : rows) if (!Double.isNaN(r.testLoss())) test = new double[] {r.testLoss(), r.testMetric()};
         double seconds = elapsedBefore + (System.nanoTime() - start) / 1e9;
         return new Result(dir, test[0], test[1], task.metricName, lastLoss, seconds, step, rows, learner.params());
+    }
+
+    /** The test loss and metric: batch-norm statistics re-estimated on the epoch's first batches, then the test set. */
+    private static double[] evaluate(Task task, Learner learner, DataLoader loader, int[] order, TrainConfig c) {
+        List<int[]> calibration = new ArrayList<>();
+        for (int k = 0; k < Math.min(CALIBRATION_BATCHES, loader.numBatches()); k++)
+            calibration.add(Arrays.copyOfRange(order, k * c.batch(), (k + 1) * c.batch()));
+        task.calibrate(learner.params(), calibration);
+        return task.evaluate(learner.params(), task.test, EVAL_BATCH);
+    }
+
+    /**
+     * A run of one epoch would plot its test metrics as one point: the command's own runs
+     * (no label; the demo's labelled runs keep their budget) of at least 10 steps also test
+     * after each fifth of the epoch. Evaluating changes no parameter: the run is the same.
+     */
+    static boolean sampleDuringEpoch(TrainConfig c, String label, int perEpoch, int batchInEpoch) {
+        int done = batchInEpoch + 1;
+        return c.epochs() == 1 && label.isEmpty() && perEpoch >= 10 && done < perEpoch && done % (perEpoch / 5) == 0;
+    }
+
+    /** The run directory's plots from its metrics.csv (also on Ctrl-C: the steps so far). */
+    private static void plots(Path dir, Task task, TrainConfig c) throws IOException {
+        Plots.forRun(dir, MetricsLog.read(dir.resolve(METRICS)), task.metricName, c.optimizer().apo());
     }
 
     /** Batch {@code k} of an epoch's order, on the device. */
