@@ -94,7 +94,6 @@ final class Plots {
             chart.setYAxisGroupTitle(1, "learning rate");
             chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         }
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         save(chart, png);
     }
 
@@ -154,7 +153,8 @@ final class Plots {
     private static void readable(XYChart chart) {
         var st = chart.getStyler();
         st.setLegendVisible(true);
-        st.setLegendPosition(Styler.LegendPosition.InsideNE);
+        st.setLegendPosition(Styler.LegendPosition.OutsideS); // below the plot: never over a curve
+        st.setLegendLayout(Styler.LegendLayout.Horizontal);
         st.setXAxisMin(0.0); // steps from 0: ticks at round numbers (0, 100, 200), not 1, 14, 27
         // Decimal patterns, not formatting functions: with a function XChart drops its choice of
         // round tick steps. "0.#####": a leading zero (0.0135, not .0135), no trailing ones.
@@ -186,11 +186,12 @@ final class Plots {
             x = xs;
             y = ys;
         }
-        if (x.length > 2) {
+        boolean markers = st.markers() || (!st.dashed() && x.length <= 60);
+        if (x.length > 2 && !markers) {
             // XChart labels an axis of equally spaced values (steps 1, 2, 3, ...) with every
             // k-th value (1, 14, 27, ...) instead of round numbers. A point added halfway along
             // the first segment (on the line, so nothing drawn changes) makes the spacing
-            // unequal, and the round-number ticks return.
+            // unequal, and the round-number ticks return. (Not where markers would show it.)
             x = withMidpoint(x);
             y = withMidpoint(y);
         }
@@ -200,7 +201,7 @@ final class Plots {
         xy.setLineStyle(st.dashed() ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {8f, 5f}, 0f)
                 : new BasicStroke(2f));
         // Markers where points are few (a test metric per evaluation), or the series would be a dot.
-        xy.setMarker(st.markers() || (!st.dashed() && s.x().length <= 60) ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+        xy.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
         return xy;
     }
 
