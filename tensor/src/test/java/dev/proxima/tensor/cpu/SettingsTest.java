@@ -104,4 +104,26 @@ class SettingsTest {
             assertTrue(line.startsWith("java.lang.IllegalArgumentException: -Dproxima.threads=0: expected a positive integer"), line);
         assertEquals(List.of("ok"), runFresh("-Dproxima.simd=scalar", "-Dproxima.threads=1"));
     }
+
+    /** Without the Vector API module, a program with no logging set up gets one line saying so, not two. */
+    @Test
+    void withoutTheVectorModuleOneLineSaysScalar() throws Exception {
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "-cp", FreshJvm.classPath(),
+                ScalarPath.class.getName());
+        Process p = new ProcessBuilder(cmd).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), err);
+        assertEquals("scalar", out.strip());
+        List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), err);
+        assertTrue(lines.get(0).startsWith("INFO: Proxima CPU kernels: scalar path; jdk.incubator.vector is not in the boot layer"), err);
+    }
+
+    static final class ScalarPath {
+        public static void main(String[] args) {
+            NDArray.zeros(64).exp().sum().item();
+            System.out.println(Simd.path());
+        }
+    }
 }
