@@ -64,7 +64,7 @@ public final class Main implements Runnable {
         } catch (ParameterException e) {
             return badArguments(e, args);
         }
-        if (CommandLine.printHelpIfRequested(parsed)) return 0;
+        if (printHelpIfRequested(parsed)) return 0;
         CommandLine.ParseResult leaf = parsed;
         while (leaf.hasSubcommand()) leaf = leaf.subcommand();
         Object command = leaf.commandSpec().userObject();
@@ -96,18 +96,24 @@ public final class Main implements Runnable {
                 spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
                         .description("Show this help and exit.").build());
         }
-        // Help goes to the command line's own writer (tests capture it), then nothing runs.
-        cl.setExecutionStrategy(parsed -> {
-            for (CommandLine c : parsed.asCommandLineList()) {
-                if (c.isUsageHelpRequested()) {
-                    c.usage(c.getOut());
-                    c.getOut().flush();
-                    return 0;
-                }
-            }
-            return new CommandLine.RunLast().execute(parsed);
-        });
+        cl.setExecutionStrategy(parsed -> printHelpIfRequested(parsed) ? 0 : new CommandLine.RunLast().execute(parsed));
         return cl;
+    }
+
+    /**
+     * Prints the usage of the command whose -h/--help was given, to that command line's own
+     * writer (picocli's default handling printed a subcommand's help to System.out, past the
+     * writer set on the command line), and says whether it did.
+     */
+    private static boolean printHelpIfRequested(CommandLine.ParseResult parsed) {
+        for (CommandLine c : parsed.asCommandLineList()) {
+            if (c.isUsageHelpRequested()) {
+                c.usage(c.getOut());
+                c.getOut().flush();
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
