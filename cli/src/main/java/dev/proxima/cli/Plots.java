@@ -226,7 +226,34 @@ final class Plots {
     /** Written beside, then renamed: a plot is either the old one or the new one, never half. */
     private static void save(XYChart chart, Path png) throws IOException {
         Path tmp = png.resolveSibling(png.getFileName() + ".tmp.png");
-        BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-        Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+            Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Draws and encodes a small figure in memory on a daemon thread, so that Java2D's fonts
+     * and the PNG encoder are set up before they are needed. Why: the first use of the fonts
+     * registers a JVM shutdown hook, which fails ("Shutdown in progress") when that first use
+     * is the Ctrl-C hook writing the plots of an interrupted run.
+     */
+    static void warmUp() {
+        Thread t = new Thread(() -> {
+            try {
+                System.setProperty("java.awt.headless", "true");
+                XYChart chart = new XYChartBuilder().width(120).height(80).title("warm-up").xAxisTitle("x").yAxisTitle("y").build();
+                readable(chart);
+                chart.getStyler().setYAxisLogarithmic(true);
+                add(chart, new Series("s", new double[] {1, 2, 3}, new double[] {1, 2, 3}));
+                BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+            } catch (IOException | RuntimeException | LinkageError e) {
+                // the plots will report their own failure when they are written
+            }
+        }, "proxima-plots-warm-up");
+        t.setDaemon(true);
+        t.start();
     }
 }

@@ -135,6 +135,7 @@ final class Trainer {
                 System.err.println("\nproxima train: interrupted; could not write the checkpoint: " + e.getMessage());
             }
         }, "proxima-checkpoint-on-exit");
+        Plots.warmUp(); // the hook's plots need Java2D set up before the JVM shuts down
         Runtime.getRuntime().addShutdownHook(hook);
 
         double[] test = {Double.NaN, Double.NaN};
