@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /** {@code proxima bench NAME}: the side-by-side benchmarks of the bench module. */
 @Command(name = "bench", description = "Side-by-side benchmarks against NumPy/PyTorch: what 'speedup' means, "
         + "one RESULT line per case, a verdict.")
-final class BenchCommand implements Runnable {
+final class BenchCommand implements Runnable, Main.Checked {
     /** The names {@code bench} accepts: the bench module's registry, the one list. */
     static final class Names implements Iterable<String> {
         @Override
@@ -72,6 +72,23 @@ final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
+        List<String> args = benchArgs();
+        try {
+            Bench.main(args.toArray(String[]::new));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void check() {
+        benchArgs();
+    }
+
+    /** The bench module's arguments; a UserError for options that do not fit NAME. */
+    private List<String> benchArgs() {
         boolean apo = name.equals("apo"), dataParallel = name.equals("dataparallel");
         if (!apo && (quick || longer || out != null || tasks != null))
             throw new Main.UserError("--quick, --long, --out and --tasks apply to 'bench apo' only");
@@ -100,12 +117,6 @@ final class BenchCommand implements Runnable {
         if (noPeer) args.add("--no-peer");
         if (models != null) args.addAll(List.of("--models", models));
         if (workers != null) args.addAll(List.of("--workers", workers.toString()));
-        try {
-            Bench.main(args.toArray(String[]::new));
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
+        return args;
     }
 }

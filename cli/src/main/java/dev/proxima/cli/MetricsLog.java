@@ -12,7 +12,8 @@ import java.util.Locale;
 
 /**
  * metrics.csv: one row per training step ({@code step,epoch,train_loss,lr}) and, at the end
- * of each epoch, the test columns. Each row is flushed as it is written, so an interrupted
+ * of each epoch, the test columns. Epochs are numbered from 1, as the console counts them
+ * ("epoch 1/3"); the methods take the loop's 0-based index. Each row is flushed as it is written, so an interrupted
  * run keeps every row it logged; a resumed run first drops the rows past its checkpoint.
  */
 final class MetricsLog implements AutoCloseable {
@@ -34,12 +35,14 @@ final class MetricsLog implements AutoCloseable {
         out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
 
-    void step(long step, int epoch, double loss, double lr, double elapsed) throws IOException {
-        write(new Row(step, epoch, loss, lr, Double.NaN, Double.NaN, elapsed));
+    /** A training step of epoch {@code epochIndex} (0-based; written 1-based). */
+    void step(long step, int epochIndex, double loss, double lr, double elapsed) throws IOException {
+        write(new Row(step, epochIndex + 1, loss, lr, Double.NaN, Double.NaN, elapsed));
     }
 
-    void test(long step, int epoch, double testLoss, double testMetric, double elapsed) throws IOException {
-        write(new Row(step, epoch, Double.NaN, Double.NaN, testLoss, testMetric, elapsed));
+    /** The test metrics after epoch {@code epochIndex} (0-based; written 1-based). */
+    void test(long step, int epochIndex, double testLoss, double testMetric, double elapsed) throws IOException {
+        write(new Row(step, epochIndex + 1, Double.NaN, Double.NaN, testLoss, testMetric, elapsed));
     }
 
     private synchronized void write(Row r) throws IOException {

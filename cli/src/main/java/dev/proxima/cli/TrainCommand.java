@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "train", sortOptions = false, description = "Train a model; the run directory gets metrics.csv, PNG plots, "
         + "config.properties and checkpoint.safetensors (every epoch, kept on Ctrl-C); --workers N trains data-parallel on N threads.")
-final class TrainCommand implements Callable<Integer> {
+final class TrainCommand implements Callable<Integer>, Main.Checked {
     /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
     static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
 
@@ -40,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", paramLabel = "LR", description = "Learning rate (APO: the initial one). Default: sgd and kfac 0.05, adam and rmsprop 0.001.")
     Double lr;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training data (default: ${DEFAULT-VALUE}; with --resume, the checkpoint's).")
     int epochs = 1;
 
     @Option(names = "--batch", paramLabel = "N", description = "Examples per step (default: ${DEFAULT-VALUE}).")
@@ -86,18 +86,75 @@ final class TrainCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** The files that make a directory a run directory. */
+    static final java.util.List<String> RUN_FILES = java.util.List.of(Trainer.METRICS, Trainer.CONFIG, Trainer.CHECKPOINT);
+
     @Override
     public Integer call() throws Exception {
-        TrainConfig config = config();
-        if (resume != null) checkResumable(config);
+        TrainConfig config = checked();
+        try {
+            dev.proxima.tensor.Device.parse(config.device()).backend();
+        } catch (RuntimeException e) { // the device asked for is not there: a usage error, with what was found
+            throw new Main.UserError(e.getMessage());
+        }
         return Trainer.run(config, System.out) ? 0 : 1;
     }
 
+    @Override
+    public void check() {
+        checked();
+    }
+
+    /** {@link #config()}, then what needs the file system: the run directory and the checkpoint. */
+    private TrainConfig checked() {
+        java.util.Map<String, String> saved = null;
+        if (resume != null && Files.isRegularFile(resume)) {
+            try {
+                saved = dev.proxima.nn.io.Checkpoint.load(resume).metadata();
+            } catch (java.io.IOException e) { // a truncated or foreign file: a failure while running (status 1)
+                throw new java.io.UncheckedIOException("--resume " + resume + ": " + e.getMessage(), e);
+            }
+            // A resumed run keeps its number of epochs unless --epochs is given again.
+            String savedEpochs = saved.get("config.epochs");
+            if (savedEpochs != null && !spec.commandLine().getParseResult().hasMatchedOption("--epochs"))
+                epochs = Integer.parseInt(savedEpochs);
+        }
+        TrainConfig config = config();
+        checkOut();
+        if (saved != null) checkResumable(config, saved);
+        return config;
+    }
+
+    /** --out never overwrites another run: it names a new directory, or the resumed run's own. */
+    private void checkOut() {
+        if (out == null || !Files.isDirectory(out)) return;
+        if (resume != null && sameFile(out, resume.toAbsolutePath().getParent())) return;
+        java.util.List<String> found = RUN_FILES.stream().filter(f -> Files.exists(out.resolve(f))).toList();
+        if (found.isEmpty()) return;
+        throw new Main.UserError("--out " + out + " already holds a run (" + String.join(", ", found) + "); nothing was changed. "
+                + "Give a new directory, or continue that run with --resume " + out.resolve(Trainer.CHECKPOINT));
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return b != null && Files.isSameFile(a, b);
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     /** A resumed run keeps its settings: an option given again must say the same. */
-    private void checkResumable(TrainConfig config) throws java.io.IOException {
-        java.util.Map<String, String> saved = dev.proxima.nn.io.Checkpoint.load(resume).metadata();
+    private void checkResumable(TrainConfig config, java.util.Map<String, String> saved) {
         var given = config.defining();
         var parsed = spec.commandLine().getParseResult();
+        // A run that finished its epochs has nothing left to do unless --epochs asks for more.
+        String epoch = saved.get("epoch");
+        if (epoch != null && Boolean.parseBoolean(saved.get("evaluated"))) {
+            int total = epochs, done = Integer.parseInt(epoch) + 1;
+            if (done >= total)
+                throw new Main.UserError("--resume " + resume + ": the run has finished " + done + " of " + total
+                        + " epochs; pass --epochs " + (done + 1) + " (or more) to train it further");
+        }
         for (String key : given.keySet()) {
             if (!parsed.hasMatchedOption("--" + key)) continue;
             String was = saved.get("config." + key);

@@ -158,7 +158,8 @@ record TrainConfig(String model, String data, Optimizer optimizer, String base, 
         Map<String, String> m = defining();
         m.put("epochs", Integer.toString(epochs));
         m.put("device", device);
-        m.put("threads", Integer.toString(threads));
+        // The thread count the kernels use (--threads, else PROXIMA_THREADS or the processors), not 0.
+        m.put("threads", Integer.toString(threads > 0 ? threads : dev.proxima.tensor.cpu.Parallel.threads()));
         m.put("workers", Integer.toString(workers));
         m.put("transport", transport);
         m.put("data_dir", dataDir.toString());

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Runs one training job described by a {@link TrainConfig} and keeps its run directory:
@@ -137,8 +138,9 @@ final class Trainer {
                                 PrintStream out, String label, long stopAfter) throws Exception {
         if (task.train.size() < c.batch())
             throw new Main.UserError("--batch " + c.batch() + " is larger than the " + task.train.size() + " training examples");
-        Fit fit = new Fit(learner, task.train, c.batch(), c.seed(), c.epochs(), c.steps(), task::prepare,
-                () -> Evaluation.run(task.objective(), learner.params(), learner.buffers(), task.test, EVAL_BATCH, task::prepare, task.accuracy()));
+        Supplier<Evaluation.Result> testSet =
+                () -> Evaluation.run(task.objective(), learner.params(), learner.buffers(), task.test, EVAL_BATCH, task::prepare, task.accuracy());
+        Fit fit = new Fit(learner, task.train, c.batch(), c.seed(), c.epochs(), c.steps(), task::prepare, testSet);
 
         Fit.Position from = Fit.Position.START;
         double elapsedBefore = 0;
@@ -166,12 +168,18 @@ final class Trainer {
             try {
                 s.save(dir.resolve(CHECKPOINT));
                 s.state().saveModel(task.model, dir.resolve(MODEL));
+                try {
+                    plots(dir, task, c);
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("\nproxima train: could not write the plots: " + e.getMessage());
+                }
                 System.err.println("\nproxima train: interrupted; checkpoint of step " + s.metadata().get("step") + " in "
-                        + dir.resolve(CHECKPOINT) + " (continue with --resume)");
+                        + dir.resolve(CHECKPOINT) + ", plots of the steps so far (continue with --resume)");
             } catch (IOException e) {
                 System.err.println("\nproxima train: interrupted; could not write the checkpoint: " + e.getMessage());
             }
         }, "proxima-checkpoint-on-exit");
+        Plots.warmUp(); // the hook's plots need Java2D set up before the JVM shuts down
         Runtime.getRuntime().addShutdownHook(hook);
 
         Fit.Outcome outcome;
@@ -202,8 +210,13 @@ final class Trainer {
                     if (!Double.isFinite(s.loss()))
                         throw new IllegalStateException("the training loss is " + s.loss() + " at step " + s.position().step()
                                 + "; try a smaller --lr (now " + c.lr() + ")");
+                    if (sampleDuringEpoch(c, label, fit.stepsPerEpoch(), s.position().batchInEpoch() - 1)) {
+                        Evaluation.Result t = testSet.get();
+                        log.test(s.position().step(), s.position().epoch(), t.loss(), t.metric(), elapsed());
+                    }
                     if (stopAfter > 0 && s.position().step() >= stopAfter) {
                         save(shared.latest);
+                        plots(dir, task, c);
                         shared.finished = true;
                         return false;
                     }
@@ -228,7 +241,7 @@ final class Trainer {
                     Snapshot s = snapshot(learner, c, p, elapsed);
                     save(s);
                     shared.latest = s;
-                    Plots.forRun(dir, MetricsLog.read(dir.resolve(METRICS)), task.metricName, c.optimizer().apo());
+                    plots(dir, task, c);
                     return true;
                 }
 
@@ -258,6 +271,21 @@ final class Trainer {
         if (Double.isNaN(test[0])) // resumed after the last epoch's evaluation: report it from the log
             for (MetricsLog.Row r : rows) if (!Double.isNaN(r.testLoss())) test = new double[] {r.testLoss(), r.testMetric()};
         return new Result(dir, test[0], test[1], task.metricName, outcome.lastLoss(), seconds, outcome.position().step(), rows, learner.params());
+    }
+
+    /**
+     * A run of one epoch would plot its test metrics as one point: the command's own runs
+     * (no label; the demo's labelled runs keep their budget) of at least 10 steps also test
+     * after each fifth of the epoch. Evaluating changes no parameter: the run is the same.
+     */
+    static boolean sampleDuringEpoch(TrainConfig c, String label, int perEpoch, int batchInEpoch) {
+        int done = batchInEpoch + 1;
+        return c.epochs() == 1 && label.isEmpty() && perEpoch >= 10 && done < perEpoch && done % (perEpoch / 5) == 0;
+    }
+
+    /** The run directory's plots from its metrics.csv (also on Ctrl-C: the steps so far). */
+    private static void plots(Path dir, Task task, TrainConfig c) throws IOException {
+        Plots.forRun(dir, MetricsLog.read(dir.resolve(METRICS)), task.metricName, c.optimizer().apo());
     }
 
     /** An action on the run directory's files. */

@@ -157,7 +157,7 @@ class CliParseTest {
         assertEquals(name, parseTrain("train", "--model", name).model.name());
     }
 
-    /** Each bad argument: exit status 2, the first line names the problem, usage follows, no stack trace. */
+    /** Each bad argument: exit status 2, one line naming the problem, one saying where help is, no stack trace. */
     @ParameterizedTest
     @ValueSource(strings = {
             "train --device cuda|'cuda' is not a device",
@@ -176,8 +176,10 @@ class CliParseTest {
             "bench gemm|Invalid value for positional parameter",
             "bench sgemm --device cuda|'cuda' is not a device",
             "demo --device tpu|'tpu' is not a device",
-            "nonsense|Unmatched argument"})
-    void badArgumentsAreOneLineAndUsage(String caseSpec) {
+            "nonsense|unknown command 'nonsense'; the commands are demo, train, info, bench",
+            "help nonsense|unknown command 'nonsense'",
+            "train --modle mlp|Unknown options: '--modle'"})
+    void badArgumentsAreOneLineAndWhereHelpIs(String caseSpec) {
         String[] parts = caseSpec.split("\\|");
         Object[] r = run(parts[0].split(" "));
         String err = (String) r[2];
@@ -185,12 +187,14 @@ class CliParseTest {
         String first = err.lines().findFirst().orElse("");
         assertTrue(first.startsWith("proxima"), first);
         assertTrue(first.contains(parts[1]), first);
-        assertTrue(err.contains("Usage: proxima"), err);
+        String command = parts[0].split(" ")[0];
+        boolean known = List.of("train", "bench", "demo").contains(command);
+        assertEquals(List.of(first, "try './proxima help" + (known ? " " + command : "") + "'"), err.lines().toList());
         assertFalse(err.contains("\tat "), err);
         assertFalse(err.contains("Exception"), err);
     }
 
-    /** Problems found after parsing: one line, status 2, nothing written. */
+    /** Problems found after parsing: one line and where help is, status 2, nothing written. */
     @ParameterizedTest
     @ValueSource(strings = {
             "--epochs 0|--epochs 0: expected a positive integer",
@@ -220,8 +224,9 @@ class CliParseTest {
         Object[] r = run(args.toArray(String[]::new));
         String err = (String) r[2];
         assertEquals(2, r[0], err);
-        assertEquals(1, err.lines().count(), err);
-        assertTrue(err.contains(parts[1]), err);
+        assertEquals(2, err.lines().count(), err);
+        assertTrue(err.lines().findFirst().orElse("").contains(parts[1]), err);
+        assertEquals("try './proxima help train'", err.lines().toList().get(1));
         assertFalse(Files.exists(out), "a failed command wrote " + out);
     }
 
@@ -265,5 +270,103 @@ class CliParseTest {
         Object[] r = run("bench", "sgemm", "--models", "mlp");
         assertEquals(2, r[0]);
         assertTrue(((String) r[2]).contains("--models and --workers apply to 'bench dataparallel' only"), (String) r[2]);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"demo", "train", "info", "bench", "test", "build", "help"})
+    void everyCommandTakesHelp(String command) {
+        for (String flag : List.of("--help", "-h")) {
+            Object[] r = run(command, flag);
+            assertEquals(0, r[0], (String) r[2]);
+            assertTrue(((String) r[1]).startsWith("Usage: proxima " + command), "out: [" + r[1] + "] err: [" + r[2] + "]");
+        }
+    }
+
+    @Test
+    void helpDocumentsTheExitStatuses() {
+        String help = (String) run("help")[1];
+        assertTrue(help.contains("Exit status: 0 done; 1 a failure while running"), help);
+        assertTrue(help.contains("2 a usage error"), help);
+    }
+
+    /** The launcher checks bench's arguments in a light JVM before the heavy one: nothing runs. */
+    @Test
+    void checkOnlyParsesAndChecksWithoutRunning() {
+        assertEquals(Main.CHECKED, Main.check("bench", "sgemm", "--repeat", "3"));
+        assertEquals(Main.CHECKED, Main.check("info"));
+        PrintStream sysErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true));
+        try {
+            assertEquals(2, Main.check("bench", "foo"));
+            assertEquals(2, Main.check("bench", "sgemm", "--quick"));
+            assertEquals(2, Main.check("bogus"));
+        } finally {
+            System.setErr(sysErr);
+        }
+        assertTrue(err.toString().contains("--quick, --long, --out and --tasks apply to 'bench apo' only"), err.toString());
+        assertTrue(err.toString().contains("try './proxima help bench'"), err.toString());
+    }
+
+    @Test
+    void outOntoAnExistingRunIsRefusedAndNothingChanges() throws Exception {
+        Path run = Files.createDirectories(tmp.resolve("old-run"));
+        Files.writeString(run.resolve("metrics.csv"), "old");
+        Files.writeString(run.resolve("lr.png"), "old plot");
+        Object[] r = run("train", "--data-dir", fakeFashionMnist().toString(), "--out", run.toString());
+        String err = (String) r[2];
+        assertEquals(2, r[0], err);
+        assertTrue(err.startsWith("proxima train: --out " + run + " already holds a run (metrics.csv); nothing was changed"), err);
+        assertTrue(err.contains("--resume " + run.resolve("checkpoint.safetensors")), err);
+        assertEquals("old", Files.readString(run.resolve("metrics.csv")));
+        assertEquals(List.of("lr.png", "metrics.csv"), Files.list(run).map(p -> p.getFileName().toString()).sorted().toList());
+        // An empty or new directory is fine.
+        Files.createDirectories(tmp.resolve("empty"));
+        parseTrain("train", "--data-dir", fakeFashionMnist().toString(), "--out", tmp.resolve("empty").toString()).check();
+    }
+
+    /** A checkpoint of a run that finished its epochs, as Trainer writes one (metadata only). */
+    private Path finishedCheckpoint(int epochs) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("finished"));
+        TrainConfig c = new TrainConfig("mlp", "fashion-mnist", TrainConfig.Optimizer.SGD, "sgd", 0.05, epochs, 64, 0, 0, 0, "cpu", 0,
+                null, null, tmp);
+        var meta = new java.util.LinkedHashMap<String, String>();
+        for (var e : c.all().entrySet()) meta.put("config." + e.getKey(), e.getValue());
+        meta.put("epoch", Integer.toString(epochs - 1));
+        meta.put("evaluated", "true");
+        Path ck = dir.resolve("checkpoint.safetensors");
+        dev.proxima.nn.io.Checkpoint.save(ck, new java.util.LinkedHashMap<String, dev.proxima.autograd.Tensor>(
+                java.util.Map.of("w", dev.proxima.autograd.Tensor.zeros(1))), meta);
+        return ck;
+    }
+
+    @Test
+    void resumingAFinishedRunSaysToPassEpochs() throws Exception {
+        Path ck = finishedCheckpoint(2);
+        Object[] r = run("train", "--data-dir", fakeFashionMnist().toString(), "--resume", ck.toString());
+        String err = (String) r[2];
+        assertEquals(2, r[0], err);
+        assertTrue(err.startsWith("proxima train: --resume " + ck + ": the run has finished 2 of 2 epochs; pass --epochs 3 (or more)"), err);
+        // The checkpoint's epochs are kept when --epochs is not given; more epochs are accepted.
+        assertEquals(2, parseTrain("train", "--data-dir", fakeFashionMnist().toString(), "--resume", ck.toString(), "--epochs", "3")
+                .config().epochs() - 1);
+    }
+
+    @Test
+    void aDeviceThatIsNotThereIsAUsageError() throws Exception {
+        Object[] r = run("train", "--data-dir", fakeFashionMnist().toString(), "--out", tmp.resolve("x").toString(), "--device", "opencl:7");
+        String err = (String) r[2];
+        assertEquals(2, r[0], err);
+        assertEquals(2, err.lines().count(), err);
+        assertTrue(err.startsWith("proxima train: "), err);
+        assertFalse(Files.exists(tmp.resolve("x")));
+    }
+
+    @Test
+    void configRecordsTheThreadCountInUse() {
+        TrainConfig c = new TrainConfig("mlp", "fashion-mnist", TrainConfig.Optimizer.SGD, "sgd", 0.05, 1, 64, 0, 0, 0, "cpu", 0,
+                null, null, tmp);
+        assertEquals(Integer.toString(dev.proxima.tensor.cpu.Parallel.threads()), c.all().get("threads"));
+        assertTrue(Integer.parseInt(c.all().get("threads")) >= 1);
     }
 }

@@ -5,15 +5,16 @@ import dev.proxima.nn.Activation;
 import dev.proxima.nn.Linear;
 import dev.proxima.nn.Sequential;
 import dev.proxima.nn.functional.Losses;
+import dev.proxima.nn.functional.Metrics;
 import dev.proxima.optim.Adam;
 import dev.proxima.optim.Optimizer;
-import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 
 /**
  * A small MLP learns to tell three Gaussian blobs apart, through Proxima's public API only:
- * a Sequential model, cross-entropy, backward(), and Adam through the Optimizer loop.
+ * a Sequential model, cross-entropy, backward(), Adam through the Optimizer loop, and
+ * Metrics.accuracy.
  * Exits with status 1 unless the loss fell and the points are classified.
  */
 public final class TrainMlp {
@@ -34,7 +35,7 @@ public final class TrainMlp {
         Tensor y = Tensor.of(NDArray.of(labels, n));
 
         Sequential model = new Sequential(new Linear(2, 32, rng), Activation.relu(), new Linear(32, classes, rng));
-        Optimizer opt = new Optimizer(Adam.builder().lr(0.02).build(), model.params(), model::setParams);
+        Optimizer opt = new Optimizer(Adam.builder().lr(0.02).build(), model);
 
         double first = Double.NaN, last = Double.NaN;
         for (int step = 0; step <= 200; step++) {
@@ -46,8 +47,7 @@ public final class TrainMlp {
             if (step == 0) first = last;
             if (step % 40 == 0) System.out.printf("step %3d  loss %.4f%n", step, last);
         }
-        Tensor predicted = model.forward(x).argmax(1, false);
-        double accuracy = predicted.to(DType.FLOAT32).eq(y.to(DType.FLOAT32)).mean().item();
+        double accuracy = Metrics.accuracy(model.predict(x), y);
         System.out.printf("loss %.4f -> %.4f, training accuracy %.3f%n", first, last, accuracy);
         if (!(last < 0.5 * first) || accuracy < 0.9) {
             System.err.println("TrainMlp: training did not converge");

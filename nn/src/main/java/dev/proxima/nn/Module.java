@@ -48,7 +48,7 @@ import java.util.function.Function;
  * {@link #compute(Call, Tensor)} reading weights with {@code call.param(name)} and running
  * children with {@code call.run(name, child, x)}.
  */
-public abstract class Module {
+public abstract class Module implements dev.proxima.autograd.Parameterized {
     private final LinkedHashMap<String, Tensor> ownParams = new LinkedHashMap<>();
     private final LinkedHashMap<String, Tensor> ownBuffers = new LinkedHashMap<>();
     private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
@@ -98,6 +98,7 @@ public abstract class Module {
     // ---- parameters and buffers ----------------------------------------------------------
 
     /** The trainable parameters as one tree with dotted names (leaves that require gradients). */
+    @Override
     public Params params() {
         LinkedHashMap<String, Tensor> m = new LinkedHashMap<>();
         collect(m, "", true);
@@ -121,6 +122,7 @@ public abstract class Module {
      * and the same shapes as {@link #params()}. The tensors are stored as given (so an
      * optimizer's leaves stay the very tensors the module computes with).
      */
+    @Override
     public void setParams(Params p) {
         Params current = params();
         if (!current.congruent(p))

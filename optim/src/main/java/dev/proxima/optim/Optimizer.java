@@ -2,6 +2,7 @@ package dev.proxima.optim;
 
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
+import dev.proxima.autograd.Parameterized;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Shapes;
@@ -17,7 +18,7 @@ import java.util.function.Consumer;
 /**
  * The mutable wrapper that gives a pure {@link UpdateRule} PyTorch's training loop:
  * <pre>{@code
- *   Optimizer opt = new Optimizer(Adam.builder().lr(1e-3).build(), model.params(), model::setParams);
+ *   Optimizer opt = new Optimizer(Adam.builder().lr(1e-3).build(), model);
  *   for (Batch b : loader) {
  *       opt.zeroGrad();
  *       Tensor loss = lossOf(model.forward(b.x()), b.y());
@@ -54,6 +55,14 @@ public final class Optimizer {
     private final Consumer<Params> listener;
     private Params params;
     private long steps;
+
+    /**
+     * An optimizer over a model's parameters (an nn {@code Module}) that hands it the new ones
+     * after every step: {@code new Optimizer(rule, model.params(), model::setParams)}.
+     */
+    public Optimizer(UpdateRule<?> rule, Parameterized model) {
+        this(rule, Objects.requireNonNull(model, "Optimizer: model").params(), model::setParams);
+    }
 
     /** An optimizer over {@code params}; read the new parameters from {@link #params()}. */
     public Optimizer(UpdateRule<?> rule, Params params) {

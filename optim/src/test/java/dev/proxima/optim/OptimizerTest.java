@@ -55,6 +55,47 @@ class OptimizerTest {
         assertEquals(0.05, opt.lr());
     }
 
+    /** A model (an nn Module in real use) that the optimizer updates with no callback given. */
+    static final class Holder implements dev.proxima.autograd.Parameterized {
+        Params p;
+        int handedBack;
+
+        Holder(Params p) {
+            this.p = p;
+        }
+
+        @Override
+        public Params params() {
+            return p;
+        }
+
+        @Override
+        public void setParams(Params params) {
+            p = params;
+            handedBack++;
+        }
+    }
+
+    @Test
+    void anOptimizerOverAModelHandsItEveryNewTree() {
+        Rng rng = new Rng(11);
+        Tensor x = Tensor.randn(rng, DType.FLOAT64, 8, 3), y = Tensor.randn(rng, DType.FLOAT64, 8, 2);
+        Params init = Params.of("w", Tensor.randn(rng, DType.FLOAT64, 2, 3), "b", Tensor.zeros(DType.FLOAT64, 2)).requiresGrad();
+        Holder model = new Holder(init);
+        Optimizer opt = new Optimizer(Sgd.builder().lr(0.1).build(), model);
+        Optimizer reference = new Optimizer(Sgd.builder().lr(0.1).build(), init);
+        for (int step = 0; step < 5; step++) {
+            for (Optimizer o : List.of(opt, reference)) {
+                o.zeroGrad();
+                loss(o == opt ? model.params() : reference.params(), x, y).backward();
+                o.step();
+            }
+            assertSame(opt.params(), model.params());
+            assertArrayEquals(reference.params().get("w").toDoubleArray(), model.params().get("w").toDoubleArray(), 0);
+        }
+        assertEquals(5, model.handedBack);
+    }
+
     /** b gets no gradient at the first step: it stays; the schedule follows the optimizer's steps, as PyTorch's scheduler. */
     @Test
     void missingGradientsAreSkippedAndLrFollowsTheSchedule() {

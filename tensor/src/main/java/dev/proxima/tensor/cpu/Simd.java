@@ -74,8 +74,24 @@ public final class Simd {
         } else if (!present) {
             why = "jdk.incubator.vector is not in the boot layer (add --add-modules jdk.incubator.vector for SIMD)";
         }
-        if (why != null) LOG.info("Proxima CPU kernels: scalar path; " + why);
+        if (why != null) note("Proxima CPU kernels: scalar path; " + why);
         return new Choice(new ScalarRowKernels(), new Gemm.Scalar(), "scalar", 1);
+    }
+
+    /**
+     * Logs {@code message} at INFO as one line. The JDK's default log format spreads a record
+     * over two lines (a date and the logger's class and method, then the message); where the
+     * application has configured no logging (no logging properties named), the line is
+     * written to standard error in that format's second line's shape instead. A level set on
+     * the "dev.proxima" logger (or the root) still silences it.
+     */
+    static void note(String message) {
+        if (!LOG.isLoggable(java.util.logging.Level.INFO)) return;
+        boolean configured = System.getProperty("java.util.logging.config.file") != null
+                || System.getProperty("java.util.logging.config.class") != null
+                || System.getProperty("java.util.logging.SimpleFormatter.format") != null;
+        if (configured) LOG.info(message);
+        else System.err.println("INFO: " + message);
     }
 
     /** True when the Vector API kernels are in use. */

@@ -166,7 +166,7 @@ class ReproducibleKernelsTest {
 
     private static List<String> runFresh(String jvmFlag, String mode) throws IOException, InterruptedException {
         List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), jvmFlag,
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), Bits.class.getName(), mode);
+                "--add-modules", "jdk.incubator.vector", "-cp", FreshJvm.classPath(), Bits.class.getName(), mode);
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), "fresh JVM failed: " + cmd);

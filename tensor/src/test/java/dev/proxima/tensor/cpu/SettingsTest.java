@@ -85,7 +85,7 @@ class SettingsTest {
     private static List<String> runFresh(String... flags) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
         cmd.addAll(List.of(flags));
-        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), FirstUse.class.getName()));
+        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", FreshJvm.classPath(), FirstUse.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor());
@@ -103,5 +103,27 @@ class SettingsTest {
         for (String line : threads)
             assertTrue(line.startsWith("java.lang.IllegalArgumentException: -Dproxima.threads=0: expected a positive integer"), line);
         assertEquals(List.of("ok"), runFresh("-Dproxima.simd=scalar", "-Dproxima.threads=1"));
+    }
+
+    /** Without the Vector API module, a program with no logging set up gets one line saying so, not two. */
+    @Test
+    void withoutTheVectorModuleOneLineSaysScalar() throws Exception {
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "-cp", FreshJvm.classPath(),
+                ScalarPath.class.getName());
+        Process p = new ProcessBuilder(cmd).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), err);
+        assertEquals("scalar", out.strip());
+        List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), err);
+        assertTrue(lines.get(0).startsWith("INFO: Proxima CPU kernels: scalar path; jdk.incubator.vector is not in the boot layer"), err);
+    }
+
+    static final class ScalarPath {
+        public static void main(String[] args) {
+            NDArray.zeros(64).exp().sum().item();
+            System.out.println(Simd.path());
+        }
     }
 }

@@ -130,7 +130,7 @@ class VectorMathTest {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
             cmd.addAll(List.of(jvmFlags));
-            cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+            cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", FreshJvm.classPath(),
                     KernelBits.class.getName()));
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
