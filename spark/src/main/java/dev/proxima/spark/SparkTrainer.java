@@ -119,23 +119,26 @@ public final class SparkTrainer {
     public static Params train(JavaRDD<Example> data, Params initial, Loss loss, RuleFactory rule, Config config, Fault fault) {
         Checkpoint cp = config.checkpoint() != null && Files.exists(config.checkpoint())
                 ? read(config.checkpoint(), initial, config) : new Checkpoint(0, Snapshot.of(initial), null, Double.NaN);
-        // A barrier stage may not coalesce inside itself (SPARK-24820): materialize the shards
-        // in a normal stage first and cut the lineage there. Local checkpoints live in the
-        // executors' block managers; losing an executor loses them, and the job fails clearly.
-        JavaRDD<Example> shards = shards(data, config.workers());
-        shards.rdd().localCheckpoint();
-        shards.count();
+        JavaRDD<Example> shards = cp.epochsDone() < config.epochs() ? materialize(data, config) : null;
         for (int epoch = cp.epochsDone(); epoch < config.epochs(); epoch++) {
             Exception last = null;
             Checkpoint next = null;
             for (int attempt = 0; attempt <= config.maxRetries() && next == null; attempt++) {
                 try {
-                    // A retry starts from what is on disk, so the file is what a resumed run would see.
-                    if (attempt > 0 && config.checkpoint() != null && Files.exists(config.checkpoint()))
-                        cp = read(config.checkpoint(), initial, config);
+                    if (attempt > 0) {
+                        // A retry starts from what is on disk, so the file is what a resumed run would see.
+                        if (config.checkpoint() != null && Files.exists(config.checkpoint())) cp = read(config.checkpoint(), initial, config);
+                        // The shards were local checkpoints in the executors' block managers: an
+                        // executor that died took its shard with it. Cut them again from the data
+                        // (the same coalesce, so the same rows per rank).
+                        shards.unpersist(false);
+                        shards = materialize(data, config);
+                    }
                     next = runEpoch(shards, cp, epoch, attempt, loss, rule, config, fault);
+                } catch (Stuck e) {
+                    throw e; // no task could run for the whole timeout: retrying would only wait again
                 } catch (Exception e) { // SparkException is checked, though collect() does not say so
-                    last = e; // a task died or the ring broke: rerun this epoch from the checkpoint
+                    last = e; // a task or an executor died, or the ring broke: rerun this epoch from the checkpoint
                 }
             }
             if (next == null)
@@ -143,8 +146,24 @@ public final class SparkTrainer {
             cp = next;
             if (config.checkpoint() != null) write(config.checkpoint(), cp, config);
         }
-        shards.unpersist(false);
+        if (shards != null) shards.unpersist(false);
         return cp.params().toParams();
+    }
+
+    /**
+     * The shards, computed in a normal stage and kept as local checkpoints. A barrier stage may
+     * not coalesce inside itself (SPARK-24820), so the lineage is cut here. The blocks live in
+     * the executors' block managers; losing an executor loses its shard, and
+     * {@link #train} cuts them again before it retries.
+     */
+    private static JavaRDD<Example> materialize(JavaRDD<Example> data, Config config) {
+        JavaRDD<Example> shards = shards(data, config.workers());
+        shards.rdd().localCheckpoint();
+        await(shards.countAsync(), "the stage that cuts the data into " + config.workers() + " shards", config, JavaSparkContext.fromSparkContext(shards.context()));
+        // An asynchronous job does not checkpoint (SparkContext.runJob does, after the job): this
+        // count reads the blocks just stored and cuts the lineage.
+        shards.count();
+        return shards;
     }
 
     private static Checkpoint runEpoch(JavaRDD<Example> shards, Checkpoint from, int epoch, int attempt, Loss loss, RuleFactory rule,
@@ -157,9 +176,106 @@ public final class SparkTrainer {
         Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> task = (Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> & Serializable)
                 rows -> CollectionConverters.asScala(trainPartition(CollectionConverters.asJava(rows), from, epoch, attempt, token, loss, rule, batch, timeout, bindHost, fault));
         ClassTag<Checkpoint> tag = ClassTag$.MODULE$.apply(Checkpoint.class);
-        List<Checkpoint> out = shards.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD().collect();
+        List<Checkpoint> out = await(shards.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD().collectAsync(),
+                "epoch " + epoch + " (attempt " + attempt + "), a barrier stage of " + config.workers() + " tasks", config,
+                JavaSparkContext.fromSparkContext(shards.context()));
         if (out.size() != 1) throw new IllegalStateException("SparkTrainer: expected rank 0's result alone, got " + out.size());
         return out.get(0);
+    }
+
+    /** A job that could not run a single task for the whole timeout (see {@link #await}). */
+    static final class Stuck extends IllegalStateException {
+        Stuck(String message) { super(message); }
+    }
+
+    /**
+     * Waits for a job, but never forever: Spark waits for resources without a limit (a barrier
+     * stage that needs more slots than the cluster has, executors that die at start and are
+     * relaunched again and again), so when no task of the job has run or finished for
+     * {@code config.timeout}, the job is cancelled and {@link Stuck} names the executors'
+     * logs. Running tasks are bounded by the ring's own timeout.
+     */
+    static <T> T await(org.apache.spark.api.java.JavaFutureAction<T> job, String what, Config config, JavaSparkContext sc) {
+        long timeoutNanos = config.timeout().toNanos(), quietSince = System.nanoTime(), seen = -1;
+        while (true) {
+            try {
+                return job.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // still running or waiting: look at its tasks below
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable c = e.getCause();
+                throw c instanceof RuntimeException r ? r : new IllegalStateException("SparkTrainer: " + what + " failed: " + c, c);
+            } catch (InterruptedException e) {
+                job.cancel(true);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("SparkTrainer: interrupted while waiting for " + what, e);
+            }
+            long active = 0, progress = 0;
+            for (Integer id : job.jobIds()) {
+                org.apache.spark.SparkJobInfo info = sc.statusTracker().getJobInfo(id);
+                if (info == null) continue;
+                for (int stage : info.stageIds()) {
+                    org.apache.spark.SparkStageInfo si = sc.statusTracker().getStageInfo(stage);
+                    if (si == null) continue;
+                    active += si.numActiveTasks();
+                    progress += si.numCompletedTasks() + si.numFailedTasks() + 1000L * si.currentAttemptId();
+                }
+            }
+            long now = System.nanoTime();
+            if (active > 0 || progress != seen) {
+                quietSince = now;
+                seen = progress;
+            } else if (now - quietSince > timeoutNanos) {
+                job.cancel(true);
+                throw new Stuck("SparkTrainer: no task of " + what + " ran for " + config.timeout().toSeconds() + " s (the timeout); it needs "
+                        + config.workers() + " task slots at once and the cluster has " + (sc.statusTracker().getExecutorInfos().length - 1)
+                        + " executor(s) registered. " + executorLogs(sc.sc().applicationId()));
+            }
+        }
+    }
+
+    /**
+     * Where to read why executors did not come up: on a standalone worker (and
+     * {@code local-cluster}) each executor's stderr is {@code <work dir>/<app id>/<executor id>/stderr},
+     * the work dir {@code $SPARK_WORKER_DIR} or {@code $SPARK_HOME/work}. The files found on
+     * this machine are named, with the last line of the newest that mentions an error.
+     */
+    static String executorLogs(String appId) {
+        List<Path> dirs = new ArrayList<>();
+        String workerDir = System.getenv("SPARK_WORKER_DIR"), home = System.getenv("SPARK_HOME");
+        if (workerDir != null) dirs.add(Path.of(workerDir, appId));
+        if (home != null) dirs.add(Path.of(home, "work", appId));
+        List<Path> logs = new ArrayList<>();
+        for (Path d : dirs) {
+            if (!Files.isDirectory(d)) continue;
+            try (var s = Files.list(d)) {
+                s.map(e -> e.resolve("stderr")).filter(Files::isRegularFile).forEach(logs::add);
+            } catch (IOException e) {
+                // unreadable: fall back to the generic hint
+            }
+        }
+        if (logs.isEmpty())
+            return "Executors that fail at start say why in their stderr: on each worker, $SPARK_WORKER_DIR (default $SPARK_HOME/work)/"
+                    + appId + "/<executor id>/stderr, or the Executors tab of the Spark UI (YARN: yarn logs -applicationId).";
+        logs.sort(java.util.Comparator.comparingLong((Path f) -> f.toFile().lastModified()).reversed());
+        // The newest log that says what went wrong (a relaunched executor's may still be empty).
+        Path named = logs.get(0);
+        String reason = "";
+        for (Path f : logs) {
+            try {
+                List<String> lines = Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8);
+                for (int i = lines.size() - 1; i >= 0 && reason.isEmpty(); i--)
+                    if (lines.get(i).matches("(?i).*(exception|error)\\b.*")) reason = lines.get(i).strip();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                continue; // unreadable: try the next
+            }
+            if (!reason.isEmpty()) {
+                named = f;
+                break;
+            }
+        }
+        return "Executor log: " + named + (reason.isEmpty() ? "" : " (last error: " + reason + ")")
+                + (logs.size() > 1 ? "; " + (logs.size() - 1) + " more under " + named.getParent().getParent() : "") + ".";
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
