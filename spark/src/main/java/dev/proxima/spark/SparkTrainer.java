@@ -32,9 +32,9 @@ import scala.reflect.ClassTag$;
 /**
  * Synchronous data-parallel training on Apache Spark. Each epoch is one barrier stage of
  * {@code workers} tasks (Spark gang-schedules them, as XGBoost4J-Spark and Horovod-on-Spark
- * do): the tasks bind a ring endpoint, exchange addresses once through
- * {@link BarrierTaskContext#allGather} (which polls with a one-second sleep, so it is used
- * only for this rendezvous), join a {@link RingCollective} authenticated by a fresh job
+ * do): the tasks bind a ring endpoint, exchange addresses once through a small
+ * {@link Rendezvous} server on the driver ({@link BarrierTaskContext#allGather} polls with a
+ * one-second sleep, which cost about a second an epoch), join a {@link RingCollective} authenticated by a fresh job
  * token, and train their partitions with a {@link DataParallelTrainer}; rank 0 returns the
  * parameters and the optimizer state. The driver keeps them as the checkpoint (and writes it
  * to {@code checkpoint} when set, as a safetensors file), so a failed stage is retried from
@@ -81,7 +81,8 @@ public final class SparkTrainer {
      * @param epochs         passes over the data, one barrier stage each
      * @param batchPerWorker rows per worker per step
      * @param maxRetries     how often the driver reruns a failed epoch from the last checkpoint
-     * @param timeout        ring join and transfer timeout
+     * @param timeout        ring join and transfer timeout, and the longest any of the trainer's Spark jobs may go
+     *                       without a task running or finishing (then it is cancelled, naming the executor logs)
      * @param bindHost       where ring endpoints listen ({@code 127.0.0.1}, or {@code 0.0.0.0} on a cluster)
      * @param checkpoint     safetensors file the driver writes after each epoch and resumes from, or null
      */
@@ -108,6 +109,15 @@ public final class SparkTrainer {
     public static <T> JavaRDD<T> shards(JavaRDD<T> data, int workers) {
         int n = data.getNumPartitions();
         return n > workers ? data.coalesce(workers) : n < workers ? data.repartition(workers) : data;
+    }
+
+    /**
+     * {@link #shards} as an RDD of the trainer's own, which it may checkpoint, cache and
+     * unpersist: when {@code data} has {@code workers} partitions already, {@code shards} is
+     * {@code data} itself, and the caller's RDD must come out of a run as it went in.
+     */
+    private static JavaRDD<Example> ownShards(JavaRDD<Example> data, int workers) {
+        return shards(data, workers).mapPartitions(rows -> rows, true);
     }
 
     /** Trains and returns the final parameters. */
@@ -157,7 +167,7 @@ public final class SparkTrainer {
      * {@link #train} cuts them again before it retries.
      */
     private static JavaRDD<Example> materialize(JavaRDD<Example> data, Config config) {
-        JavaRDD<Example> shards = shards(data, config.workers());
+        JavaRDD<Example> shards = ownShards(data, config.workers());
         shards.rdd().localCheckpoint();
         await(shards.countAsync(), "the stage that cuts the data into " + config.workers() + " shards", config, JavaSparkContext.fromSparkContext(shards.context()));
         // An asynchronous job does not checkpoint (SparkContext.runJob does, after the job): this
@@ -173,15 +183,28 @@ public final class SparkTrainer {
         int batch = config.batchPerWorker();
         Duration timeout = config.timeout();
         String bindHost = config.bindHost();
-        Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> task = (Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> & Serializable)
-                rows -> CollectionConverters.asScala(trainPartition(CollectionConverters.asJava(rows), from, epoch, attempt, token, loss, rule, batch, timeout, bindHost, fault));
-        ClassTag<Checkpoint> tag = ClassTag$.MODULE$.apply(Checkpoint.class);
-        List<Checkpoint> out = await(shards.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD().collectAsync(),
-                "epoch " + epoch + " (attempt " + attempt + "), a barrier stage of " + config.workers() + " tasks", config,
-                JavaSparkContext.fromSparkContext(shards.context()));
-        if (out.size() != 1) throw new IllegalStateException("SparkTrainer: expected rank 0's result alone, got " + out.size());
-        return out.get(0);
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
+        // The rendezvous listens where the ring does; on a cluster (a wildcard bind) the tasks
+        // reach it at the address they reach the driver at.
+        String driverHost = isWildcard(bindHost) ? sc.getConf().get("spark.driver.host", bindHost) : bindHost;
+        try (Rendezvous rendezvous = allGatherRendezvous ? null : Rendezvous.open(bindHost, config.workers(), token)) {
+            int port = rendezvous == null ? -1 : rendezvous.port();
+            Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> task = (Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> & Serializable)
+                    rows -> CollectionConverters.asScala(trainPartition(CollectionConverters.asJava(rows), from, epoch, attempt, token, driverHost, port,
+                            loss, rule, batch, timeout, bindHost, fault));
+            ClassTag<Checkpoint> tag = ClassTag$.MODULE$.apply(Checkpoint.class);
+            List<Checkpoint> out = await(shards.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD().collectAsync(),
+                    "epoch " + epoch + " (attempt " + attempt + "), a barrier stage of " + config.workers() + " tasks", config, sc);
+            if (out.size() != 1) throw new IllegalStateException("SparkTrainer: expected rank 0's result alone, got " + out.size());
+            return out.get(0);
+        }
     }
+
+    /**
+     * For measurements only ({@link SparkBench}): exchange the ring addresses through
+     * {@link BarrierTaskContext#allGather}, as before the driver's {@link Rendezvous}.
+     */
+    static volatile boolean allGatherRendezvous = false;
 
     /** A job that could not run a single task for the whole timeout (see {@link #await}). */
     static final class Stuck extends IllegalStateException {
@@ -280,15 +303,16 @@ public final class SparkTrainer {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static Iterator<Checkpoint> trainPartition(Iterator<Example> rows, Checkpoint from, int epoch, int attempt, byte[] token,
-                                                       Loss loss, RuleFactory ruleFactory, int batchPerWorker, Duration timeout,
-                                                       String bindHost, Fault fault) {
+                                                       String driverHost, int rendezvousPort, Loss loss, RuleFactory ruleFactory,
+                                                       int batchPerWorker, Duration timeout, String bindHost, Fault fault) {
         BarrierTaskContext ctx = BarrierTaskContext.get();
         int rank = ctx.partitionId(), size = ctx.getTaskInfos().length;
         List<Example> local = new ArrayList<>();
         rows.forEachRemaining(local::add);
         RingCollective.Endpoint ep = RingCollective.bind(new InetSocketAddress(bindHost, 0));
         String advertised = isWildcard(bindHost) ? ctx.getTaskInfos()[rank].address().replaceFirst(":.*$", "") : bindHost;
-        String[] all = ctx.allGather(advertised + " " + ep.address().getPort() + " " + local.size());
+        String mine = advertised + " " + ep.address().getPort() + " " + local.size();
+        String[] all = rendezvousPort < 0 ? ctx.allGather(mine) : Rendezvous.exchange(driverHost, rendezvousPort, token, rank, mine, timeout);
         List<InetSocketAddress> ring = new ArrayList<>();
         int maxRows = 0;
         for (String s : all) {
@@ -317,24 +341,29 @@ public final class SparkTrainer {
         }
     }
 
+    /** One partition's part of a driver-mode step: its mean gradient (flat, in parameter order; empty without rows), rows and mean loss. */
+    record Share(float[] gradient, int rows, double loss) implements Serializable {}
+
     /**
      * Driver-side training, for clusters whose executors cannot reach each other: every step
-     * broadcasts the parameters, each partition returns its gradient sum (weighted by its rows)
-     * with its row count and loss, {@code treeAggregate} adds them up in float64, and the driver
-     * applies the rule and keeps its state. No ring, no barrier; one Spark job per step, so it
-     * suits few, large steps. The sum's order follows task completion: with two partitions the
-     * result is bit-reproducible (addition commutes); with more, float64 accumulation of float32
-     * terms makes a difference rare but does not rule it out.
+     * broadcasts the parameters, each partition returns the mean gradient of its rows as one
+     * float32 array with its row count, and the driver sums them in float64 in partition order,
+     * weighted by rows, applies the rule and keeps its state. No ring, no barrier; one Spark
+     * job per step, so it suits few, large steps. The sum's order is fixed, so the result
+     * repeats its bits for any number of partitions. Its exchange costs what a broadcast and a
+     * {@code treeAggregate} of the same size cost (see docs/PARALLEL.md): the gradients travel
+     * as float32, no aggregate's zero value is shipped, and every job's wait is bounded as in
+     * {@link #train}.
      */
     public static <S> Params trainOnDriver(JavaRDD<Example> data, Params initial, Loss loss, UpdateRule<S> rule, Config config) {
-        JavaRDD<Example> shards = shards(data, config.workers()).cache();
-        List<Integer> sizes = shards.mapPartitions(rows -> {
+        JavaRDD<Example> shards = ownShards(data, config.workers()).cache();
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
+        List<Integer> sizes = await(shards.mapPartitions(rows -> {
             int n = 0;
             while (rows.hasNext()) { rows.next(); n++; }
             return List.of(n).iterator();
-        }).collect();
+        }).collectAsync(), "the stage that cuts the data into " + config.workers() + " shards", config, sc);
         int maxRows = sizes.stream().mapToInt(Integer::intValue).max().orElse(0), b = config.batchPerWorker(), steps = (maxRows + b - 1) / b;
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
         Params params = initial.detach();
         S state = rule.init(params);
         int numel = (int) params.numel();
@@ -342,29 +371,26 @@ public final class SparkTrainer {
             for (int s = 0; s < steps; s++) {
                 Broadcast<Snapshot> current = sc.broadcast(Snapshot.of(params));
                 int step = s;
-                double[] sum = shards.mapPartitions(rows -> {
-                    List<Example> local = new ArrayList<>();
-                    rows.forEachRemaining(local::add);
-                    double[] out = new double[numel + 2]; // weighted gradient, rows, rows * loss
-                    int lo = Math.min(step * b, local.size()), hi = Math.min(lo + b, local.size());
-                    if (hi > lo) {
-                        Tensor[] xy = batch(local.subList(lo, hi));
-                        Params leaves = current.value().toParams().requiresGrad();
-                        Tensor l = loss.apply(leaves, xy[0], xy[1]);
-                        int at = 0, n = hi - lo;
-                        for (Tensor g : Autograd.grad(l, leaves).values())
-                            for (float v : g.toFloatArray()) out[at++] = (double) v * n;
-                        out[numel] = n;
-                        out[numel + 1] = l.item() * n;
-                    }
-                    return List.of(out).iterator();
-                }).treeAggregate(new double[numel + 2], SparkTrainer::addInto, SparkTrainer::addInto, 2);
-                current.destroy();
+                List<Share> shares;
+                try {
+                    shares = await(shards.mapPartitions(rows -> List.of(share(rows, current.value(), loss, step, b)).iterator()).collectAsync(),
+                            "driver-mode step " + step + " of epoch " + epoch, config, sc);
+                } finally {
+                    current.destroy();
+                }
+                double[] sum = new double[numel];
+                long rows = 0;
+                for (Share sh : shares) {
+                    if (sh.rows() == 0) continue;
+                    float[] g = sh.gradient();
+                    for (int i = 0; i < numel; i++) sum[i] += (double) g[i] * sh.rows();
+                    rows += sh.rows();
+                }
                 List<Tensor> grads = new ArrayList<>();
                 int at = 0;
                 for (Tensor t : params.values()) {
                     float[] g = new float[t.size()];
-                    for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / sum[numel]);
+                    for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / rows);
                     grads.add(Tensor.of(g, t.shape()));
                 }
                 try (var off = Autograd.noGrad()) {
@@ -378,9 +404,23 @@ public final class SparkTrainer {
         return params;
     }
 
-    private static double[] addInto(double[] acc, double[] x) {
-        for (int i = 0; i < acc.length; i++) acc[i] += x[i];
-        return acc;
+    /** On an executor: the mean gradient of rows {@code [step·b, (step+1)·b)} of this partition at {@code params}. */
+    static Share share(Iterator<Example> rows, Snapshot params, Loss loss, int step, int b) {
+        List<Example> local = new ArrayList<>();
+        rows.forEachRemaining(local::add);
+        int lo = Math.min(step * b, local.size()), hi = Math.min(lo + b, local.size());
+        if (hi <= lo) return new Share(new float[0], 0, 0);
+        Tensor[] xy = batch(local.subList(lo, hi));
+        Params leaves = params.toParams().requiresGrad();
+        Tensor l = loss.apply(leaves, xy[0], xy[1]);
+        float[] out = new float[(int) leaves.numel()];
+        int at = 0;
+        for (Tensor g : Autograd.grad(l, leaves).values()) {
+            float[] v = g.toFloatArray();
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return new Share(out, hi - lo, l.item());
     }
 
     /** Rows stacked into {@code x [rows, in]} and {@code y [rows, out]}. */

@@ -123,6 +123,20 @@ class SparkTrainerTest {
         }
     }
 
+    /** An RDD of exactly {@code workers} partitions is used as it is; it must survive the run untouched. */
+    @Test
+    void theCallersRddComesOutOfARunAsItWentIn() {
+        JavaRDD<SparkTrainer.Example> two = data().coalesce(WORKERS);
+        Params a = SparkTrainer.train(two, init(), SparkTrainerTest::loss, SparkTrainerTest::rule, SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        Params b = SparkTrainer.train(two, init(), SparkTrainerTest::loss, SparkTrainerTest::rule, SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        assertBitIdentical(a, b);
+        Params c = SparkTrainer.trainOnDriver(two, init(), SparkTrainerTest::loss, rule(), SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        Params d = SparkTrainer.trainOnDriver(two, init(), SparkTrainerTest::loss, rule(), SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        assertBitIdentical(c, d);
+        assertEquals(ROWS, two.count());
+        assertEquals(org.apache.spark.storage.StorageLevel.NONE(), two.getStorageLevel());
+    }
+
     @Test
     void driverModeEqualsSingleProcessTrainingAndRepeatsItsBits() {
         Params want = single(rule());
