@@ -49,6 +49,8 @@ import java.util.concurrent.CompletableFuture;
  * global batch 128 as there, cross-entropy), trained data-parallel the same way: its RESULT
  * lines carry {@code model=cnn} (the MLP's {@code model=mlp}). BatchNorm normalizes each
  * worker's shard by its own statistics, as PyTorch's DDP does without SyncBatchNorm.
+ * With the cnn model and the spark profile built, {@link #spark} adds {@code mode=driver}
+ * and {@code mode=spark-ring} (the ring between executor JVMs) from {@code spark/bench.sh}.
  * Options: {@code --repeat N} (default 9), {@code --workers N}, {@code --params a,b},
  * {@code --batch N} (the MLP's global batch, default 64), {@code --models mlp,cnn}.
  */
