@@ -49,6 +49,8 @@ import java.util.concurrent.CompletableFuture;
  * global batch 128 as there, cross-entropy), trained data-parallel the same way: its RESULT
  * lines carry {@code model=cnn} (the MLP's {@code model=mlp}). BatchNorm normalizes each
  * worker's shard by its own statistics, as PyTorch's DDP does without SyncBatchNorm.
+ * With the cnn model and the spark profile built, {@link #spark} adds {@code mode=driver}
+ * and {@code mode=spark-ring} (the ring between executor JVMs) from {@code spark/bench.sh}.
  * Options: {@code --repeat N} (default 9), {@code --workers N}, {@code --params a,b},
  * {@code --batch N} (the MLP's global batch, default 64), {@code --models mlp,cnn}.
  */
@@ -108,9 +110,45 @@ public final class DataParallelBench {
                 if (mode.equals("ring") && params == sizes[sizes.length - 1]) scalingModel(n * 4, step[0] - exchangeMs, latencyMs / (2.0 * (workers - 1)));
             }
         }
-        System.out.println("  driver mode: not measured (the Spark module is not part of this build)");
+        if (models.contains("cnn")) spark(results);
         System.out.println();
         results.forEach(System.out::println);
+    }
+
+    /**
+     * mode=driver and the ring across executor JVMs (mode=spark-ring), on the CNN, from the
+     * spark module's SparkBench on local-cluster, when the spark profile is built (its build
+     * writes spark/target/spark.classpath). A separate JVM: this module has no Spark.
+     */
+    static void spark(List<String> results) throws IOException, InterruptedException {
+        java.nio.file.Path root = java.nio.file.Path.of(DataParallelBench.class.getProtectionDomain().getCodeSource().getLocation().getPath())
+                .getParent().getParent().getParent().getParent(); // <root>/cli/target/lib/proxima-bench.jar
+        if (!java.nio.file.Files.isRegularFile(root.resolve("spark/target/spark.classpath"))) {
+            System.out.println("\n  driver mode and the ring across executor JVMs: not measured (build the spark profile: mvn -Pspark -pl spark -am compile)");
+            return;
+        }
+        System.out.println("\nSpark (spark/bench.sh, local-cluster: two executor JVMs):");
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("spark/bench.sh").toString()).redirectErrorStream(true);
+        pb.environment().put("PROXIMA_SPARK_PREBUILT", "1");
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.start();
+        List<String> found = java.util.Collections.synchronizedList(new ArrayList<>());
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("RESULT ")) found.add(line);
+                    else if (!line.contains(" WARN ") && !line.startsWith("\tat ")) System.out.println("  " + line);
+                }
+            } catch (IOException e) {
+                System.out.println("  spark/bench.sh: " + e.getMessage());
+            }
+        });
+        if (!p.waitFor(20, java.util.concurrent.TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            System.out.println("  spark/bench.sh did not finish within 20 minutes; stopped");
+        } else if (p.exitValue() != 0) System.out.println("  spark/bench.sh failed with status " + p.exitValue());
+        reader.join(10_000);
+        results.addAll(found);
     }
 
     /** The CNN of {@code bench train}, global batch {@link #CNN_BATCH}, sharded over the workers. */

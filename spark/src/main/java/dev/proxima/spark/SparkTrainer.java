@@ -32,9 +32,9 @@ import scala.reflect.ClassTag$;
 /**
  * Synchronous data-parallel training on Apache Spark. Each epoch is one barrier stage of
  * {@code workers} tasks (Spark gang-schedules them, as XGBoost4J-Spark and Horovod-on-Spark
- * do): the tasks bind a ring endpoint, exchange addresses once through
- * {@link BarrierTaskContext#allGather} (which polls with a one-second sleep, so it is used
- * only for this rendezvous), join a {@link RingCollective} authenticated by a fresh job
+ * do): the tasks bind a ring endpoint, exchange addresses once through a small
+ * {@link Rendezvous} server on the driver ({@link BarrierTaskContext#allGather} polls with a
+ * one-second sleep, which cost about a second an epoch), join a {@link RingCollective} authenticated by a fresh job
  * token, and train their partitions with a {@link DataParallelTrainer}; rank 0 returns the
  * parameters and the optimizer state. The driver keeps them as the checkpoint (and writes it
  * to {@code checkpoint} when set, as a safetensors file), so a failed stage is retried from
@@ -81,7 +81,8 @@ public final class SparkTrainer {
      * @param epochs         passes over the data, one barrier stage each
      * @param batchPerWorker rows per worker per step
      * @param maxRetries     how often the driver reruns a failed epoch from the last checkpoint
-     * @param timeout        ring join and transfer timeout
+     * @param timeout        ring join and transfer timeout, and the longest any of the trainer's Spark jobs may go
+     *                       without a task running or finishing (then it is cancelled, naming the executor logs)
      * @param bindHost       where ring endpoints listen ({@code 127.0.0.1}, or {@code 0.0.0.0} on a cluster)
      * @param checkpoint     safetensors file the driver writes after each epoch and resumes from, or null
      */
@@ -110,6 +111,15 @@ public final class SparkTrainer {
         return n > workers ? data.coalesce(workers) : n < workers ? data.repartition(workers) : data;
     }
 
+    /**
+     * {@link #shards} as an RDD of the trainer's own, which it may checkpoint, cache and
+     * unpersist: when {@code data} has {@code workers} partitions already, {@code shards} is
+     * {@code data} itself, and the caller's RDD must come out of a run as it went in.
+     */
+    private static JavaRDD<Example> ownShards(JavaRDD<Example> data, int workers) {
+        return shards(data, workers).mapPartitions(rows -> rows, true);
+    }
+
     /** Trains and returns the final parameters. */
     public static Params train(JavaRDD<Example> data, Params initial, Loss loss, RuleFactory rule, Config config) {
         return train(data, initial, loss, rule, config, (e, a, r, s) -> { });
@@ -119,23 +129,26 @@ public final class SparkTrainer {
     public static Params train(JavaRDD<Example> data, Params initial, Loss loss, RuleFactory rule, Config config, Fault fault) {
         Checkpoint cp = config.checkpoint() != null && Files.exists(config.checkpoint())
                 ? read(config.checkpoint(), initial, config) : new Checkpoint(0, Snapshot.of(initial), null, Double.NaN);
-        // A barrier stage may not coalesce inside itself (SPARK-24820): materialize the shards
-        // in a normal stage first and cut the lineage there. Local checkpoints live in the
-        // executors' block managers; losing an executor loses them, and the job fails clearly.
-        JavaRDD<Example> shards = shards(data, config.workers());
-        shards.rdd().localCheckpoint();
-        shards.count();
+        JavaRDD<Example> shards = cp.epochsDone() < config.epochs() ? materialize(data, config) : null;
         for (int epoch = cp.epochsDone(); epoch < config.epochs(); epoch++) {
             Exception last = null;
             Checkpoint next = null;
             for (int attempt = 0; attempt <= config.maxRetries() && next == null; attempt++) {
                 try {
-                    // A retry starts from what is on disk, so the file is what a resumed run would see.
-                    if (attempt > 0 && config.checkpoint() != null && Files.exists(config.checkpoint()))
-                        cp = read(config.checkpoint(), initial, config);
+                    if (attempt > 0) {
+                        // A retry starts from what is on disk, so the file is what a resumed run would see.
+                        if (config.checkpoint() != null && Files.exists(config.checkpoint())) cp = read(config.checkpoint(), initial, config);
+                        // The shards were local checkpoints in the executors' block managers: an
+                        // executor that died took its shard with it. Cut them again from the data
+                        // (the same coalesce, so the same rows per rank).
+                        shards.unpersist(false);
+                        shards = materialize(data, config);
+                    }
                     next = runEpoch(shards, cp, epoch, attempt, loss, rule, config, fault);
+                } catch (Stuck e) {
+                    throw e; // no task could run for the whole timeout: retrying would only wait again
                 } catch (Exception e) { // SparkException is checked, though collect() does not say so
-                    last = e; // a task died or the ring broke: rerun this epoch from the checkpoint
+                    last = e; // a task or an executor died, or the ring broke: rerun this epoch from the checkpoint
                 }
             }
             if (next == null)
@@ -143,8 +156,24 @@ public final class SparkTrainer {
             cp = next;
             if (config.checkpoint() != null) write(config.checkpoint(), cp, config);
         }
-        shards.unpersist(false);
+        if (shards != null) shards.unpersist(false);
         return cp.params().toParams();
+    }
+
+    /**
+     * The shards, computed in a normal stage and kept as local checkpoints. A barrier stage may
+     * not coalesce inside itself (SPARK-24820), so the lineage is cut here. The blocks live in
+     * the executors' block managers; losing an executor loses its shard, and
+     * {@link #train} cuts them again before it retries.
+     */
+    private static JavaRDD<Example> materialize(JavaRDD<Example> data, Config config) {
+        JavaRDD<Example> shards = ownShards(data, config.workers());
+        shards.rdd().localCheckpoint();
+        await(shards.countAsync(), "the stage that cuts the data into " + config.workers() + " shards", config, JavaSparkContext.fromSparkContext(shards.context()));
+        // An asynchronous job does not checkpoint (SparkContext.runJob does, after the job): this
+        // count reads the blocks just stored and cuts the lineage.
+        shards.count();
+        return shards;
     }
 
     private static Checkpoint runEpoch(JavaRDD<Example> shards, Checkpoint from, int epoch, int attempt, Loss loss, RuleFactory rule,
@@ -154,25 +183,136 @@ public final class SparkTrainer {
         int batch = config.batchPerWorker();
         Duration timeout = config.timeout();
         String bindHost = config.bindHost();
-        Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> task = (Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> & Serializable)
-                rows -> CollectionConverters.asScala(trainPartition(CollectionConverters.asJava(rows), from, epoch, attempt, token, loss, rule, batch, timeout, bindHost, fault));
-        ClassTag<Checkpoint> tag = ClassTag$.MODULE$.apply(Checkpoint.class);
-        List<Checkpoint> out = shards.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD().collect();
-        if (out.size() != 1) throw new IllegalStateException("SparkTrainer: expected rank 0's result alone, got " + out.size());
-        return out.get(0);
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
+        // The rendezvous listens where the ring does; on a cluster (a wildcard bind) the tasks
+        // reach it at the address they reach the driver at.
+        String driverHost = isWildcard(bindHost) ? sc.getConf().get("spark.driver.host", bindHost) : bindHost;
+        try (Rendezvous rendezvous = allGatherRendezvous ? null : Rendezvous.open(bindHost, config.workers(), token)) {
+            int port = rendezvous == null ? -1 : rendezvous.port();
+            Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> task = (Function1<scala.collection.Iterator<Example>, scala.collection.Iterator<Checkpoint>> & Serializable)
+                    rows -> CollectionConverters.asScala(trainPartition(CollectionConverters.asJava(rows), from, epoch, attempt, token, driverHost, port,
+                            loss, rule, batch, timeout, bindHost, fault));
+            ClassTag<Checkpoint> tag = ClassTag$.MODULE$.apply(Checkpoint.class);
+            List<Checkpoint> out = await(shards.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD().collectAsync(),
+                    "epoch " + epoch + " (attempt " + attempt + "), a barrier stage of " + config.workers() + " tasks", config, sc);
+            if (out.size() != 1) throw new IllegalStateException("SparkTrainer: expected rank 0's result alone, got " + out.size());
+            return out.get(0);
+        }
+    }
+
+    /**
+     * For measurements only ({@link SparkBench}): exchange the ring addresses through
+     * {@link BarrierTaskContext#allGather}, as before the driver's {@link Rendezvous}.
+     */
+    static volatile boolean allGatherRendezvous = false;
+
+    /** A job that could not run a single task for the whole timeout (see {@link #await}). */
+    static final class Stuck extends IllegalStateException {
+        Stuck(String message) { super(message); }
+    }
+
+    /**
+     * Waits for a job, but never forever: Spark waits for resources without a limit (a barrier
+     * stage that needs more slots than the cluster has, executors that die at start and are
+     * relaunched again and again), so when no task of the job has run or finished for
+     * {@code config.timeout}, the job is cancelled and {@link Stuck} names the executors'
+     * logs. Running tasks are bounded by the ring's own timeout.
+     */
+    static <T> T await(org.apache.spark.api.java.JavaFutureAction<T> job, String what, Config config, JavaSparkContext sc) {
+        long timeoutNanos = config.timeout().toNanos(), quietSince = System.nanoTime(), seen = -1;
+        while (true) {
+            try {
+                return job.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // still running or waiting: look at its tasks below
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable c = e.getCause();
+                throw c instanceof RuntimeException r ? r : new IllegalStateException("SparkTrainer: " + what + " failed: " + c, c);
+            } catch (InterruptedException e) {
+                job.cancel(true);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("SparkTrainer: interrupted while waiting for " + what, e);
+            }
+            long active = 0, progress = 0;
+            for (Integer id : job.jobIds()) {
+                org.apache.spark.SparkJobInfo info = sc.statusTracker().getJobInfo(id);
+                if (info == null) continue;
+                for (int stage : info.stageIds()) {
+                    org.apache.spark.SparkStageInfo si = sc.statusTracker().getStageInfo(stage);
+                    if (si == null) continue;
+                    active += si.numActiveTasks();
+                    progress += si.numCompletedTasks() + si.numFailedTasks() + 1000L * si.currentAttemptId();
+                }
+            }
+            long now = System.nanoTime();
+            if (active > 0 || progress != seen) {
+                quietSince = now;
+                seen = progress;
+            } else if (now - quietSince > timeoutNanos) {
+                job.cancel(true);
+                throw new Stuck("SparkTrainer: no task of " + what + " ran for " + config.timeout().toSeconds() + " s (the timeout); it needs "
+                        + config.workers() + " task slots at once and the cluster has " + (sc.statusTracker().getExecutorInfos().length - 1)
+                        + " executor(s) registered. " + executorLogs(sc.sc().applicationId()));
+            }
+        }
+    }
+
+    /**
+     * Where to read why executors did not come up: on a standalone worker (and
+     * {@code local-cluster}) each executor's stderr is {@code <work dir>/<app id>/<executor id>/stderr},
+     * the work dir {@code $SPARK_WORKER_DIR} or {@code $SPARK_HOME/work}. The files found on
+     * this machine are named, with the last line of the newest that mentions an error.
+     */
+    static String executorLogs(String appId) {
+        List<Path> dirs = new ArrayList<>();
+        String workerDir = System.getenv("SPARK_WORKER_DIR"), home = System.getenv("SPARK_HOME");
+        if (workerDir != null) dirs.add(Path.of(workerDir, appId));
+        if (home != null) dirs.add(Path.of(home, "work", appId));
+        List<Path> logs = new ArrayList<>();
+        for (Path d : dirs) {
+            if (!Files.isDirectory(d)) continue;
+            try (var s = Files.list(d)) {
+                s.map(e -> e.resolve("stderr")).filter(Files::isRegularFile).forEach(logs::add);
+            } catch (IOException e) {
+                // unreadable: fall back to the generic hint
+            }
+        }
+        if (logs.isEmpty())
+            return "Executors that fail at start say why in their stderr: on each worker, $SPARK_WORKER_DIR (default $SPARK_HOME/work)/"
+                    + appId + "/<executor id>/stderr, or the Executors tab of the Spark UI (YARN: yarn logs -applicationId).";
+        logs.sort(java.util.Comparator.comparingLong((Path f) -> f.toFile().lastModified()).reversed());
+        // The newest log that says what went wrong (a relaunched executor's may still be empty).
+        Path named = logs.get(0);
+        String reason = "";
+        for (Path f : logs) {
+            try {
+                List<String> lines = Files.readAllLines(f, java.nio.charset.StandardCharsets.UTF_8);
+                for (int i = lines.size() - 1; i >= 0 && reason.isEmpty(); i--)
+                    if (lines.get(i).matches("(?i).*(exception|error)\\b.*")) reason = lines.get(i).strip();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                continue; // unreadable: try the next
+            }
+            if (!reason.isEmpty()) {
+                named = f;
+                break;
+            }
+        }
+        return "Executor log: " + named + (reason.isEmpty() ? "" : " (last error: " + reason + ")")
+                + (logs.size() > 1 ? "; " + (logs.size() - 1) + " more under " + named.getParent().getParent() : "") + ".";
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static Iterator<Checkpoint> trainPartition(Iterator<Example> rows, Checkpoint from, int epoch, int attempt, byte[] token,
-                                                       Loss loss, RuleFactory ruleFactory, int batchPerWorker, Duration timeout,
-                                                       String bindHost, Fault fault) {
+                                                       String driverHost, int rendezvousPort, Loss loss, RuleFactory ruleFactory,
+                                                       int batchPerWorker, Duration timeout, String bindHost, Fault fault) {
         BarrierTaskContext ctx = BarrierTaskContext.get();
         int rank = ctx.partitionId(), size = ctx.getTaskInfos().length;
         List<Example> local = new ArrayList<>();
         rows.forEachRemaining(local::add);
         RingCollective.Endpoint ep = RingCollective.bind(new InetSocketAddress(bindHost, 0));
         String advertised = isWildcard(bindHost) ? ctx.getTaskInfos()[rank].address().replaceFirst(":.*$", "") : bindHost;
-        String[] all = ctx.allGather(advertised + " " + ep.address().getPort() + " " + local.size());
+        String mine = advertised + " " + ep.address().getPort() + " " + local.size();
+        String[] all = rendezvousPort < 0 ? ctx.allGather(mine) : Rendezvous.exchange(driverHost, rendezvousPort, token, rank, mine, timeout);
         List<InetSocketAddress> ring = new ArrayList<>();
         int maxRows = 0;
         for (String s : all) {
@@ -201,24 +341,29 @@ public final class SparkTrainer {
         }
     }
 
+    /** One partition's part of a driver-mode step: its mean gradient (flat, in parameter order; empty without rows), rows and mean loss. */
+    record Share(float[] gradient, int rows, double loss) implements Serializable {}
+
     /**
      * Driver-side training, for clusters whose executors cannot reach each other: every step
-     * broadcasts the parameters, each partition returns its gradient sum (weighted by its rows)
-     * with its row count and loss, {@code treeAggregate} adds them up in float64, and the driver
-     * applies the rule and keeps its state. No ring, no barrier; one Spark job per step, so it
-     * suits few, large steps. The sum's order follows task completion: with two partitions the
-     * result is bit-reproducible (addition commutes); with more, float64 accumulation of float32
-     * terms makes a difference rare but does not rule it out.
+     * broadcasts the parameters, each partition returns the mean gradient of its rows as one
+     * float32 array with its row count, and the driver sums them in float64 in partition order,
+     * weighted by rows, applies the rule and keeps its state. No ring, no barrier; one Spark
+     * job per step, so it suits few, large steps. The sum's order is fixed, so the result
+     * repeats its bits for any number of partitions. Its exchange costs what a broadcast and a
+     * {@code treeAggregate} of the same size cost (see docs/PARALLEL.md): the gradients travel
+     * as float32, no aggregate's zero value is shipped, and every job's wait is bounded as in
+     * {@link #train}.
      */
     public static <S> Params trainOnDriver(JavaRDD<Example> data, Params initial, Loss loss, UpdateRule<S> rule, Config config) {
-        JavaRDD<Example> shards = shards(data, config.workers()).cache();
-        List<Integer> sizes = shards.mapPartitions(rows -> {
+        JavaRDD<Example> shards = ownShards(data, config.workers()).cache();
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
+        List<Integer> sizes = await(shards.mapPartitions(rows -> {
             int n = 0;
             while (rows.hasNext()) { rows.next(); n++; }
             return List.of(n).iterator();
-        }).collect();
+        }).collectAsync(), "the stage that cuts the data into " + config.workers() + " shards", config, sc);
         int maxRows = sizes.stream().mapToInt(Integer::intValue).max().orElse(0), b = config.batchPerWorker(), steps = (maxRows + b - 1) / b;
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(shards.context());
         Params params = initial.detach();
         S state = rule.init(params);
         int numel = (int) params.numel();
@@ -226,29 +371,26 @@ public final class SparkTrainer {
             for (int s = 0; s < steps; s++) {
                 Broadcast<Snapshot> current = sc.broadcast(Snapshot.of(params));
                 int step = s;
-                double[] sum = shards.mapPartitions(rows -> {
-                    List<Example> local = new ArrayList<>();
-                    rows.forEachRemaining(local::add);
-                    double[] out = new double[numel + 2]; // weighted gradient, rows, rows * loss
-                    int lo = Math.min(step * b, local.size()), hi = Math.min(lo + b, local.size());
-                    if (hi > lo) {
-                        Tensor[] xy = batch(local.subList(lo, hi));
-                        Params leaves = current.value().toParams().requiresGrad();
-                        Tensor l = loss.apply(leaves, xy[0], xy[1]);
-                        int at = 0, n = hi - lo;
-                        for (Tensor g : Autograd.grad(l, leaves).values())
-                            for (float v : g.toFloatArray()) out[at++] = (double) v * n;
-                        out[numel] = n;
-                        out[numel + 1] = l.item() * n;
-                    }
-                    return List.of(out).iterator();
-                }).treeAggregate(new double[numel + 2], SparkTrainer::addInto, SparkTrainer::addInto, 2);
-                current.destroy();
+                List<Share> shares;
+                try {
+                    shares = await(shards.mapPartitions(rows -> List.of(share(rows, current.value(), loss, step, b)).iterator()).collectAsync(),
+                            "driver-mode step " + step + " of epoch " + epoch, config, sc);
+                } finally {
+                    current.destroy();
+                }
+                double[] sum = new double[numel];
+                long rows = 0;
+                for (Share sh : shares) {
+                    if (sh.rows() == 0) continue;
+                    float[] g = sh.gradient();
+                    for (int i = 0; i < numel; i++) sum[i] += (double) g[i] * sh.rows();
+                    rows += sh.rows();
+                }
                 List<Tensor> grads = new ArrayList<>();
                 int at = 0;
                 for (Tensor t : params.values()) {
                     float[] g = new float[t.size()];
-                    for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / sum[numel]);
+                    for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / rows);
                     grads.add(Tensor.of(g, t.shape()));
                 }
                 try (var off = Autograd.noGrad()) {
@@ -262,9 +404,23 @@ public final class SparkTrainer {
         return params;
     }
 
-    private static double[] addInto(double[] acc, double[] x) {
-        for (int i = 0; i < acc.length; i++) acc[i] += x[i];
-        return acc;
+    /** On an executor: the mean gradient of rows {@code [step·b, (step+1)·b)} of this partition at {@code params}. */
+    static Share share(Iterator<Example> rows, Snapshot params, Loss loss, int step, int b) {
+        List<Example> local = new ArrayList<>();
+        rows.forEachRemaining(local::add);
+        int lo = Math.min(step * b, local.size()), hi = Math.min(lo + b, local.size());
+        if (hi <= lo) return new Share(new float[0], 0, 0);
+        Tensor[] xy = batch(local.subList(lo, hi));
+        Params leaves = params.toParams().requiresGrad();
+        Tensor l = loss.apply(leaves, xy[0], xy[1]);
+        float[] out = new float[(int) leaves.numel()];
+        int at = 0;
+        for (Tensor g : Autograd.grad(l, leaves).values()) {
+            float[] v = g.toFloatArray();
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return new Share(out, hi - lo, l.item());
     }
 
     /** Rows stacked into {@code x [rows, in]} and {@code y [rows, out]}. */

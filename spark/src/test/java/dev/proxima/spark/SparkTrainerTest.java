@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** SparkTrainer in local[2]: equal to single-process training, repeatable, and resumable. */
 class SparkTrainerTest {
-    private static final int IN = 4, HIDDEN = 6, OUT = 2, ROWS = 44, WORKERS = 2, BATCH = 4, EPOCHS = 2;
+    static final int IN = 4, HIDDEN = 6, OUT = 2, ROWS = 44, WORKERS = 2, BATCH = 4, EPOCHS = 2;
     private static JavaSparkContext sc;
     /** Simulated deaths; local mode runs the tasks in this JVM, so they can count here. */
     private static final java.util.concurrent.atomic.AtomicInteger DEATHS = new java.util.concurrent.atomic.AtomicInteger();
@@ -62,6 +62,10 @@ class SparkTrainerTest {
 
     /** 6 partitions for 2 slots: the trainer must coalesce them or the barrier stage never starts. */
     static JavaRDD<SparkTrainer.Example> data() {
+        return data(sc);
+    }
+
+    static JavaRDD<SparkTrainer.Example> data(JavaSparkContext sc) {
         Random rnd = new Random(5);
         List<SparkTrainer.Example> rows = new ArrayList<>();
         for (int i = 0; i < ROWS; i++) {
@@ -79,7 +83,11 @@ class SparkTrainerTest {
 
     /** The same schedule in one process: step s takes rows [s*b, (s+1)*b) of every worker's shard, as one batch. */
     static <S> Params single(UpdateRule<S> rule) {
-        List<List<SparkTrainer.Example>> shards = SparkTrainer.shards(data(), WORKERS).glom().collect();
+        return single(sc, rule);
+    }
+
+    static <S> Params single(JavaSparkContext sc, UpdateRule<S> rule) {
+        List<List<SparkTrainer.Example>> shards = SparkTrainer.shards(data(sc), WORKERS).glom().collect();
         int max = shards.stream().mapToInt(List::size).max().orElse(0), steps = (max + BATCH - 1) / BATCH;
         Params p = init();
         S s = rule.init(p);
@@ -113,6 +121,20 @@ class SparkTrainerTest {
                 assertEquals(Float.floatToRawIntBits(x[i]), Float.floatToRawIntBits(y[i]), name + "[" + i + "] differs between runs");
             }
         }
+    }
+
+    /** An RDD of exactly {@code workers} partitions is used as it is; it must survive the run untouched. */
+    @Test
+    void theCallersRddComesOutOfARunAsItWentIn() {
+        JavaRDD<SparkTrainer.Example> two = data().coalesce(WORKERS);
+        Params a = SparkTrainer.train(two, init(), SparkTrainerTest::loss, SparkTrainerTest::rule, SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        Params b = SparkTrainer.train(two, init(), SparkTrainerTest::loss, SparkTrainerTest::rule, SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        assertBitIdentical(a, b);
+        Params c = SparkTrainer.trainOnDriver(two, init(), SparkTrainerTest::loss, rule(), SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        Params d = SparkTrainer.trainOnDriver(two, init(), SparkTrainerTest::loss, rule(), SparkTrainer.Config.of(WORKERS, 1, BATCH));
+        assertBitIdentical(c, d);
+        assertEquals(ROWS, two.count());
+        assertEquals(org.apache.spark.storage.StorageLevel.NONE(), two.getStorageLevel());
     }
 
     @Test
@@ -185,7 +207,7 @@ class SparkTrainerTest {
         assertTrue(notOurs.getMessage().contains("not a SparkTrainer checkpoint"), notOurs.getMessage());
     }
 
-    private static void assertBitIdentical(Params want, Params got) {
+    static void assertBitIdentical(Params want, Params got) {
         assertEquals(want.names(), got.names());
         for (String name : want.names()) {
             float[] x = want.get(name).toFloatArray(), y = got.get(name).toFloatArray();
