@@ -671,6 +671,53 @@ public final class Tensor {
         return of(NDArray.oneHot(labels.data(), numClasses, dtype));
     }
 
+    // ---- normalization -------------------------------------------------------------------
+
+    /**
+     * Batch normalization in training mode: over every axis but the channel axis 1 of
+     * {@code x} ({@code [N, C]}, {@code [N, C, L]} or {@code [N, C, H, W]}), normalized with the
+     * batch's mean and biased variance, then scaled by {@code weight} and shifted by
+     * {@code bias} (both {@code [C]}), as torch.nn.functional.batch_norm with training=True.
+     */
+    public static Tensor batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        int c = batchNormChannels(x, weight, bias);
+        int[] axes = batchNormAxes(x.ndim());
+        int[] view = channelView(x.ndim(), c);
+        Tensor mean = x.mean(axes, true);
+        Tensor centered = x.sub(mean);
+        Tensor var = centered.square().mean(axes, true);
+        // The weight joins the per-channel factor first: one full-size product instead of two.
+        Tensor scale = var.add(eps).rsqrt().mul(weight.reshape(view));
+        return centered.mul(scale).add(bias.reshape(view));
+    }
+
+    private static int batchNormChannels(Tensor x, Tensor weight, Tensor bias) {
+        int[] xs = x.shape();
+        if (xs.length < 2 || xs.length > 4 || !x.dtype().isFloating())
+            throw new IllegalArgumentException("batchNorm: input " + x.dtype() + " " + Shapes.str(xs) + " must be a floating [N, C], [N, C, L] or [N, C, H, W]");
+        int c = xs[1];
+        if (weight.ndim() != 1 || weight.shape(0) != c || bias.ndim() != 1 || bias.shape(0) != c)
+            throw new IllegalArgumentException("batchNorm: weight " + Shapes.str(weight.shape()) + " and bias " + Shapes.str(bias.shape())
+                    + " must both be [" + c + "] for input " + Shapes.str(xs));
+        if (x.size() / Math.max(c, 1) < 2)
+            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input " + Shapes.str(xs));
+        return c;
+    }
+
+    /** Axis 0 and the axes after the channel axis 1. */
+    static int[] batchNormAxes(int ndim) {
+        int[] axes = new int[ndim - 1];
+        for (int i = 2; i < ndim; i++) axes[i - 1] = i;
+        return axes;
+    }
+
+    private static int[] channelView(int ndim, int c) {
+        int[] view = new int[ndim];
+        Arrays.fill(view, 1);
+        view[1] = c;
+        return view;
+    }
+
     // ---- convolution and pooling (composed from unfold2d/fold2d, matmul and reductions) --
 
     /** im2col: [N, C, H, W] to [N, C*kh*kw, OH*OW] (torch.nn.functional.unfold). */

@@ -12,7 +12,7 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train, dataparallel, apo");
+            System.err.println("bench: name one of: sgemm, elementwise, reduce, autograd, train, conv, dataparallel, apo");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -34,10 +34,11 @@ public final class Bench {
             }
             case "autograd" -> AutogradBench.main(rest);
             case "train" -> TrainBench.main(rest);
+            case "conv" -> ConvBench.main(rest);
             case "dataparallel" -> DataParallelBench.main(rest);
             case "apo" -> dev.proxima.bench.apo.ApoStudy.main(rest);
             default -> {
-                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train, dataparallel, apo)");
+                System.err.println("bench: unknown benchmark '" + args[0] + "' (sgemm, elementwise, reduce, autograd, train, conv, dataparallel, apo)");
                 System.exit(2);
             }
         }

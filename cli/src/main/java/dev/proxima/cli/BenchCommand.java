@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "bench", description = "Side-by-side benchmarks against NumPy/PyTorch: what 'speedup' means, "
         + "one RESULT line per case, a verdict.")
 final class BenchCommand implements Runnable {
-    enum Name { sgemm, elementwise, reduce, autograd, train, apo }
+    enum Name { sgemm, elementwise, reduce, autograd, train, conv, apo }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "One of: ${COMPLETION-CANDIDATES}.")
     Name name;
@@ -26,13 +26,13 @@ final class BenchCommand implements Runnable {
     @Option(names = "--repeat", paramLabel = "N", description = "Timed runs; the median is reported.")
     Integer repeat;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "autograd and train: warm-up iterations.")
+    @Option(names = "--warmup", paramLabel = "N", description = "autograd, train and conv: the fewest warm-up iterations (warm-up then lasts until the timing is stable).")
     Integer warmup;
 
-    @Option(names = "--cases", paramLabel = "LIST", description = "autograd: chain,mlp; train: mlp,cnn,transformer.")
+    @Option(names = "--cases", paramLabel = "LIST", description = "autograd: chain,mlp; train: mlp,cnn,transformer; conv: conv1_fwd,conv1_bwd_weight,conv2_fwd,conv2_bwd_input,conv2_bwd_weight,pool1,pool2,bn1,bn2.")
     String cases;
 
-    @Option(names = "--no-peer", description = "autograd and train: skip the PyTorch peer.")
+    @Option(names = "--no-peer", description = "autograd, train and conv: skip the PyTorch peer.")
     boolean noPeer;
 
     @Option(names = "--quick", description = "apo only: the study at a fifth of its budget.")
@@ -56,9 +56,9 @@ final class BenchCommand implements Runnable {
             throw new Main.UserError("'bench apo' runs on the CPU with its own budget: --device and --repeat do not apply");
         if (quick && longer) throw new Main.UserError("--quick and --long exclude each other");
         if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
-        boolean autograd = name == Name.autograd || name == Name.train; // the two with a PyTorch peer
+        boolean autograd = name == Name.autograd || name == Name.train || name == Name.conv; // the ones with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
-            throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' and 'bench train' only");
+            throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd', 'bench train' and 'bench conv' only");
         List<String> args = new ArrayList<>(List.of(name.name()));
         if (scalar && !autograd) args.add("--scalar");
         if (quick) args.add("--quick");

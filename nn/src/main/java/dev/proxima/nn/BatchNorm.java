@@ -1,5 +1,6 @@
 package dev.proxima.nn;
 
+import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.Shapes;
 
@@ -40,28 +41,26 @@ public class BatchNorm extends Module {
         int[] axes = new int[x.ndim() - 1];
         axes[0] = 0;
         for (int i = 2; i < x.ndim(); i++) axes[i - 1] = i;
-        int[] view = new int[x.ndim()];
-        java.util.Arrays.fill(view, 1);
-        view[1] = features;
-        Tensor mean, var;
         if (isTraining()) {
-            mean = x.mean(axes, true);
-            Tensor centered = x.sub(mean);
             long count = x.size() / features;
             if (count < 2) throw new IllegalArgumentException("BatchNorm: training needs more than one value per channel, got input " + Shapes.str(x.shape()));
-            var = centered.square().mean(axes, true);
             if (call.updatesBuffers()) {
                 double m = momentum;
-                Tensor bm = mean.detach().reshape(features), bv = var.detach().reshape(features).mul((double) count / (count - 1));
+                Tensor bm, bv;
+                try (var ignored = Autograd.noGrad()) {
+                    bm = x.mean(axes, false);
+                    bv = x.var(axes, false, 0).mul((double) count / (count - 1));
+                }
                 call.setBuffer("running_mean", call.buffer("running_mean").mul(1 - m).add(bm.mul(m)));
                 call.setBuffer("running_var", call.buffer("running_var").mul(1 - m).add(bv.mul(m)));
             }
-            // The weight joins the per-channel factor first: one full-size product instead of two.
-            Tensor scale = var.add(eps).rsqrt().mul(call.param("weight").reshape(view));
-            return centered.mul(scale).add(call.param("bias").reshape(view));
+            return Tensor.batchNorm(x, call.param("weight"), call.param("bias"), eps);
         }
-        mean = call.buffer("running_mean").reshape(view);
-        var = call.buffer("running_var").reshape(view);
+        int[] view = new int[x.ndim()];
+        java.util.Arrays.fill(view, 1);
+        view[1] = features;
+        Tensor mean = call.buffer("running_mean").reshape(view);
+        Tensor var = call.buffer("running_var").reshape(view);
         Tensor scale = var.add(eps).rsqrt().mul(call.param("weight").reshape(view));
         return x.sub(mean).mul(scale).add(call.param("bias").reshape(view));
     }
