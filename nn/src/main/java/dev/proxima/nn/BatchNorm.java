@@ -1,6 +1,5 @@
 package dev.proxima.nn;
 
-import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.Shapes;
 
@@ -38,19 +37,14 @@ public class BatchNorm extends Module {
         if (!ok)
             throw new IllegalArgumentException("BatchNorm" + rank + "d " + call.fullName("weight") + ": input " + Shapes.str(x.shape())
                     + " must be " + (rank == 2 ? "[N, " + features + ", H, W]" : "[N, " + features + "] or [N, " + features + ", L]"));
-        int[] axes = new int[x.ndim() - 1];
-        axes[0] = 0;
-        for (int i = 2; i < x.ndim(); i++) axes[i - 1] = i;
         if (isTraining()) {
             long count = x.size() / features;
             if (count < 2) throw new IllegalArgumentException("BatchNorm: training needs more than one value per channel, got input " + Shapes.str(x.shape()));
             if (call.updatesBuffers()) {
                 double m = momentum;
-                Tensor bm, bv;
-                try (var ignored = Autograd.noGrad()) {
-                    bm = x.mean(axes, false);
-                    bv = x.var(axes, false, 0).mul((double) count / (count - 1));
-                }
+                // The batch's statistics: constants for the buffers, as PyTorch's running update.
+                dev.proxima.tensor.NDArray stats = x.data().batchNormStats();
+                Tensor bm = Tensor.of(stats.select(0, 0)), bv = Tensor.of(stats.select(0, 1)).mul((double) count / (count - 1));
                 call.setBuffer("running_mean", call.buffer("running_mean").mul(1 - m).add(bm.mul(m)));
                 call.setBuffer("running_var", call.buffer("running_var").mul(1 - m).add(bv.mul(m)));
             }
