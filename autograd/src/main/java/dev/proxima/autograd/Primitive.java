@@ -140,6 +140,37 @@ sealed interface Primitive {
         public String toString() { return "scatterAdd(" + axis + ")"; }
     }
 
+    /**
+     * Fused batch normalization in training mode with inputs (x, weight, bias): x [N, C, ...]
+     * normalized per channel by its batch statistics, scaled and shifted (its own rule; tested
+     * against the composition).
+     */
+    record BatchNorm(double eps) implements Primitive {
+        public NDArray forward(NDArray[] in) { return in[0].batchNorm(in[1], in[2], eps); }
+        public String toString() { return "batchNorm(eps=" + eps + ")"; }
+    }
+
+    /**
+     * 2-d convolution with inputs (x, w). It and its two adjoints below are bilinear, so the
+     * three rules close over each other and every order of gradient exists.
+     */
+    record Conv2d(Conv2dSpec spec) implements Primitive {
+        public NDArray forward(NDArray[] in) { return NDArray.conv2d(in[0], in[1], spec); }
+        public String toString() { return "conv2d(" + spec + ")"; }
+    }
+
+    /** conv2d's input gradient with inputs (g, w): the transposed convolution of g, of {@code inputShape}. */
+    record Conv2dBackwardInput(int[] inputShape, Conv2dSpec spec) implements Primitive {
+        public NDArray forward(NDArray[] in) { return NDArray.conv2dBackwardInput(in[0], in[1], inputShape, spec); }
+        public String toString() { return "conv2dBackwardInput" + Shapes.str(inputShape) + "(" + spec + ")"; }
+    }
+
+    /** conv2d's weight gradient with inputs (x, g), of {@code weightShape}. */
+    record Conv2dBackwardWeight(int[] weightShape, Conv2dSpec spec) implements Primitive {
+        public NDArray forward(NDArray[] in) { return NDArray.conv2dBackwardWeight(in[0], in[1], weightShape, spec); }
+        public String toString() { return "conv2dBackwardWeight" + Shapes.str(weightShape) + "(" + spec + ")"; }
+    }
+
     /** im2col: [N, C, H, W] to [N, C*kh*kw, L] sliding windows (zero padding). Adjoint of {@link Fold2d}. */
     record Unfold2d(int kh, int kw, Conv2dSpec spec) implements Primitive {
         public NDArray forward(NDArray[] in) { return in[0].unfold2d(kh, kw, spec); }

@@ -1,6 +1,7 @@
 package dev.proxima.autograd;
 
 import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
 
@@ -69,6 +70,19 @@ final class Rules {
             case Primitive.Gather ga -> new Tensor[] {
                     Tensor.apply(new Primitive.ScatterAdd(ga.axis()), in[0].zerosLike(), in[1], g), null};
             case Primitive.ScatterAdd s -> new Tensor[] {g, null, g.gather(s.axis(), in[1])};
+            // y = conv(x, w) is bilinear; with D = conv2dBackwardInput and E = conv2dBackwardWeight
+            // its adjoints (<conv(x, w), g> = <x, D(g, w)> = <w, E(x, g)>), each rule is a
+            // pairing of the other two.
+            case Primitive.Conv2d c -> new Tensor[] {
+                    in[0].requiresGrad() ? Tensor.apply(new Primitive.Conv2dBackwardInput(in[0].shape(), c.spec()), g, in[1]) : null,
+                    in[1].requiresGrad() ? Tensor.apply(new Primitive.Conv2dBackwardWeight(in[1].shape(), c.spec()), in[0], g) : null};
+            case Primitive.Conv2dBackwardInput d -> new Tensor[] { // in = (g, w); this g is d's output gradient, shaped like x
+                    in[0].requiresGrad() ? Tensor.apply(new Primitive.Conv2d(d.spec()), g, in[1]) : null,
+                    in[1].requiresGrad() ? Tensor.apply(new Primitive.Conv2dBackwardWeight(in[1].shape(), d.spec()), g, in[0]) : null};
+            case Primitive.Conv2dBackwardWeight e -> new Tensor[] { // in = (x, g); this g is shaped like w
+                    in[0].requiresGrad() ? Tensor.apply(new Primitive.Conv2dBackwardInput(in[0].shape(), e.spec()), in[1], g) : null,
+                    in[1].requiresGrad() ? Tensor.apply(new Primitive.Conv2d(e.spec()), in[0], g) : null};
+            case Primitive.BatchNorm bn -> batchNorm(bn.eps(), g, in[0], in[1]);
             case Primitive.Unfold2d u -> new Tensor[] {Tensor.apply(new Primitive.Fold2d(in[0].shape(), u.kh(), u.kw(), u.spec()), g)};
             case Primitive.Fold2d f -> new Tensor[] {Tensor.apply(new Primitive.Unfold2d(f.kh(), f.kw(), f.spec()), g)};
         };
@@ -121,6 +135,11 @@ final class Rules {
             case Primitive.Contiguous c -> 0;
             case Primitive.Unfold2d u -> 0;
             case Primitive.Fold2d f -> 0;
+            // The three convolutions are bilinear: each input is saved for the other's gradient.
+            case Primitive.Conv2d c -> (in[0].requiresGrad() ? b : 0) | (in[1].requiresGrad() ? a : 0);
+            case Primitive.Conv2dBackwardInput d -> (in[0].requiresGrad() ? b : 0) | (in[1].requiresGrad() ? a : 0);
+            case Primitive.Conv2dBackwardWeight e -> (in[0].requiresGrad() ? b : 0) | (in[1].requiresGrad() ? a : 0);
+            case Primitive.BatchNorm bn -> a | b; // x and the weight (not the bias)
         };
     }
 
@@ -204,6 +223,30 @@ final class Rules {
                 yield gk.mul(Tensor.where(zero, atZero, yk.div(safeX)));
             }
         };
+    }
+
+    /**
+     * Batch normalization (formulas in the tensor module's Normalization). A backward pass
+     * that is not recorded (no createGraph), the usual training step, takes the backend's
+     * fused two-pass kernel: its results are constants either way. A recorded one takes the
+     * same formula written in Tensor ops, so gradients of every order exist; GradTable checks
+     * the first through the kernel and the second through this composition.
+     */
+    private static Tensor[] batchNorm(double eps, Tensor g, Tensor x, Tensor w) {
+        if (!Autograd.isGradEnabled()) {
+            NDArray[] d = x.data().batchNormBackward(w.data(), g.data(), eps);
+            return new Tensor[] {Tensor.of(d[0]), Tensor.of(d[1]), Tensor.of(d[2])};
+        }
+        int[] axes = Tensor.batchNormAxes(x.ndim()), view = new int[x.ndim()];
+        java.util.Arrays.fill(view, 1);
+        view[1] = x.shape(1);
+        double m = (double) x.size() / x.shape(1);
+        Tensor centered = x.sub(x.mean(axes, true));
+        Tensor rstd = centered.square().mean(axes, true).add(eps).rsqrt();
+        Tensor xhat = centered.mul(rstd);
+        Tensor dbias = g.sum(axes, true), dweight = g.mul(xhat).sum(axes, true);
+        Tensor dx = g.sub(dbias.div(m)).sub(xhat.mul(dweight.div(m))).mul(rstd.mul(w.reshape(view)));
+        return new Tensor[] {dx, dweight.reshape(x.shape(1)), dbias.reshape(x.shape(1))};
     }
 
     private static Tensor[] concat(Primitive.Concat c, Tensor g, Tensor[] in) {

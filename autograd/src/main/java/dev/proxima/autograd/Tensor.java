@@ -692,6 +692,43 @@ public final class Tensor {
         return of(NDArray.oneHot(labels.data(), numClasses, dtype));
     }
 
+    // ---- normalization -------------------------------------------------------------------
+
+    /**
+     * Batch normalization in training mode: over every axis but the channel axis 1 of
+     * {@code x} ({@code [N, C]}, {@code [N, C, L]} or {@code [N, C, H, W]}), normalized with the
+     * batch's mean and biased variance, then scaled by {@code weight} and shifted by
+     * {@code bias} (both {@code [C]}), as torch.nn.functional.batch_norm with training=True.
+     * One fused primitive (a pass for the statistics, one to normalize; its gradient in two
+     * more), with its own rule.
+     */
+    public static Tensor batchNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
+        batchNormChannels(x, weight, bias);
+        DType dt = DType.promote(DType.promote(x.dtype(), weight.dtype()), bias.dtype());
+        return apply(new Primitive.BatchNorm(eps), x.to(dt), weight.to(dt), bias.to(dt));
+    }
+
+    private static int batchNormChannels(Tensor x, Tensor weight, Tensor bias) {
+        int[] xs = x.shape();
+        if (xs.length < 2 || xs.length > 4 || !x.dtype().isFloating())
+            throw new IllegalArgumentException("batchNorm: input " + x.dtype() + " " + Shapes.str(xs) + " must be a floating [N, C], [N, C, L] or [N, C, H, W]");
+        int c = xs[1];
+        if (weight.ndim() != 1 || weight.shape(0) != c || bias.ndim() != 1 || bias.shape(0) != c)
+            throw new IllegalArgumentException("batchNorm: weight " + Shapes.str(weight.shape()) + " and bias " + Shapes.str(bias.shape())
+                    + " must both be [" + c + "] for input " + Shapes.str(xs));
+        if (x.size() / Math.max(c, 1) < 2)
+            throw new IllegalArgumentException("batchNorm: training needs more than one value per channel, got input " + Shapes.str(xs));
+        return c;
+    }
+
+    /** Axis 0 and the axes after the channel axis 1. */
+    static int[] batchNormAxes(int ndim) {
+        int[] axes = new int[ndim - 1];
+        for (int i = 2; i < ndim; i++) axes[i - 1] = i;
+        return axes;
+    }
+
+
     // ---- convolution and pooling (composed from unfold2d/fold2d, matmul and reductions) --
 
     /** im2col: [N, C, H, W] to [N, C*kh*kw, OH*OW] (torch.nn.functional.unfold). */
@@ -706,43 +743,32 @@ public final class Tensor {
 
     /**
      * 2-d convolution (cross-correlation, as PyTorch): x [N, C, H, W], w [O, C/groups, KH, KW]
-     * to [N, O, OH, OW]. Computed as im2col plus one batched matmul per group, so its
-     * gradients (of any order) come from the rules of those two.
+     * to [N, O, OH, OW]. One primitive whose rules are its two adjoints (the input and the
+     * weight gradient, each a primitive with a backend kernel), so gradients of any order
+     * exist; float32 with float64 computes in float64.
      */
     public static Tensor conv2d(Tensor x, Tensor w, Conv2dSpec spec) {
-        int[] xs = x.shape(), ws = w.shape();
-        if (xs.length != 4 || ws.length != 4)
-            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " and weight " + Shapes.str(ws) + " must be [N, C, H, W] and [O, C/groups, KH, KW]");
         if (!x.dtype().isFloating() || !w.dtype().isFloating())
-            throw new IllegalArgumentException("conv2d: needs floating tensors, got " + x.dtype() + " input " + Shapes.str(xs)
-                    + " and " + w.dtype() + " weight " + Shapes.str(ws));
-        if (!x.device().equals(w.device())) // else the matmul inside would name itself, not conv2d
-            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " is on " + x.device() + " and weight "
-                    + Shapes.str(ws) + " on " + w.device() + "; move one with to(Device)");
-        int n = xs[0], c = xs[1], o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3], groups = spec.groups();
-        if (c != cg * groups || o % groups != 0)
-            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " has " + c + " channels but weight " + Shapes.str(ws)
-                    + " expects " + cg * groups + " (groups=" + groups + ", and " + o + " output channels must divide by groups)");
-        int oh = spec.outH(xs[2], kh), ow = spec.outW(xs[3], kw);
-        if (oh <= 0 || ow <= 0)
-            throw new IllegalArgumentException("conv2d: input " + Shapes.str(xs) + " is smaller than the dilated kernel " + Shapes.str(ws) + " with " + spec);
-        int k = cg * kh * kw;
-        Tensor cols = x.unfold2d(kh, kw, spec).reshape(n, groups, k, oh * ow);
-        Tensor out = w.reshape(groups, o / groups, k).matmul(cols); // [N, G, O/G, L]
-        return out.reshape(n, o, oh, ow);
+            throw new IllegalArgumentException("conv2d: needs floating tensors, got " + x.dtype() + " input " + Shapes.str(x.shape())
+                    + " and " + w.dtype() + " weight " + Shapes.str(w.shape()));
+        if (!x.device().equals(w.device()))
+            throw new IllegalArgumentException("conv2d: input " + Shapes.str(x.shape()) + " is on " + x.device() + " and weight "
+                    + Shapes.str(w.shape()) + " on " + w.device() + "; move one with to(Device)");
+        DType dt = DType.promote(x.dtype(), w.dtype());
+        return apply(new Primitive.Conv2d(spec), x.to(dt), w.to(dt));
     }
 
     /**
      * Max pooling; padding counts as -inf. Each window's gradient goes to its FIRST maximum
-     * (row-major within the window), as in PyTorch: the value is gathered at the window's
-     * argmax, so gather's rule (a scatter) routes the gradient.
+     * (row-major within the window), as in PyTorch: the backend's kernel finds each window's
+     * argmax (as a flat index into the input plane) and the value is gathered there, so
+     * gather's rule (a scatter through the same indices) routes the gradient, at any order.
      */
     public static Tensor maxPool2d(Tensor x, Pool2dSpec spec) {
         int[] xs = pool4d("maxPool2d", x, spec);
-        Tensor padded = x.pad(new int[] {0, 0, 0, 0, spec.padH(), spec.padH(), spec.padW(), spec.padW()}, Double.NEGATIVE_INFINITY);
-        Conv2dSpec windows = new Conv2dSpec(spec.strideH(), spec.strideW(), 0, 0, 1, 1, 1);
-        Tensor cols = pool(padded, xs, spec, windows);
-        return cols.gather(2, cols.argmax(2, true)).reshape(outShape(xs, spec));
+        int[] os = outShape(xs, spec);
+        Tensor at = of(x.data().maxPool2dIndices(spec).reshape(xs[0], xs[1], os[2] * os[3]));
+        return x.reshape(xs[0], xs[1], xs[2] * xs[3]).gather(2, at).reshape(os);
     }
 
     /** Average pooling over windows including padding zeros (PyTorch's count_include_pad=True). */

@@ -7,7 +7,6 @@ import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.cpu.Parallel;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,13 +38,13 @@ public final class AutogradBench {
         TorchPeer.Options o = TorchPeer.Options.parse("autograd", args, 20, 5, List.of("chain", "mlp"));
         Device d = o.device();
         int threads = Parallel.threads(), warmup = o.warmup(), repeat = o.repeat();
-        System.err.printf(Locale.ROOT, "bench autograd: device %s, %d threads, %d warm-up runs (Proxima: and >= 2 s) + %d timed runs per case%n",
+        System.err.printf(Locale.ROOT, "bench autograd: device %s, %d threads, >= %d warm-up runs, until stable, + %d timed runs per case%n",
                 d, threads, warmup, repeat);
 
         Explain explain = new Explain("autograd");
         Map<String, Double> peerMs = TorchPeer.times(explain, "autograd_torch.py", o, threads);
-        if (o.cases().contains("chain")) TorchPeer.result(explain, "autograd", "chain", median(chain(d), d, warmup, repeat), peerMs.get("chain"));
-        if (o.cases().contains("mlp")) TorchPeer.result(explain, "autograd", "mlp", median(mlp(d), d, warmup, repeat), peerMs.get("mlp"));
+        if (o.cases().contains("chain")) TorchPeer.result(explain, "autograd", "chain", median("chain", chain(d), d, warmup, repeat), peerMs.get("chain"));
+        if (o.cases().contains("mlp")) TorchPeer.result(explain, "autograd", "mlp", median("mlp", mlp(d), d, warmup, repeat), peerMs.get("mlp"));
         explain.verdict();
     }
 
@@ -100,13 +99,16 @@ public final class AutogradBench {
 
     // ---- timing and reporting --------------------------------------------------------------
 
+    /** The median milliseconds of {@code repeat} runs, after {@link Warmup#untilStable} (and at least {@code warmup} runs). */
     static double median(Supplier<Object> run, Device device, int warmup, int repeat) {
-        // The JIT needs more than a few runs: warm up for the given count and at least 2 s.
-        long until = System.nanoTime() + 2_000_000_000L;
-        for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
+        return median("", run, device, warmup, repeat);
+    }
+
+    static double median(String what, Supplier<Object> run, Device device, int warmup, int repeat) {
+        Warmup.untilStable(what, warmup, () -> {
             run.get();
             device.backend().finish();
-        }
+        });
         double[] ms = new double[repeat];
         for (int i = 0; i < repeat; i++) {
             long t0 = System.nanoTime();
@@ -114,8 +116,7 @@ public final class AutogradBench {
             device.backend().finish(); // asynchronous devices: the work is done only now
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
-        Arrays.sort(ms);
-        return repeat % 2 == 1 ? ms[repeat / 2] : (ms[repeat / 2 - 1] + ms[repeat / 2]) / 2;
+        return Warmup.median(ms);
     }
 
 }

@@ -33,6 +33,7 @@ public final class Bench {
         m.put("reduce", rest -> sideBySide("reduce", rest, 15, SideBySide::reduce));
         m.put("autograd", AutogradBench::main);
         m.put("train", TrainBench::main);
+        m.put("conv", ConvBench::main);
         m.put("dataparallel", DataParallelBench::main);
         m.put("apo", dev.proxima.bench.apo.ApoStudy::main);
         REGISTRY = java.util.Collections.unmodifiableMap(m);

@@ -29,8 +29,6 @@ final class SideBySide {
     private static final String DEBIAN_PYTHON = "/usr/bin/python3";
     /** Exits with status 0 where PyTorch can use a CUDA device. */
     static final String CUDA_PROBE = "import torch; assert torch.cuda.is_available()";
-    /** Long enough for the JIT and for the first pass of allocations through fresh heap pages. */
-    private static final double WARMUP_SECONDS = 2.0;
 
     private final BenchOptions options;
     /** On the CPU the peer is NumPy; on a GPU device it is PyTorch on CUDA (TF32 off). */
@@ -132,13 +130,10 @@ final class SideBySide {
     /** Warm-up (JIT, caches, pool threads), then the median of the timed runs. */
     private double medianSeconds(Supplier<NDArray> f) {
         var backend = options.device().backend();
-        long warmEnd = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
-        int warm = 0;
-        while (warm < 3 || System.nanoTime() < warmEnd) {
+        Warmup.untilStable("", 3, () -> {
             f.get();
             backend.finish();
-            warm++;
-        }
+        });
         double[] t = new double[options.repeat()];
         for (int i = 0; i < t.length; i++) {
             long t0 = System.nanoTime();

@@ -23,8 +23,9 @@ import java.util.function.Supplier;
  * models, side by side with PyTorch on the same shapes and thread count:
  * <ul>
  *   <li>{@code mlp}: 784-1024-1024-10 with ReLU, batch 256, cross-entropy;</li>
- *   <li>{@code cnn}: two conv3×3 (32, 64 channels) + BatchNorm + ReLU + 2×2 max-pool, then
- *       Linear(3136, 128) + ReLU + Linear(128, 10); 28×28×1, batch 128, cross-entropy;</li>
+ *   <li>{@code cnn}: {@code Models.cnn}, the model {@code train --model cnn} and {@code demo}
+ *       train: two conv3×3 (16, 32 channels) + BatchNorm + ReLU + 2×2 max-pool, then
+ *       Linear(1568, 128) + ReLU + Linear(128, 10); 28×28×1, batch 128, cross-entropy;</li>
  *   <li>{@code transformer}: one post-norm encoder layer, d = 256, 4 heads, FFN 1024 (ReLU),
  *       no dropout, sequence 128, batch 16, mean squared error against a fixed target.</li>
  * </ul>
@@ -42,7 +43,7 @@ public final class TrainBench {
         TorchPeer.Options o = TorchPeer.Options.parse("train", args, 10, 3, List.of("mlp", "cnn", "transformer"));
         Device device = o.device();
         int threads = Parallel.threads();
-        System.err.printf(Locale.ROOT, "bench train: device %s, %d threads, max heap %d MiB, %d warm-up runs (and >= 2 s) + %d timed runs per case%n",
+        System.err.printf(Locale.ROOT, "bench train: device %s, %d threads, max heap %d MiB, >= %d warm-up runs, until stable, + %d timed runs per case%n",
                 device, threads, Runtime.getRuntime().maxMemory() >> 20, o.warmup(), o.repeat());
         Explain explain = new Explain("train");
         Map<String, Double> peerMs = TorchPeer.times(explain, "train_torch.py", o, threads);
@@ -52,7 +53,7 @@ public final class TrainBench {
                 case "cnn" -> classifierStep(Models.cnn(0), new int[] {128, 1, 28, 28}, device);
                 default -> transformerStep(device);
             };
-            double ms = AutogradBench.median(step, device, o.warmup(), o.repeat());
+            double ms = AutogradBench.median(c, step, device, o.warmup(), o.repeat());
             TorchPeer.result(explain, "train", c, ms, peerMs.get(c));
         }
         explain.verdict();

@@ -28,14 +28,26 @@ def setup(repeat, warmup, cases):
 
 
 def median_ms(fn, warmup, repeat, sync, min_warmup_s=0.0):
-    """Median milliseconds of `repeat` timed calls of fn, after `warmup` untimed calls that
-    also last at least `min_warmup_s` seconds; a call is done only when sync() returns."""
-    t_end = time.perf_counter() + min_warmup_s
-    i = 0
-    while i < warmup or time.perf_counter() < t_end:
-        fn()
-        i += 1
-    sync()
+    """Median milliseconds of `repeat` timed calls of fn, after a warm-up of at least `warmup`
+    calls and `min_warmup_s` seconds that lasts until the timing is stable, as the Java side's
+    (Warmup.java): windows of >= 0.5 s and 3 calls until two consecutive windows' medians
+    agree within 5%, capped at 60 s. A call is done only when sync() returns."""
+    start = time.perf_counter()
+    runs, previous = 0, None
+    while True:
+        w0, ms = time.perf_counter(), []
+        while len(ms) < 3 or time.perf_counter() - w0 < 0.5:
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            ms.append((time.perf_counter() - t0) * 1e3)
+        runs += len(ms)
+        med = statistics.median(ms)
+        stable = previous is not None and abs(med - previous) <= 0.05 * min(med, previous)
+        previous = med
+        elapsed = time.perf_counter() - start
+        if (stable and runs >= warmup and elapsed >= min_warmup_s) or elapsed > 60:
+            break
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()

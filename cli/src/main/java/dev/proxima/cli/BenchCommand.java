@@ -43,13 +43,13 @@ final class BenchCommand implements Runnable, Main.Checked {
     @Option(names = "--repeat", paramLabel = "N", description = "Timed runs; the median is reported.")
     Integer repeat;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "autograd and train: warm-up iterations.")
+    @Option(names = "--warmup", paramLabel = "N", description = "autograd, train and conv: the fewest warm-up iterations (warm-up then lasts until the timing is stable).")
     Integer warmup;
 
-    @Option(names = "--cases", paramLabel = "LIST", description = "autograd: chain,mlp; train: mlp,cnn,transformer.")
+    @Option(names = "--cases", paramLabel = "LIST", description = "autograd: chain,mlp; train: mlp,cnn,transformer; conv: conv1_fwd,conv1_bwd_weight,conv2_fwd,conv2_bwd_input,conv2_bwd_weight,pool1,pool2,bn1,bn2.")
     String cases;
 
-    @Option(names = "--no-peer", description = "autograd and train: skip the PyTorch peer.")
+    @Option(names = "--no-peer", description = "autograd, train and conv: skip the PyTorch peer.")
     boolean noPeer;
 
     @Option(names = "--models", paramLabel = "LIST", description = "dataparallel only: mlp,cnn (default both).")
@@ -101,9 +101,9 @@ final class BenchCommand implements Runnable, Main.Checked {
         if (dataParallel && device != null)
             throw new Main.UserError("'bench dataparallel' runs on the CPU: --device does not apply");
         if (workers != null && workers < 2) throw new Main.UserError("--workers " + workers + ": expected 2 or more");
-        boolean autograd = name.equals("autograd") || name.equals("train"); // the two with a PyTorch peer
+        boolean autograd = name.equals("autograd") || name.equals("train") || name.equals("conv"); // the ones with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
-            throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' and 'bench train' only");
+            throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd', 'bench train' and 'bench conv' only");
         List<String> args = new ArrayList<>(List.of(name));
         if (scalar && !autograd) args.add("--scalar");
         if (quick) args.add("--quick");

@@ -55,7 +55,7 @@ final class Task {
             case "mlp", "cnn" -> {
                 train = limit(FashionMnist.load(c.dataDir(), true, FashionMnist.MEAN, FashionMnist.STD), c.limit());
                 test = limit(FashionMnist.load(c.dataDir(), false, FashionMnist.MEAN, FashionMnist.STD), c.limit());
-                Module m = c.model().equals("mlp") ? Models.mlp(seed, 784, 256, 128, 10) : Models.cnn(seed, 1, 28, 28, 16, 32, 128, 10);
+                Module m = c.model().equals("mlp") ? Models.mlp(seed, 784, 256, 128, 10) : Models.cnn(seed);
                 Task t = new Task(train, test, m, Kind.CLASSIFY, "accuracy");
                 t.flatImages = c.model().equals("mlp");
                 yield t;

@@ -37,31 +37,24 @@ public class BatchNorm extends Module {
         if (!ok)
             throw new IllegalArgumentException("BatchNorm" + rank + "d " + call.fullName("weight") + ": input " + Shapes.str(x.shape())
                     + " must be " + (rank == 2 ? "[N, " + features + ", H, W]" : "[N, " + features + "] or [N, " + features + ", L]"));
-        int[] axes = new int[x.ndim() - 1];
-        axes[0] = 0;
-        for (int i = 2; i < x.ndim(); i++) axes[i - 1] = i;
-        int[] view = new int[x.ndim()];
-        java.util.Arrays.fill(view, 1);
-        view[1] = features;
-        Tensor mean, var;
         if (isTraining()) {
-            mean = x.mean(axes, true);
-            Tensor centered = x.sub(mean);
             long count = x.size() / features;
             if (count < 2) throw new IllegalArgumentException("BatchNorm: training needs more than one value per channel, got input " + Shapes.str(x.shape()));
-            var = centered.square().mean(axes, true);
             if (call.updatesBuffers()) {
                 double m = momentum;
-                Tensor bm = mean.detach().reshape(features), bv = var.detach().reshape(features).mul((double) count / (count - 1));
+                // The batch's statistics: constants for the buffers, as PyTorch's running update.
+                dev.proxima.tensor.NDArray stats = x.data().batchNormStats();
+                Tensor bm = Tensor.of(stats.select(0, 0)), bv = Tensor.of(stats.select(0, 1)).mul((double) count / (count - 1));
                 call.setBuffer("running_mean", call.buffer("running_mean").mul(1 - m).add(bm.mul(m)));
                 call.setBuffer("running_var", call.buffer("running_var").mul(1 - m).add(bv.mul(m)));
             }
-            // The weight joins the per-channel factor first: one full-size product instead of two.
-            Tensor scale = var.add(eps).rsqrt().mul(call.param("weight").reshape(view));
-            return centered.mul(scale).add(call.param("bias").reshape(view));
+            return Tensor.batchNorm(x, call.param("weight"), call.param("bias"), eps);
         }
-        mean = call.buffer("running_mean").reshape(view);
-        var = call.buffer("running_var").reshape(view);
+        int[] view = new int[x.ndim()];
+        java.util.Arrays.fill(view, 1);
+        view[1] = features;
+        Tensor mean = call.buffer("running_mean").reshape(view);
+        Tensor var = call.buffer("running_var").reshape(view);
         Tensor scale = var.add(eps).rsqrt().mul(call.param("weight").reshape(view));
         return x.sub(mean).mul(scale).add(call.param("bias").reshape(view));
     }

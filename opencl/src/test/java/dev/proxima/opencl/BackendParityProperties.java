@@ -3,6 +3,8 @@ package dev.proxima.opencl;
 import static dev.proxima.opencl.Pairs.*;
 
 import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.Conv2dSpec;
+import dev.proxima.tensor.Pool2dSpec;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
@@ -208,6 +210,55 @@ class BackendParityProperties {
         NDArray c = NDArray.wrap(Device.cpu().backend().upload(v), s);
         Pair p = new Pair(c, c.to(cl()));
         return r.nextBoolean() || s.length < 2 ? p : p.map(x -> x.mT().contiguous().mT()); // a strided index
+    }
+
+    // ---- the fused kernels: the CPU's against OpenCL's (the composed defaults there) ----
+
+    @Property(tries = 60)
+    void conv2dAndItsAdjoints(@ForAll("floats") DType t, @ForAll View view, @ForAll long seed) {
+        requireDtype(t);
+        SplittableRandom r = new SplittableRandom(seed);
+        int g = 1 + r.nextInt(2), kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
+        Conv2dSpec s = new Conv2dSpec(1 + r.nextInt(2), 1 + r.nextInt(2), r.nextInt(2), r.nextInt(2), 1 + r.nextInt(2), 1 + r.nextInt(2), g);
+        int h = s.dilationH() * (kh - 1) + 1 + r.nextInt(5), w = s.dilationW() * (kw - 1) + 1 + r.nextInt(5);
+        int[] xs = {1 + r.nextInt(3), g * (1 + r.nextInt(3)), h, w}, ws = {g * (1 + r.nextInt(3)), xs[1] / g, kh, kw};
+        int[] ys = {xs[0], ws[0], s.outH(h, kh), s.outW(w, kw)};
+        Pair x = make(xs, t, view, Values.NORMAL, r), wt = make(ws, t, View.CONTIGUOUS, Values.NORMAL, r);
+        Pair gy = make(ys, t, view, Values.NORMAL, r);
+        double tol = atol(t) * 100;
+        assertClose("conv2d " + s, NDArray.conv2d(x.cpu(), wt.cpu(), s), NDArray.conv2d(x.cl(), wt.cl(), s), rtol(t), tol);
+        assertClose("conv2dBackwardInput " + s, NDArray.conv2dBackwardInput(gy.cpu(), wt.cpu(), xs, s),
+                NDArray.conv2dBackwardInput(gy.cl(), wt.cl(), xs, s), rtol(t), tol);
+        assertClose("conv2dBackwardWeight " + s, NDArray.conv2dBackwardWeight(x.cpu(), gy.cpu(), ws, s),
+                NDArray.conv2dBackwardWeight(x.cl(), gy.cl(), ws, s), rtol(t), tol);
+    }
+
+    @Property(tries = 60)
+    void maxPool2dIndicesFirstMaximum(@ForAll("floats") DType t, @ForAll View view, @ForAll boolean few, @ForAll long seed) {
+        requireDtype(t);
+        SplittableRandom r = new SplittableRandom(seed);
+        int kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
+        Pool2dSpec p = new Pool2dSpec(kh, kw, 1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(kh / 2 + 1), r.nextInt(kw / 2 + 1));
+        int[] xs = {1 + r.nextInt(2), 1 + r.nextInt(3), kh + r.nextInt(5), kw + r.nextInt(5)};
+        // FEW values: many ties, where the first maximum must win on both devices
+        Pair x = make(xs, t, view, few ? Values.FEW : Values.NORMAL, r);
+        assertClose("maxPool2dIndices " + p, x.cpu().maxPool2dIndices(p), x.cl().maxPool2dIndices(p), 0, 0);
+    }
+
+    @Property(tries = 60)
+    void batchNormForwardBackwardStats(@ForAll("floats") DType t, @ForAll View view, @ForAll long seed) {
+        requireDtype(t);
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] xs = new int[2 + r.nextInt(3)];
+        for (int i = 0; i < xs.length; i++) xs[i] = 1 + r.nextInt(5);
+        xs[0] = 2 + r.nextInt(4);
+        Pair x = make(xs, t, view, Values.NORMAL, r), g = make(xs, t, view, Values.NORMAL, r);
+        Pair w = make(new int[] {xs[1]}, t, View.CONTIGUOUS, Values.NORMAL, r), b = make(new int[] {xs[1]}, t, View.CONTIGUOUS, Values.NORMAL, r);
+        double tol = atol(t) * 1000;
+        assertClose("batchNormStats", x.cpu().batchNormStats(), x.cl().batchNormStats(), rtol(t) * 10, tol);
+        assertClose("batchNorm", x.cpu().batchNorm(w.cpu(), b.cpu(), 1e-5), x.cl().batchNorm(w.cl(), b.cl(), 1e-5), rtol(t) * 10, tol);
+        NDArray[] dc = x.cpu().batchNormBackward(w.cpu(), g.cpu(), 1e-5), dl = x.cl().batchNormBackward(w.cl(), g.cl(), 1e-5);
+        for (int i = 0; i < 3; i++) assertClose("batchNormBackward " + i, dc[i], dl[i], rtol(t) * 10, tol);
     }
 
     @Property

@@ -95,4 +95,54 @@ public interface Backend {
      * {@code axis == 0} (torch.scatter_add_), into a contiguous {@code dst} the caller owns.
      */
     void scatterAdd(NDArray dst, int axis, NDArray index, NDArray src);
+
+    // ---- fused kernels (default: composed from the primitives above) ---------------------
+
+    /**
+     * 2-d convolution (cross-correlation) of {@code x [N, C, H, W]} with
+     * {@code w [O, C/groups, KH, KW]}: {@code [N, O, OH, OW]}. Shapes are checked.
+     */
+    default NDArray conv2d(NDArray x, NDArray w, Conv2dSpec spec) {
+        return Convolution.conv2d(x, w, spec);
+    }
+
+    /** The gradient of {@link #conv2d} in x for the output gradient {@code g}: {@code inputShape}. */
+    default NDArray conv2dBackwardInput(NDArray g, NDArray w, int[] inputShape, Conv2dSpec spec) {
+        return Convolution.conv2dBackwardInput(g, w, inputShape, spec);
+    }
+
+    /** The gradient of {@link #conv2d} in w for the output gradient {@code g}: {@code weightShape}. */
+    default NDArray conv2dBackwardWeight(NDArray x, NDArray g, int[] weightShape, Conv2dSpec spec) {
+        return Convolution.conv2dBackwardWeight(x, g, weightShape, spec);
+    }
+
+    /**
+     * Max pooling's argmax: INT32 {@code [N, C, OH, OW]} holding, for each window of
+     * {@code x [N, C, H, W]}, the flat index {@code h·W + w} within its plane of the window's
+     * first maximum in row-major order (NaN counts as the maximum; padding is never chosen).
+     */
+    default NDArray maxPool2dIndices(NDArray x, Pool2dSpec spec) {
+        return Convolution.maxPoolIndices(x, spec);
+    }
+
+    /**
+     * Per-channel statistics of {@code x [N, C, ...]} over every axis but 1, as a [2, C]
+     * array: the mean, then the biased variance (see {@link Normalization}).
+     */
+    default NDArray batchNormStats(NDArray x) {
+        return Normalization.stats(x);
+    }
+
+    /** Batch normalization in training mode, {@code x̂ · weight + bias} ({@link Normalization}). */
+    default NDArray batchNorm(NDArray x, NDArray weight, NDArray bias, double eps) {
+        return Normalization.forward(x, weight, bias, eps);
+    }
+
+    /**
+     * The gradients of {@link #batchNorm} for the output gradient {@code g} (of x's shape):
+     * {@code {dx, dweight, dbias}} ({@link Normalization}).
+     */
+    default NDArray[] batchNormBackward(NDArray x, NDArray weight, NDArray g, double eps) {
+        return Normalization.backward(x, weight, g, eps);
+    }
 }

@@ -909,6 +909,94 @@ public final class NDArray {
     // ---- im2col and col2im (the primitives convolution and pooling are built from) ------
 
     /**
+     * 2-d convolution (cross-correlation, as PyTorch) of {@code x [N, C, H, W]} with
+     * {@code w [O, C/groups, KH, KW]}: {@code [N, O, OH, OW]}, with stride, zero padding,
+     * dilation and groups.
+     */
+    public static NDArray conv2d(NDArray x, NDArray w, Conv2dSpec spec) {
+        requireConvOperands("conv2d", x, w);
+        Convolution.checkConv("conv2d", x.shape, w.shape, spec);
+        return x.backend().conv2d(x, w, spec);
+    }
+
+    /**
+     * The gradient of {@link #conv2d} in its input, for the output gradient {@code g}: the
+     * adjoint of the convolution in x (a transposed convolution), of shape {@code inputShape}.
+     */
+    public static NDArray conv2dBackwardInput(NDArray g, NDArray w, int[] inputShape, Conv2dSpec spec) {
+        requireConvOperands("conv2dBackwardInput", g, w);
+        int[] o = Convolution.checkConv("conv2dBackwardInput", inputShape, w.shape, spec);
+        requireShape("conv2dBackwardInput", "output gradient", g.shape, new int[] {inputShape[0], w.shape[0], o[0], o[1]});
+        return g.backend().conv2dBackwardInput(g, w, inputShape.clone(), spec);
+    }
+
+    /** The gradient of {@link #conv2d} in its weight, for the output gradient {@code g}, of shape {@code weightShape}. */
+    public static NDArray conv2dBackwardWeight(NDArray x, NDArray g, int[] weightShape, Conv2dSpec spec) {
+        requireConvOperands("conv2dBackwardWeight", x, g);
+        int[] o = Convolution.checkConv("conv2dBackwardWeight", x.shape, weightShape, spec);
+        requireShape("conv2dBackwardWeight", "output gradient", g.shape, new int[] {x.shape[0], weightShape[0], o[0], o[1]});
+        return x.backend().conv2dBackwardWeight(x, g, weightShape.clone(), spec);
+    }
+
+    private static void requireConvOperands(String op, NDArray a, NDArray b) {
+        a.requireFloating(op);
+        b.requireFloating(op);
+        a.requireSameDevice(op, b);
+        if (a.dtype() != b.dtype())
+            throw new IllegalArgumentException(op + ": operands " + a.dtype() + " " + Shapes.str(a.shape) + " and " + b.dtype() + " "
+                    + Shapes.str(b.shape) + " differ in dtype");
+    }
+
+    private static void requireShape(String op, String what, int[] shape, int[] want) {
+        if (!Arrays.equals(shape, want))
+            throw new IllegalArgumentException(op + ": " + what + " " + Shapes.str(shape) + " must be " + Shapes.str(want));
+    }
+
+    /**
+     * Max pooling's argmax (for {@code Tensor.maxPool2d}, which gathers at it): INT32
+     * {@code [N, C, OH, OW]}, for each window the flat index {@code h·W + w} in its input
+     * plane of the window's first maximum in row-major order; NaN counts as the maximum and
+     * padding (-inf) is never chosen.
+     */
+    public NDArray maxPool2dIndices(Pool2dSpec spec) {
+        requireFloating("maxPool2dIndices");
+        if (shape.length != 4)
+            throw new IllegalArgumentException("maxPool2dIndices: input " + Shapes.str(shape) + " must be [N, C, H, W]");
+        int oh = spec.windows().outH(shape[2], spec.kernelH()), ow = spec.windows().outW(shape[3], spec.kernelW());
+        if (oh < 1 || ow < 1)
+            throw new IllegalArgumentException("maxPool2dIndices: kernel " + spec.kernelH() + "x" + spec.kernelW() + " does not fit input "
+                    + Shapes.str(shape) + " padded by " + spec.padH() + "x" + spec.padW());
+        return backend().maxPool2dIndices(this, spec);
+    }
+
+    /**
+     * Batch normalization in training mode (torch.nn.functional.batch_norm with training=True)
+     * of this {@code [N, C, ...]} array: each channel normalized by its batch mean and biased
+     * variance over every axis but 1, then scaled by {@code weight} and shifted by {@code bias}
+     * (both {@code [C]}). The backend's fused kernel; {@link Normalization} holds the formulas.
+     */
+    public NDArray batchNorm(NDArray weight, NDArray bias, double eps) {
+        Normalization.check("batchNorm", this, weight, bias, "bias");
+        requireSameDevice("batchNorm", weight);
+        requireSameDevice("batchNorm", bias);
+        return backend().batchNorm(this, weight, bias, eps);
+    }
+
+    /** The gradients {dx, dweight, dbias} of {@link #batchNorm} at this input for the output gradient {@code g}. */
+    public NDArray[] batchNormBackward(NDArray weight, NDArray g, double eps) {
+        Normalization.check("batchNormBackward", this, weight, g, "gradient");
+        requireSameDevice("batchNormBackward", weight);
+        requireSameDevice("batchNormBackward", g);
+        return backend().batchNormBackward(this, weight, g, eps);
+    }
+
+    /** [2, C]: each channel's batch mean and biased variance over every axis but 1 (what {@link #batchNorm} normalizes by). */
+    public NDArray batchNormStats() {
+        Normalization.check("batchNormStats", this, null, null, null);
+        return backend().batchNormStats(this);
+    }
+
+    /**
      * Sliding windows as columns (im2col, torch.nn.functional.unfold): this [N, C, H, W]
      * becomes [N, C*kh*kw, OH*OW], row {@code (c*kh + i)*kw + j} holding kernel offset (i, j)
      * of channel c for every output position. Zero padding; {@code spec.groups()} is ignored.

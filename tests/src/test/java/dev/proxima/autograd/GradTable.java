@@ -146,6 +146,10 @@ final class GradTable {
         add("scatterAdd(int,Tensor,Tensor)", distinct(new int[] {3, 3}, new int[] {2, 3}), x -> x.get(0).scatterAdd(0, index, x.get(1)));
         add("indexSelect(int,Tensor)", distinct(new int[] {3, 2}), x -> x.get(0).indexSelect(0, Tensor.of(NDArray.of(new int[] {2, 0, 2}, 3))));
 
+        // ---- normalization ----
+        add("batchNorm(Tensor,Tensor,Tensor,double)", distinct(new int[] {3, 2, 2}, new int[] {2}, new int[] {2}),
+                x -> Tensor.batchNorm(x.get(0), x.get(1), x.get(2), 1e-5));
+
         // ---- convolution and pooling ----
         Conv2dSpec conv = Conv2dSpec.of(1, 1);
         add("unfold2d(int,int,Conv2dSpec)", distinct(new int[] {1, 1, 3, 3}), x -> x.get(0).unfold2d(2, 2, conv));

@@ -96,6 +96,51 @@ class ReductionGradTest {
         assertTrue(g1.data().allClose(g2.data(), 1e-10, 1e-10), () -> g1 + " vs " + g2);
     }
 
+    /**
+     * The fused batchNorm primitive against the composition it replaces (PyTorch's
+     * formula from reductions and broadcasts): values, first-order gradients (the fused
+     * backward kernel) and second-order ones (its rule's composed path), on [N, C, ...] inputs
+     * in any layout; and its gradient checks of order 1 and 2.
+     */
+    @Property(tries = 60)
+    void batchNormAgainstComposition(@ForAll("shapes") int[] shape, @ForAll GradInputs.Layout layout, @ForAll long seed) {
+        if (shape.length < 2 || GradInputs.size(shape) / shape[1] < 2) return;
+        SplittableRandom r = new SplittableRandom(seed);
+        int c = shape[1];
+        Tensor x = GradInputs.f64(Gen.uniform(r, GradInputs.size(shape), -3, 3), shape, layout);
+        Tensor w = GradInputs.f64(Gen.uniform(r, c, 0.5, 2), new int[] {c}), b = GradInputs.f64(Gen.uniform(r, c, -1, 1), new int[] {c});
+        int[] axes = new int[shape.length - 1], view = new int[shape.length];
+        for (int i = 2; i < shape.length; i++) axes[i - 1] = i;
+        java.util.Arrays.fill(view, 1);
+        view[1] = c;
+        Function<java.util.List<Tensor>, Tensor> fused = t -> Tensor.batchNorm(t.get(0), t.get(1), t.get(2), 1e-5);
+        Function<java.util.List<Tensor>, Tensor> composed = t -> {
+            Tensor centered = t.get(0).sub(t.get(0).mean(axes, true));
+            Tensor scale = centered.square().mean(axes, true).add(1e-5).rsqrt().mul(t.get(1).reshape(view));
+            return centered.mul(scale).add(t.get(2).reshape(view));
+        };
+        java.util.List<Tensor> in = java.util.List.of(x, w, b);
+        assertTrue(fused.apply(in).data().allClose(composed.apply(in).data(), 1e-10, 1e-10));
+        Tensor cot = GradInputs.f64(Gen.uniform(r, GradInputs.size(shape), -1, 1), shape);
+        for (boolean second : new boolean[] {false, true}) {
+            java.util.List<Tensor> a = java.util.List.of(x.requiresGrad(true), w.requiresGrad(true), b.requiresGrad(true));
+            java.util.List<Tensor> e = java.util.List.of(x.requiresGrad(true), w.requiresGrad(true), b.requiresGrad(true));
+            java.util.List<Tensor> ga = Autograd.grad(java.util.List.of(fused.apply(a)), a, java.util.List.of(cot), second, second, false);
+            java.util.List<Tensor> ge = Autograd.grad(java.util.List.of(composed.apply(e)), e, java.util.List.of(cot), second, second, false);
+            if (second) { // differentiate the gradients again: the composed rule against the composition's own rules
+                ga = Autograd.grad(java.util.List.of(ga.get(0).square().sum().add(ga.get(1).square().sum())), a, null, false, false, true);
+                ge = Autograd.grad(java.util.List.of(ge.get(0).square().sum().add(ge.get(1).square().sum())), e, null, false, false, true);
+            }
+            for (int i = 0; i < 3; i++) {
+                if (ga.get(i) == null && ge.get(i) == null) continue;
+                Tensor p = ga.get(i), q = ge.get(i);
+                assertTrue(p.data().allClose(q.data(), 1e-8, 1e-8), () -> (second ? "second" : "first") + "-order gradient: " + p + " vs " + q);
+            }
+        }
+        GradCheck.check(fused, in, GradCheck.Options.defaults());
+        GradCheck.checkSecondOrder(fused, in, GradCheck.Options.defaults());
+    }
+
     @Provide
     Arbitrary<int[]> shapes() {
         return GradInputs.shapes(0, 4);

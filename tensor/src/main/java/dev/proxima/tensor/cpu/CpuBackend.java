@@ -5,6 +5,7 @@ import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
+import dev.proxima.tensor.Pool2dSpec;
 import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.Shapes;
 import dev.proxima.tensor.Storage;
@@ -455,6 +456,28 @@ public final class CpuBackend implements Backend {
                 d.write(at, d.read(at) + s.read(off[0] + i * ss));
             }
         });
+    }
+
+    // ---- fused kernels ---------------------------------------------------------------------
+
+    @Override
+    public NDArray maxPool2dIndices(NDArray x, Pool2dSpec spec) {
+        return PoolKernels.maxIndices(x, spec);
+    }
+
+    @Override
+    public NDArray batchNormStats(NDArray x) {
+        return BatchNormKernels.stats(x);
+    }
+
+    @Override
+    public NDArray batchNorm(NDArray x, NDArray weight, NDArray bias, double eps) {
+        return BatchNormKernels.forward(x, weight, bias, eps);
+    }
+
+    @Override
+    public NDArray[] batchNormBackward(NDArray x, NDArray weight, NDArray g, double eps) {
+        return BatchNormKernels.backward(x, weight, g, eps);
     }
 
     // ---- helpers -----------------------------------------------------------------------
