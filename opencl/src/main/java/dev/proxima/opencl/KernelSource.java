@@ -33,6 +33,7 @@ final class KernelSource {
             case FLOAT32 -> "float";
             case FLOAT64 -> "double";
             case INT32 -> "int";
+            case BFLOAT16 -> throw OpenClBackend.noBFloat16("kernel");
         };
     }
 

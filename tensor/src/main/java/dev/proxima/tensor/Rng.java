@@ -115,6 +115,11 @@ public final class Rng {
                 for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
                 yield f;
             }
+            case BFLOAT16 -> {
+                short[] h = new short[v.length];
+                for (int i = 0; i < v.length; i++) h[i] = BFloat16.fromDouble(v[i]);
+                yield h;
+            }
             case INT32 -> throw new IllegalArgumentException(op + ": needs a floating dtype, got int32");
         };
         return NDArray.wrap(device.backend().upload(data), shape);

@@ -1,5 +1,6 @@
 package dev.proxima.tensor.cpu;
 
+import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.Backend;
 import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.DType;
@@ -13,6 +14,11 @@ import dev.proxima.tensor.UnaryOp;
 /**
  * The CPU backend: Java arrays, elementwise rows through {@link Simd#ROWS} (Vector API or
  * scalar), and plain strided loops for the rest.
+ *
+ * <p>bfloat16 arrays ({@code short[]} of bits) are computed in float32: the arithmetic kernels
+ * widen their operands to float32 arrays, run the float32 kernel (which accumulates in float32
+ * or wider) and round the result to bfloat16 once ({@link #widen}, {@link #narrow}). Copies,
+ * gathers and selections move the bits without arithmetic.
  */
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
@@ -91,10 +97,21 @@ public final class CpuBackend implements Backend {
                 else if (dc == 1 && sc == 1) System.arraycopy(sd, os, dd, od, n);
                 else for (int i = 0; i < n; i++) dd[od + i * dc] = sd[os + i * sc];
             }
+        } else if (!accumulate && d instanceof short[] dh && s instanceof short[] sh) { // bfloat16 bits move unchanged
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (dc == 1 && sc == 1) System.arraycopy(sh, os, dh, od, n);
+                else for (int i = 0; i < n; i++) dh[od + i * dc] = sh[os + i * sc];
+            }
+        } else if (!accumulate && d instanceof short[] dh && s instanceof float[] sf) { // narrowing, rounded once
+            for (int r = 0; r < rows; r++, od += dr, os += sr)
+                for (int i = 0; i < n; i++) dh[od + i * dc] = BFloat16.fromFloat(sf[os + i * sc]);
+        } else if (!accumulate && d instanceof float[] df && s instanceof short[] sh) { // widening, exact
+            for (int r = 0; r < rows; r++, od += dr, os += sr)
+                for (int i = 0; i < n; i++) df[od + i * dc] = BFloat16.toFloat(sh[os + i * sc]);
         } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // index arrays checked through doubles (NDArray's indexRange)
             for (int r = 0; r < rows; r++, od += dr, os += sr)
                 for (int i = 0; i < n; i++) dd[od + i * dc] = si[os + i * sc];
-        } else { // another dtype conversion, or INT32: through double, which holds every int and float exactly
+        } else { // another dtype conversion, or INT32: through double, which holds every int, float and bfloat16 exactly
             CpuStorage ds = new CpuStorage(d), ss = new CpuStorage(s);
             for (int r = 0; r < rows; r++, od += dr, os += sr)
                 for (int i = 0; i < n; i++) {
@@ -113,6 +130,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray unary(UnaryOp op, NDArray x) {
+        if (x.dtype() == DType.BFLOAT16) return narrow(unary(op, widen(x)));
         NDArray out = fresh(x.dtype(), x.shape());
         Object o = storage(out).data, xs = storage(x).data;
         int size = out.size(), xo = x.offset();
@@ -129,6 +147,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray binary(BinaryOp op, NDArray a, NDArray b) {
+        if (a.dtype() == DType.BFLOAT16) return narrow(binary(op, widen(a), widen(b)));
         NDArray out = fresh(a.dtype(), a.shape());
         Object o = storage(out).data, as = storage(a).data, bs = storage(b).data;
         int size = out.size(), ao = a.offset(), bo = b.offset();
@@ -208,11 +227,13 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public NDArray reduce(ReduceOp op, NDArray x, int[] axes) {
+        DType resultType = x.dtype();
+        if (resultType == DType.BFLOAT16) x = widen(x); // the double accumulators below round once into the bfloat16 result
         int[] shape = x.shape(), strides = x.strides();
         int nd = shape.length;
         int[] outShape = shape.clone();
         for (int a : axes) outShape[a] = 1;
-        NDArray out = fresh(x.dtype(), outShape);
+        NDArray out = fresh(resultType, outShape);
         int outSize = out.size();
         int[] accStrides = Shapes.contiguousStrides(outShape);
         for (int a : axes) accStrides[a] = 0;
@@ -283,6 +304,7 @@ public final class CpuBackend implements Backend {
         }
         Object o = storage(out).data;
         if (o instanceof float[] of) for (int i = 0; i < outSize; i++) of[i] = (float) acc[i];
+        else if (o instanceof short[] oh) for (int i = 0; i < outSize; i++) oh[i] = BFloat16.fromDouble(acc[i]);
         else System.arraycopy(acc, 0, o, 0, outSize);
         return out;
     }
@@ -350,6 +372,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray softmax(NDArray x, int axis, boolean log) {
+        if (x.dtype() == DType.BFLOAT16) return narrow(softmax(widen(x), axis, log));
         int[] shape = x.shape();
         int len = shape[axis], stride = x.strides()[axis];
         NDArray out = fresh(x.dtype(), shape);
@@ -375,6 +398,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray matmul(NDArray a, NDArray b) {
+        if (a.dtype() == DType.BFLOAT16) return narrow(matmul(widen(a), widen(b)));
         int[] as = a.shape(), bs = b.shape();
         int nd = as.length, m = as[nd - 2], k = as[nd - 1], n = bs[nd - 1];
         int[] outShape = as.clone();
@@ -458,6 +482,19 @@ public final class CpuBackend implements Backend {
     }
 
     // ---- helpers -----------------------------------------------------------------------
+
+    /**
+     * A bfloat16 array as a contiguous float32 copy (exact). The simplest correct path: the
+     * float32 kernels run unchanged, at the cost of a float32 copy of each operand.
+     */
+    private static NDArray widen(NDArray x) {
+        return x.to(DType.FLOAT32);
+    }
+
+    /** A float32 kernel result rounded once to bfloat16. */
+    private static NDArray narrow(NDArray x) {
+        return x.to(DType.BFLOAT16);
+    }
 
     private static NDArray fresh(DType dtype, int[] shape) {
         Shapes.checkHeap("cpu kernel result", dtype, shape);
