@@ -26,6 +26,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--repeat", paramLabel = "N", description = "Timed runs; the median is reported.")
     Integer repeat;
 
+    @Option(names = "--dtype", paramLabel = "TYPE", description = "sgemm, elementwise, reduce: bf16 adds a bfloat16 run of "
+            + "every case beside the float32 one (CPU only).")
+    String dtype;
+
     @Option(names = "--warmup", paramLabel = "N", description = "autograd and train: warm-up iterations.")
     Integer warmup;
 
@@ -56,6 +60,12 @@ final class BenchCommand implements Runnable {
             throw new Main.UserError("'bench apo' runs on the CPU with its own budget: --device and --repeat do not apply");
         if (quick && longer) throw new Main.UserError("--quick and --long exclude each other");
         if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
+        boolean sideBySide = name == Name.sgemm || name == Name.elementwise || name == Name.reduce;
+        if (dtype != null && !sideBySide) throw new Main.UserError("--dtype applies to 'bench sgemm', 'elementwise' and 'reduce' only");
+        if (dtype != null && !List.of("bf16", "bfloat16", "f32", "float32").contains(dtype))
+            throw new Main.UserError("--dtype " + dtype + ": expected bf16 or float32");
+        if (dtype != null && device != null && !device.equals("cpu") && !List.of("f32", "float32").contains(dtype))
+            throw new Main.UserError("--dtype " + dtype + " runs on the CPU only (no bfloat16 on " + device + " yet)");
         boolean autograd = name == Name.autograd || name == Name.train; // the two with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
             throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd' and 'bench train' only");
@@ -67,6 +77,7 @@ final class BenchCommand implements Runnable {
         if (tasks != null) args.addAll(List.of("--tasks", tasks));
         if (device != null) args.addAll(List.of("--device", device));
         if (repeat != null) args.addAll(List.of("--repeat", repeat.toString()));
+        if (dtype != null) args.addAll(List.of("--dtype", dtype));
         if (warmup != null) args.addAll(List.of("--warmup", warmup.toString()));
         if (cases != null) args.addAll(List.of("--cases", cases));
         if (noPeer) args.add("--no-peer");
