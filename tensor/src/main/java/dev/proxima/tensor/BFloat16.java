@@ -24,11 +24,12 @@ public final class BFloat16 {
     /** {@code f} rounded to the nearest bfloat16, ties to even. */
     public static short fromFloat(float f) {
         int bits = Float.floatToRawIntBits(f);
-        if ((bits & 0x7FFFFFFF) > 0x7F800000) return (short) ((bits >>> 16) | QUIET); // NaN
         // Adding 0x7FFF plus the lowest kept bit carries into the kept half exactly when the
         // dropped half is over one half, or is one half and the kept half is odd. A carry out
-        // of the mantissa raises the exponent, correctly, up to infinity.
-        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+        // of the mantissa raises the exponent, correctly, up to infinity. A select rather than
+        // an early return for NaN: the loops over arrays then compile without a branch.
+        int rounded = (bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16;
+        return (short) ((bits & 0x7FFFFFFF) > 0x7F800000 ? (bits >>> 16) | QUIET : rounded);
     }
 
     /**

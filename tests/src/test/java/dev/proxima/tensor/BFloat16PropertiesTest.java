@@ -146,6 +146,20 @@ class BFloat16PropertiesTest {
         assertArrayEquals(viaFloat32(a.to(DType.FLOAT32).zip(op, b.to(DType.FLOAT32))), bits(y), op + " on " + layout);
     }
 
+    /** Arrays split across threads and chunks, and a stride-0 scalar operand: still the float32 result rounded once. */
+    @Example
+    void largeElementwiseOpsMatchTheFloat32KernelRoundedOnce() {
+        int n = 3 * 32768 + 1001; // several parallel blocks and a partial chunk
+        NDArray a = NDArray.uniform(new Rng(5), -3, 3, DType.BFLOAT16, n), b = NDArray.uniform(new Rng(6), 0.5, 3, DType.BFLOAT16, n);
+        NDArray s = NDArray.scalar(1.5, DType.BFLOAT16, Device.cpu()).expand(n);
+        NDArray af = a.to(DType.FLOAT32), bf = b.to(DType.FLOAT32), sf = s.to(DType.FLOAT32);
+        assertArrayEquals(viaFloat32(af.exp()), bits(a.exp()));
+        assertArrayEquals(viaFloat32(af.tanh()), bits(a.tanh()));
+        assertArrayEquals(viaFloat32(af.div(bf)), bits(a.div(b)));
+        assertArrayEquals(viaFloat32(af.pow(sf)), bits(a.pow(s)));
+        assertArrayEquals(viaFloat32(sf.sub(bf)), bits(s.sub(b)));
+    }
+
     @Example
     void mixedTypesPromoteAsPyTorch() {
         NDArray h = NDArray.of(1.5f, 2f).to(DType.BFLOAT16);

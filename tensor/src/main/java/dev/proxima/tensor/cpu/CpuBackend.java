@@ -103,11 +103,15 @@ public final class CpuBackend implements Backend {
                 else for (int i = 0; i < n; i++) dh[od + i * dc] = sh[os + i * sc];
             }
         } else if (!accumulate && d instanceof short[] dh && s instanceof float[] sf) { // narrowing, rounded once
-            for (int r = 0; r < rows; r++, od += dr, os += sr)
-                for (int i = 0; i < n; i++) dh[od + i * dc] = BFloat16.fromFloat(sf[os + i * sc]);
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) dh[od + i] = BFloat16.fromFloat(sf[os + i]); // unit stride: a loop C2 can vectorize
+                else for (int i = 0; i < n; i++) dh[od + i * dc] = BFloat16.fromFloat(sf[os + i * sc]);
+            }
         } else if (!accumulate && d instanceof float[] df && s instanceof short[] sh) { // widening, exact
-            for (int r = 0; r < rows; r++, od += dr, os += sr)
-                for (int i = 0; i < n; i++) df[od + i * dc] = BFloat16.toFloat(sh[os + i * sc]);
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) df[od + i] = BFloat16.toFloat(sh[os + i]);
+                else for (int i = 0; i < n; i++) df[od + i * dc] = BFloat16.toFloat(sh[os + i * sc]);
+            }
         } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // index arrays checked through doubles (NDArray's indexRange)
             for (int r = 0; r < rows; r++, od += dr, os += sr)
                 for (int i = 0; i < n; i++) dd[od + i * dc] = si[os + i * sc];
@@ -130,7 +134,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray unary(UnaryOp op, NDArray x) {
-        if (x.dtype() == DType.BFLOAT16) return narrow(unary(op, widen(x)));
+        if (x.dtype() == DType.BFLOAT16)
+            return x.isContiguous() ? bfloat16Chunks(new NDArray[] {x}, new int[] {1}, (in, s, o, n) -> Simd.rows().unary(op, in[0], 0, 1, o, 0, n))
+                    : narrow(unary(op, widen(x)));
         NDArray out = fresh(x.dtype(), x.shape());
         Object o = storage(out).data, xs = storage(x).data;
         int size = out.size(), xo = x.offset();
@@ -147,11 +153,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray binary(BinaryOp op, NDArray a, NDArray b) {
-        if (a.dtype() == DType.BFLOAT16) return narrow(binary(op, widen(a), widen(b)));
+        int fa = flatStride(a), fb = flatStride(b);
+        if (a.dtype() == DType.BFLOAT16)
+            return fa >= 0 && fb >= 0 ? bfloat16Chunks(new NDArray[] {a, b}, new int[] {fa, fb},
+                            (in, s, o, n) -> Simd.rows().binary(op, in[0], 0, s[0], in[1], 0, s[1], o, 0, n))
+                    : narrow(binary(op, widen(a), widen(b)));
         NDArray out = fresh(a.dtype(), a.shape());
         Object o = storage(out).data, as = storage(a).data, bs = storage(b).data;
         int size = out.size(), ao = a.offset(), bo = b.offset();
-        int fa = flatStride(a), fb = flatStride(b);
         if (fa >= 0 && fb >= 0) {
             if (size < Parallel.GRAIN) Simd.rows().binary(op, as, ao, fa, bs, bo, fb, o, 0, size);
             else Parallel.forRange(size, 1, Parallel.GRAIN, 64,
@@ -494,6 +503,53 @@ public final class CpuBackend implements Backend {
     /** A float32 kernel result rounded once to bfloat16. */
     private static NDArray narrow(NDArray x) {
         return x.to(DType.BFLOAT16);
+    }
+
+    /** A float32 row kernel over {@code n} elements of float32 inputs with element strides {@code s} (0 or 1), into {@code out}. */
+    private interface FloatRow {
+        void run(float[][] in, int[] s, float[] out, int n);
+    }
+
+    /** Elements per chunk of {@link #bfloat16Chunks}: three float32 buffers of it stay in L1. */
+    private static final int BF16_CHUNK = 1024;
+
+    /**
+     * Elementwise kernels on bfloat16 operands that are contiguous or stride-0 ({@code flat}
+     * strides 1 or 0): each chunk is widened into small float32 buffers, the float32 row kernel
+     * runs on them, and its result is rounded once into the bfloat16 output. Same bits as
+     * widening whole arrays (the kernels are elementwise, and chunks start at multiples of 64,
+     * as the float32 path's parallel splits do), without their float32 copies: the memory
+     * traffic is the bfloat16 arrays'.
+     */
+    private static NDArray bfloat16Chunks(NDArray[] xs, int[] flat, FloatRow kernel) {
+        NDArray out = fresh(DType.BFLOAT16, xs[0].shape());
+        short[] o = (short[]) storage(out).data;
+        short[][] in = new short[xs.length][];
+        int[] off = new int[xs.length], s = new int[xs.length];
+        for (int k = 0; k < xs.length; k++) {
+            in[k] = (short[]) storage(xs[k]).data;
+            off[k] = xs[k].offset();
+            s[k] = flat[k] == 0 ? 0 : 1;
+        }
+        int size = out.size();
+        Parallel.Range body = (from, to) -> {
+            float[][] buf = new float[in.length][BF16_CHUNK];
+            float[] res = new float[BF16_CHUNK];
+            for (int c = from; c < to; c += BF16_CHUNK) {
+                int n = Math.min(BF16_CHUNK, to - c);
+                for (int k = 0; k < in.length; k++) {
+                    short[] src = in[k];
+                    float[] dst = buf[k];
+                    if (s[k] == 0) dst[0] = BFloat16.toFloat(src[off[k]]);
+                    else for (int i = 0, at = off[k] + c; i < n; i++) dst[i] = BFloat16.toFloat(src[at + i]);
+                }
+                kernel.run(buf, s, res, n);
+                for (int i = 0; i < n; i++) o[c + i] = BFloat16.fromFloat(res[i]);
+            }
+        };
+        if (size < Parallel.GRAIN) body.run(0, size);
+        else Parallel.forRange(size, 1, Parallel.GRAIN, 64, body);
+        return out;
     }
 
     private static NDArray fresh(DType dtype, int[] shape) {
