@@ -58,6 +58,14 @@ public final class BFloat16 {
         return toFloat(bits);
     }
 
+    /** The largest bfloat16 below finite or infinite, non-NaN {@code bits} (Math.nextDown for bfloat16). */
+    public static short nextDown(short bits) {
+        float f = toFloat(bits);
+        if (f > 0) return (short) (bits - 1);
+        if (f == 0) return (short) 0x8001; // below both zeros: the negative smallest subnormal
+        return (short) (bits + 1); // negative: one step up in magnitude (from -max to -infinity)
+    }
+
     /** Rounds every value of {@code src} into a new array of bfloat16 bits. */
     public static short[] fromFloats(float[] src) {
         short[] r = new short[src.length];

@@ -218,6 +218,18 @@ class BFloat16PropertiesTest {
         assertArrayEquals(viaFloat32(log ? f.logSoftmax(-1) : f.softmax(-1)), bits(y));
     }
 
+    /** Uniform draws stay below high after rounding, as for float32 (bfloat16 would round 1 - 2^-10 up to 1). */
+    @Example
+    void uniformDrawsStayInTheHalfOpenRange() {
+        for (double[] range : new double[][] {{0, 1}, {1, 1.02}, {-1.02, -1}, {-0.001, 0}}) {
+            NDArray x = NDArray.uniform(new Rng(9), range[0], range[1], DType.BFLOAT16, 20000);
+            for (double v : x.toDoubleArray()) assertTrue(v >= range[0] && v < range[1], v + " outside [" + range[0] + ", " + range[1] + ")");
+        }
+        assertEquals((short) 0x3F7F, BFloat16.nextDown((short) 0x3F80));
+        assertEquals((short) 0x8001, BFloat16.nextDown((short) 0));
+        assertEquals((short) 0xFF80, BFloat16.nextDown((short) 0xFF7F));
+    }
+
     @Example
     void randomDrawsRoundTheFloat64Draws() {
         NDArray h = NDArray.randn(new Rng(7), DType.BFLOAT16, 100);
