@@ -233,6 +233,7 @@ public final class OpenClBackend implements Backend {
         if (javaArray instanceof float[] f) { dtype = DType.FLOAT32; size = f.length; p = Pointer.to(f); }
         else if (javaArray instanceof double[] d) { dtype = DType.FLOAT64; size = d.length; p = Pointer.to(d); }
         else if (javaArray instanceof int[] i) { dtype = DType.INT32; size = i.length; p = Pointer.to(i); }
+        else if (javaArray instanceof short[]) throw noBFloat16("upload");
         else throw new IllegalArgumentException("upload: expected float[], double[] or int[], got "
                     + (javaArray == null ? "null" : javaArray.getClass().getSimpleName()));
         ClStorage s = fresh(dtype, size, "upload");
