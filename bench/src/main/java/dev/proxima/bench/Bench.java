@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Entry point of {@code ./proxima bench NAME [--scalar] [--device SPEC] [--repeat N]}. Each
+ * Entry point of {@code ./proxima bench NAME [--scalar] [--device SPEC] [--repeat N] [--dtype bf16]}. Each
  * case prints human-readable lines and ends with exactly one machine-readable line:
  * {@code RESULT bench=NAME key=value ...}.
  *

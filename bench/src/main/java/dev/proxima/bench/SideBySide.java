@@ -82,8 +82,13 @@ final class SideBySide {
             double s = medianSeconds(() -> a.matmul(b));
             double gflops = 2.0 * n * n * n / s / 1e9;
             Map<String, String> peer = peer("sgemm", String.valueOf(n));
-            result("sgemm", "n=" + n, "gflops", gflops, peer == null ? Double.NaN : Double.parseDouble(peer.get("gflops")),
+            result("sgemm", "n=" + n + float32Tag(), "gflops", gflops, peer == null ? Double.NaN : Double.parseDouble(peer.get("gflops")),
                     String.format("time_ms=%.3f", s * 1e3));
+            if (options.dtype() != null) {
+                NDArray ah = a.to(options.dtype()), bh = b.to(options.dtype());
+                double sh = medianSeconds(() -> ah.matmul(bh));
+                lowPrecision("sgemm", "n=" + n, "gflops", 2.0 * n * n * n / sh / 1e9, gflops, String.format("time_ms=%.3f", sh * 1e3));
+            }
         }
     }
 
@@ -92,33 +97,62 @@ final class SideBySide {
         Rng rng = new Rng(24);
         NDArray a = onDevice(NDArray.rand(rng, DType.FLOAT32, n).add(0.5));
         NDArray b = onDevice(NDArray.rand(rng, DType.FLOAT32, n).add(0.5));
+        NDArray ah = options.dtype() == null ? null : a.to(options.dtype()), bh = ah == null ? null : b.to(options.dtype());
         for (String op : new String[] {"add", "mul", "exp"}) {
-            Supplier<NDArray> f = switch (op) {
-                case "add" -> () -> a.add(b);
-                case "mul" -> () -> a.mul(b);
-                default -> a::exp;
-            };
             int bytesPerElem = op.equals("exp") ? 8 : 12;
-            double s = medianSeconds(f);
+            double s = medianSeconds(elementwiseOp(op, a, b));
             Map<String, String> peer = peer("elementwise", op, String.valueOf(n));
             double mine = n / s / 1e9;
-            result("elementwise", "op=" + op + " n=" + n, "gelems", mine,
+            result("elementwise", "op=" + op + " n=" + n + float32Tag(), "gelems", mine,
                     peer == null ? Double.NaN : Double.parseDouble(peer.get("gelems")),
                     String.format("proxima_gbs=%.2f", mine * bytesPerElem));
+            if (ah != null) {
+                double low = n / medianSeconds(elementwiseOp(op, ah, bh)) / 1e9;
+                lowPrecision("elementwise", "op=" + op + " n=" + n, "gelems", low, mine,
+                        String.format("proxima_gbs=%.2f", low * bytesPerElem * options.dtype().byteSize() / 4));
+            }
         }
+    }
+
+    private static Supplier<NDArray> elementwiseOp(String op, NDArray a, NDArray b) {
+        return switch (op) {
+            case "add" -> () -> a.add(b);
+            case "mul" -> () -> a.mul(b);
+            default -> a::exp;
+        };
     }
 
     void reduce() throws Exception {
         int n = 4096;
         NDArray a = onDevice(NDArray.rand(new Rng(4096), DType.FLOAT32, n, n));
+        NDArray ah = options.dtype() == null ? null : a.to(options.dtype());
         for (int axis : new int[] {0, 1}) {
             double s = medianSeconds(() -> a.sum(axis));
             Map<String, String> peer = peer("reduce", String.valueOf(axis), String.valueOf(n));
             double mine = (double) n * n / s / 1e9;
-            result("reduce", "op=sum axis=" + axis + " shape=" + n + "x" + n, "gelems", mine,
+            result("reduce", "op=sum axis=" + axis + " shape=" + n + "x" + n + float32Tag(), "gelems", mine,
                     peer == null ? Double.NaN : Double.parseDouble(peer.get("gelems")),
                     String.format("proxima_gbs=%.2f", mine * 4));
+            if (ah != null) {
+                double low = (double) n * n / medianSeconds(() -> ah.sum(axis)) / 1e9;
+                lowPrecision("reduce", "op=sum axis=" + axis + " shape=" + n + "x" + n, "gelems", low, mine,
+                        String.format("proxima_gbs=%.2f", low * options.dtype().byteSize()));
+            }
         }
+    }
+
+    /** " dtype=float32" on the float32 lines when a low-precision run sits beside them; else nothing, as before. */
+    private String float32Tag() {
+        return options.dtype() == null ? "" : " dtype=float32";
+    }
+
+    /**
+     * The low-precision run of a case, beside its float32 line: its figure, the float32 one and
+     * their ratio. It has no peer (NumPy has no bfloat16) and stays out of the verdict.
+     */
+    private void lowPrecision(String bench, String params, String unit, double mine, double float32, String extra) {
+        System.out.printf("RESULT bench=%s %s dtype=%s proxima_%s=%.3f float32_%s=%.3f vs_float32=%.3f %s%n",
+                bench, params, options.dtype(), unit, mine, unit, float32, mine / float32, extra);
     }
 
     // ---- timing ------------------------------------------------------------------------

@@ -43,6 +43,10 @@ final class BenchCommand implements Runnable, Main.Checked {
     @Option(names = "--repeat", paramLabel = "N", description = "Timed runs; the median is reported.")
     Integer repeat;
 
+    @Option(names = "--dtype", paramLabel = "TYPE", description = "sgemm, elementwise, reduce: bf16 adds a bfloat16 run of "
+            + "every case beside the float32 one (CPU only).")
+    String dtype;
+
     @Option(names = "--warmup", paramLabel = "N", description = "autograd, train and conv: the fewest warm-up iterations (warm-up then lasts until the timing is stable).")
     Integer warmup;
 
@@ -101,6 +105,12 @@ final class BenchCommand implements Runnable, Main.Checked {
         if (dataParallel && device != null)
             throw new Main.UserError("'bench dataparallel' runs on the CPU: --device does not apply");
         if (workers != null && workers < 2) throw new Main.UserError("--workers " + workers + ": expected 2 or more");
+        boolean sideBySide = name.equals("sgemm") || name.equals("elementwise") || name.equals("reduce");
+        if (dtype != null && !sideBySide) throw new Main.UserError("--dtype applies to 'bench sgemm', 'elementwise' and 'reduce' only");
+        if (dtype != null && !List.of("bf16", "bfloat16", "f32", "float32").contains(dtype))
+            throw new Main.UserError("--dtype " + dtype + ": expected bf16 or float32");
+        if (dtype != null && device != null && !device.equals("cpu") && !List.of("f32", "float32").contains(dtype))
+            throw new Main.UserError("--dtype " + dtype + " runs on the CPU only (no bfloat16 on " + device + " yet)");
         boolean autograd = name.equals("autograd") || name.equals("train") || name.equals("conv"); // the ones with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
             throw new Main.UserError("--warmup, --cases and --no-peer apply to 'bench autograd', 'bench train' and 'bench conv' only");
@@ -112,6 +122,7 @@ final class BenchCommand implements Runnable, Main.Checked {
         if (tasks != null) args.addAll(List.of("--tasks", tasks));
         if (device != null) args.addAll(List.of("--device", device));
         if (repeat != null) args.addAll(List.of("--repeat", repeat.toString()));
+        if (dtype != null) args.addAll(List.of("--dtype", dtype));
         if (warmup != null) args.addAll(List.of("--warmup", warmup.toString()));
         if (cases != null) args.addAll(List.of("--cases", cases));
         if (noPeer) args.add("--no-peer");

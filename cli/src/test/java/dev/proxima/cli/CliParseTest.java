@@ -230,6 +230,21 @@ class CliParseTest {
         assertFalse(Files.exists(out), "a failed command wrote " + out);
     }
 
+    /** bench --dtype: a bad type, a benchmark without the option, or a device without bfloat16: one line, status 2. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "bench sgemm --dtype f16|--dtype f16: expected bf16 or float32",
+            "bench autograd --dtype bf16|--dtype applies to 'bench sgemm', 'elementwise' and 'reduce' only",
+            "bench reduce --dtype bf16 --device opencl|--dtype bf16 runs on the CPU only"})
+    void benchDtypeProblemsAreOneLine(String caseSpec) {
+        String[] parts = caseSpec.split("\\|");
+        Object[] r = run(parts[0].split(" "));
+        String err = (String) r[2];
+        assertEquals(2, r[0], err);
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.contains(parts[1]), err);
+    }
+
     @Test
     void missingFashionMnistSaysWhatToInstall() {
         Object[] r = run("train", "--data-dir", tmp.resolve("empty").toString());

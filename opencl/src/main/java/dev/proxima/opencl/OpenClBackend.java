@@ -233,6 +233,7 @@ public final class OpenClBackend implements Backend {
         if (javaArray instanceof float[] f) { dtype = DType.FLOAT32; size = f.length; p = Pointer.to(f); }
         else if (javaArray instanceof double[] d) { dtype = DType.FLOAT64; size = d.length; p = Pointer.to(d); }
         else if (javaArray instanceof int[] i) { dtype = DType.INT32; size = i.length; p = Pointer.to(i); }
+        else if (javaArray instanceof short[]) throw noBFloat16("upload");
         else throw new IllegalArgumentException("upload: expected float[], double[] or int[], got "
                     + (javaArray == null ? "null" : javaArray.getClass().getSimpleName()));
         ClStorage s = fresh(dtype, size, "upload");
@@ -563,10 +564,17 @@ public final class OpenClBackend implements Backend {
     // ---- helpers -----------------------------------------------------------------------
 
     private ClStorage fresh(DType dtype, int size, String op) {
+        if (dtype == DType.BFLOAT16) throw noBFloat16(op);
         if (dtype == DType.FLOAT64 && !fp64)
             throw new UnsupportedOperationException("opencl " + op + ": float64 arrays need cl_khr_fp64, which "
                     + device + " (" + name + ") does not support; use float32 on this device");
         return new ClStorage(this, dtype, size, pool.acquire(ClStorage.bytes(dtype, size), op));
+    }
+
+    /** bfloat16 storage on OpenCL (as ushort) is not written yet: issue 22. */
+    static UnsupportedOperationException noBFloat16(String op) {
+        return new UnsupportedOperationException("opencl " + op + ": bfloat16 arrays are not supported on OpenCL yet; "
+                + "compute in float32 here, or in bfloat16 on the CPU");
     }
 
     /** A contiguous output whose every element the kernel writes, so no zero fill. */

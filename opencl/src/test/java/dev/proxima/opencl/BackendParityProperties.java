@@ -43,6 +43,17 @@ class BackendParityProperties {
 
     private static void requireDtype(DType t) {
         Assume.that(t != DType.FLOAT64 || OpenClAvailable.backendOrNull().supportsFloat64());
+        Assume.that(t != DType.BFLOAT16); // not on OpenCL yet: bfloat16ArraysAreRefusedClearly
+    }
+
+    @net.jqwik.api.Example
+    void bfloat16ArraysAreRefusedClearly() {
+        Device cl = OpenClAvailable.backendOrNull().device();
+        for (Runnable r : new Runnable[] {() -> NDArray.zeros(DType.BFLOAT16, cl, 3),
+                () -> NDArray.of(1f, 2f).to(DType.BFLOAT16).to(cl), () -> NDArray.of(1f, 2f).to(cl).to(DType.BFLOAT16)}) {
+            UnsupportedOperationException e = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, r::run);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("bfloat16 arrays are not supported on OpenCL"), e.getMessage());
+        }
     }
 
     @Property

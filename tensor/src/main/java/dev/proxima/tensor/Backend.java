@@ -32,18 +32,21 @@ public interface Backend {
     /** A zero-filled storage of {@code size} elements. */
     Storage allocate(DType dtype, int size);
 
-    /** A storage holding a copy of a {@code float[]}, {@code double[]} or {@code int[]}. */
+    /**
+     * A storage holding a copy of a {@code float[]}, {@code double[]}, {@code int[]} or
+     * {@code short[]} (bfloat16 bit patterns, see {@link BFloat16}).
+     */
     Storage upload(Object javaArray);
 
     /**
-     * The elements of {@code x} in row-major order, as a new {@code float[]}, {@code double[]}
-     * or {@code int[]} matching its dtype.
+     * The elements of {@code x} in row-major order, as a new {@code float[]}, {@code double[]},
+     * {@code int[]} or {@code short[]} (bfloat16 bits) matching its dtype.
      */
     Object download(NDArray x);
 
     /**
      * Writes {@code src} into {@code dst} element by element ({@code dst += src} when
-     * {@code accumulate}), converting dtypes. Same shape; {@code dst} may be any view of a
+     * {@code accumulate}), converting dtypes (to bfloat16: rounded once, to nearest even). Same shape; {@code dst} may be any view of a
      * storage the caller owns, but its elements must not overlap each other.
      */
     void copyInto(NDArray dst, NDArray src, boolean accumulate);

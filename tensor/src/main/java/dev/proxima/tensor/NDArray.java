@@ -93,6 +93,7 @@ public final class NDArray {
             case FLOAT32 -> new float[] {(float) value};
             case FLOAT64 -> new double[] {value};
             case INT32 -> new int[] {(int) value};
+            case BFLOAT16 -> new short[] {BFloat16.fromDouble(value)};
         };
         return wrap(device.backend().upload(data));
     }
@@ -153,6 +154,15 @@ public final class NDArray {
     public static NDArray of(int[] data, int... shape) {
         checkLength("of", data.length, shape);
         return wrap(Device.defaultDevice().backend().upload(data.clone()), shape);
+    }
+
+    /**
+     * A bfloat16 array holding a copy of {@code bits} (bfloat16 bit patterns, see
+     * {@link BFloat16}) in row-major order.
+     */
+    public static NDArray ofBFloat16Bits(short[] bits, int... shape) {
+        checkLength("ofBFloat16Bits", bits.length, shape);
+        return wrap(Device.defaultDevice().backend().upload(bits.clone()), shape);
     }
 
     /** A 1-d float32 array. */
@@ -252,6 +262,7 @@ public final class NDArray {
     public float[] toFloatArray() {
         Object a = backend().download(this);
         if (a instanceof float[] f) return f;
+        if (a instanceof short[] h) return BFloat16.toFloats(h);
         double[] d = toDoubleArray();
         float[] f = new float[d.length];
         for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
@@ -264,6 +275,11 @@ public final class NDArray {
         if (a instanceof float[] f) {
             double[] d = new double[f.length];
             for (int i = 0; i < f.length; i++) d[i] = f[i];
+            return d;
+        }
+        if (a instanceof short[] h) {
+            double[] d = new double[h.length];
+            for (int i = 0; i < h.length; i++) d[i] = BFloat16.toFloat(h[i]);
             return d;
         }
         int[] ints = (int[]) a;
@@ -279,6 +295,14 @@ public final class NDArray {
         int[] r = new int[d.length];
         for (int i = 0; i < d.length; i++) r[i] = (int) d[i];
         return r;
+    }
+
+    /**
+     * The elements as bfloat16 bit patterns in row-major order: this array's own bits when it
+     * is bfloat16, else its values rounded once to bfloat16 (to nearest, ties to even).
+     */
+    public short[] toBFloat16Bits() {
+        return (short[]) backend().download(to(DType.BFLOAT16));
     }
 
     /** The value of a one-element array. */

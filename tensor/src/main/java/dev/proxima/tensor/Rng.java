@@ -87,6 +87,15 @@ public final class Rng {
                 while (f >= high && f > low) f = Math.nextDown(f);
                 v[i] = f;
             }
+        } else if (dtype == DType.BFLOAT16) {
+            // The same, with 8 bits (rand() rounds to 1.0 once in 2^9 draws); and a low bound
+            // that is no bfloat16 is often rounded past, so those step up to the first above it.
+            for (int i = 0; i < n; i++) {
+                short h = BFloat16.fromDouble(v[i]);
+                while (BFloat16.toFloat(h) < low && BFloat16.toFloat(h) < high) h = (short) (BFloat16.nextDown((short) (h ^ 0x8000)) ^ 0x8000); // next up
+                while (BFloat16.toFloat(h) >= high && BFloat16.toFloat(h) > low) h = BFloat16.nextDown(h);
+                v[i] = BFloat16.toFloat(h);
+            }
         }
         return fromDoubles(v, dtype, device, shape, "uniform");
     }
@@ -114,6 +123,11 @@ public final class Rng {
                 float[] f = new float[v.length];
                 for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
                 yield f;
+            }
+            case BFLOAT16 -> {
+                short[] h = new short[v.length];
+                for (int i = 0; i < v.length; i++) h[i] = BFloat16.fromDouble(v[i]);
+                yield h;
             }
             case INT32 -> throw new IllegalArgumentException(op + ": needs a floating dtype, got int32");
         };

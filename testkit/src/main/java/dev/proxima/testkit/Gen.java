@@ -1,5 +1,6 @@
 package dev.proxima.testkit;
 
+import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
 import java.util.ArrayList;
@@ -56,6 +57,7 @@ public final class Gen {
             while (true) {
                 double x = integers ? r.nextInt((int) lo, (int) hi + 1) : lo + (hi - lo) * r.nextDouble();
                 if (dtype == DType.FLOAT32) x = (float) x;
+                if (dtype == DType.BFLOAT16) x = BFloat16.toDouble(BFloat16.fromDouble(x));
                 if (Math.abs(x) >= minAbs && x >= lo && x <= hi) return x;
             }
         }
@@ -76,6 +78,7 @@ public final class Gen {
                 for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
                 yield NDArray.of(f, shape);
             }
+            case BFLOAT16 -> NDArray.of(v, shape).to(DType.BFLOAT16);
             case INT32 -> {
                 int[] n = new int[v.length];
                 for (int i = 0; i < v.length; i++) n[i] = (int) v[i];

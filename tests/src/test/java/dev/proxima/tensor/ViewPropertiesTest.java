@@ -43,7 +43,7 @@ class ViewPropertiesTest {
 
     @Provide
     Arbitrary<DType> types() {
-        return Arbitraries.of(DType.FLOAT32, DType.FLOAT64, DType.INT32);
+        return Arbitraries.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.BFLOAT16);
     }
 
     @Provide

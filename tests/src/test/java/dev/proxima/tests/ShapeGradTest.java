@@ -173,6 +173,51 @@ class ShapeGradTest {
         assertEquals(Arrays.toString(w.shape()), Arrays.toString(g.shape()));
     }
 
+    /**
+     * The cast to bfloat16 is differentiable: its VJP casts the gradient back (rounding it to
+     * bfloat16 on the way in, as PyTorch's does). Inputs are multiples of 1/8 in [-4, 4] and the
+     * step is 1, so every point the differences visit is a bfloat16 (at most 6 significant bits)
+     * and the difference quotients of these polynomials are exact. What is left is the rounding
+     * of the checker's random cotangents to bfloat16 in the backward pass (relative 2^-9 of
+     * values up to 2 * 5 times the cotangent, divided by the step 2h = 2 in the second-order
+     * difference): rtol 2^-6.
+     */
+    @Property(tries = 30)
+    void castToBFloat16IsDifferentiable(@ForAll("shapes") int[] shape, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = r.nextInt(-32, 33) / 8.0;
+        Tensor x = GradInputs.f64(v, shape);
+        GradCheck.Options bf16 = new GradCheck.Options(1, 1e-2, 0x1p-6, seed);
+        GradCheck.check(in -> in.get(0).to(DType.BFLOAT16).mul(3.0).to(DType.FLOAT64), List.of(x), bf16);
+        GradCheck.checkSecondOrder(in -> in.get(0).to(DType.BFLOAT16).to(DType.FLOAT64).square(), List.of(x), bf16);
+        // A bfloat16 leaf gets a bfloat16 gradient, through float64 computation; 2x is exact.
+        Tensor w = x.to(DType.BFLOAT16).requiresGrad(true);
+        Tensor g = Autograd.grad(w.to(DType.FLOAT64).square().sum(), w);
+        assertEquals(DType.BFLOAT16, g.dtype());
+        assertEquals(Arrays.toString(w.shape()), Arrays.toString(g.shape()));
+        double[] xv = w.toDoubleArray(), gv = g.toDoubleArray();
+        for (int i = 0; i < xv.length; i++) assertEquals(2 * xv[i], gv[i]);
+    }
+
+    /** Gradients of a bfloat16 matmul and sum agree with float64 to bfloat16 precision. */
+    @Test
+    void bfloat16MatmulGradientsFollowFloat64() {
+        SplittableRandom r = new SplittableRandom(22);
+        Tensor a = GradInputs.f64(Gen.uniform(r, 12, -1, 1), 3, 4), b = GradInputs.f64(Gen.uniform(r, 20, -1, 1), 4, 5);
+        Tensor ah = a.to(DType.BFLOAT16).requiresGrad(true), bh = b.to(DType.BFLOAT16).requiresGrad(true);
+        Tensor ad = ah.to(DType.FLOAT64).requiresGrad(true), bd = bh.to(DType.FLOAT64).requiresGrad(true);
+        List<Tensor> gh = Autograd.grad(ah.matmul(bh).tanh().sum(), List.of(ah, bh), false);
+        List<Tensor> gd = Autograd.grad(ad.matmul(bd).tanh().sum(), List.of(ad, bd), false);
+        for (int k = 0; k < 2; k++) {
+            assertEquals(DType.BFLOAT16, gh.get(k).dtype());
+            double[] h = gh.get(k).toDoubleArray(), d = gd.get(k).toDoubleArray();
+            // each of the <= 5 products, tanh and its derivative rounds to 8 bits: a few 2^-8 of magnitudes <= 5
+            for (int i = 0; i < h.length; i++) assertEquals(d[i], h[i], 8 * 0x1p-8, "gradient " + k + " element " + i);
+        }
+    }
+
     @Provide
     Arbitrary<int[]> shapes() {
         return GradInputs.shapes(0, 4);

@@ -88,7 +88,9 @@ class TorchSemanticsTest {
     private static DType resultType(DType a, DType b) {
         if (a == b) return a;
         if (a == DType.FLOAT64 || b == DType.FLOAT64) return DType.FLOAT64;
-        return DType.FLOAT32; // float32 with float32, or with int32
+        if (a == DType.FLOAT32 || b == DType.FLOAT32) return DType.FLOAT32;
+        if (a == DType.BFLOAT16 || b == DType.BFLOAT16) return DType.BFLOAT16; // bfloat16 with int32 (torch 1.13 checked)
+        return DType.FLOAT32;
     }
 
     @Property(tries = 40)

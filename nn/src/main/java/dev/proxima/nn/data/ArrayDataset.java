@@ -84,6 +84,7 @@ public final class ArrayDataset implements Dataset {
                 case FLOAT32 -> a.toFloatArray();
                 case FLOAT64 -> a.toDoubleArray();
                 case INT32 -> a.toIntArray();
+                case BFLOAT16 -> a.toBFloat16Bits();
             };
             return new Column(data, a.dtype(), shape[0], Arrays.copyOfRange(shape, 1, shape.length));
         }
@@ -101,6 +102,7 @@ public final class ArrayDataset implements Dataset {
                 case FLOAT32 -> new float[n * rowLength];
                 case FLOAT64 -> new double[n * rowLength];
                 case INT32 -> new int[n * rowLength];
+                case BFLOAT16 -> new short[n * rowLength];
             };
             for (int k = 0; k < n; k++)
                 System.arraycopy(data, indices[k] * rowLength, out, k * rowLength, rowLength);

@@ -34,8 +34,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code "__metadata__"} to an object of strings; then the data section, each tensor's
  * elements row-major and little-endian at {@code [begin, end)} relative to the section start.
  *
- * <p><b>Types.</b> F32, F64 and I32 read and write as float32, float64 and int32. F16 and
- * BF16 read converted to float32 (exactly: every half value is a float). I64 reads as int32
+ * <p><b>Types.</b> F32, F64, I32 and BF16 read and write as float32, float64, int32 and
+ * bfloat16 (BF16's bits move unchanged, with no float32 copy). F16 reads converted to float32
+ * (exactly: every half value is a float). I64 reads as int32
  * when every value fits, else the read fails naming the tensor. Other dtypes (U8, BOOL, F8,
  * ...) are rejected by name.
  *
@@ -226,11 +227,7 @@ public final class Safetensors {
                 yield a;
             }
             case F16 -> { float[] a = new float[n]; for (int i = 0; i < n; i++) a[i] = Float.float16ToFloat(b.getShort(2 * i)); yield a; }
-            case BF16 -> { // bfloat16 is the top half of a float32
-                float[] a = new float[n];
-                for (int i = 0; i < n; i++) a[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xFFFF) << 16);
-                yield a;
-            }
+            case BF16 -> { short[] a = new short[n]; b.asShortBuffer().get(a); yield a; } // the bits, as PyTorch stores them
         };
         return NDArray.wrap(Device.defaultDevice().backend().upload(data), e.shape);
     }
@@ -320,6 +317,7 @@ public final class Safetensors {
                 case FLOAT32 -> "F32";
                 case FLOAT64 -> "F64";
                 case INT32 -> "I32";
+                case BFLOAT16 -> "BF16";
             };
             long bytes = (long) a.size() * a.dtype().byteSize();
             if (h.length() > 1) h.append(',');
@@ -343,6 +341,7 @@ public final class Safetensors {
             case FLOAT32 -> b.asFloatBuffer().put(a.toFloatArray());
             case FLOAT64 -> b.asDoubleBuffer().put(a.toDoubleArray());
             case INT32 -> b.asIntBuffer().put(a.toIntArray());
+            case BFLOAT16 -> b.asShortBuffer().put(a.toBFloat16Bits());
         }
         return b;
     }

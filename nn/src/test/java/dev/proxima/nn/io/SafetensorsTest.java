@@ -69,7 +69,8 @@ class SafetensorsTest {
             DType dtype = switch ((String) spec.get("dtype")) {
                 case "F64" -> DType.FLOAT64;
                 case "I32", "I64" -> DType.INT32;
-                default -> DType.FLOAT32; // F32, and BF16/F16 converted
+                case "BF16" -> DType.BFLOAT16;
+                default -> DType.FLOAT32; // F32, and F16 converted
             };
             assertEquals(dtype, t.dtype(), e.getKey());
             int[] shape = ((List<?>) spec.get("shape")).stream().mapToInt(o -> (int) (long) (Long) o).toArray();
@@ -107,9 +108,10 @@ class SafetensorsTest {
             int[] shape = new int[r.nextInt(4)];
             for (int i = 0; i < shape.length; i++) shape[i] = r.nextInt(maxDim);
             int size = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            NDArray a = switch (r.nextInt(3)) {
+            NDArray a = switch (r.nextInt(4)) {
                 case 0 -> NDArray.randn(r, DType.FLOAT32, shape);
                 case 1 -> NDArray.randn(r, DType.FLOAT64, shape);
+                case 2 -> NDArray.randn(r, DType.BFLOAT16, shape);
                 default -> {
                     int[] v = new int[size];
                     for (int i = 0; i < size; i++) v[i] = (int) ((r.nextDouble() - 0.5) * 4e9);
@@ -159,7 +161,7 @@ class SafetensorsTest {
             NDArray a = e.getValue().data();
             Map<?, ?> entry = (Map<?, ?>) json.get(e.getKey());
             assertEquals(List.of("dtype", "shape", "data_offsets"), List.copyOf(entry.keySet()));
-            assertEquals(switch (a.dtype()) { case FLOAT32 -> "F32"; case FLOAT64 -> "F64"; case INT32 -> "I32"; }, entry.get("dtype"));
+            assertEquals(switch (a.dtype()) { case FLOAT32 -> "F32"; case FLOAT64 -> "F64"; case INT32 -> "I32"; case BFLOAT16 -> "BF16"; }, entry.get("dtype"));
             assertEquals(Arrays.stream(a.shape()).mapToObj(d -> (Object) (long) d).toList(), entry.get("shape"));
             long length = (long) a.size() * a.dtype().byteSize();
             assertEquals(List.of(offset, offset + length), entry.get("data_offsets"));
@@ -168,6 +170,7 @@ class SafetensorsTest {
                 case FLOAT32 -> { float[] v = a.toFloatArray(); for (int i = 0; i < v.length; i++) assertEquals(Float.floatToRawIntBits(v[i]), data.getInt(4 * i)); }
                 case FLOAT64 -> { double[] v = a.toDoubleArray(); for (int i = 0; i < v.length; i++) assertEquals(Double.doubleToRawLongBits(v[i]), data.getLong(8 * i)); }
                 case INT32 -> { int[] v = a.toIntArray(); for (int i = 0; i < v.length; i++) assertEquals(v[i], data.getInt(4 * i)); }
+                case BFLOAT16 -> { short[] v = a.toBFloat16Bits(); for (int i = 0; i < v.length; i++) assertEquals(v[i], data.getShort(2 * i)); }
             }
             offset += length;
         }

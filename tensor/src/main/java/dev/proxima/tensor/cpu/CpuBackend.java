@@ -1,5 +1,6 @@
 package dev.proxima.tensor.cpu;
 
+import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.Backend;
 import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.DType;
@@ -14,6 +15,11 @@ import dev.proxima.tensor.UnaryOp;
 /**
  * The CPU backend: Java arrays, elementwise rows through {@link Simd#ROWS} (Vector API or
  * scalar), and plain strided loops for the rest.
+ *
+ * <p>bfloat16 arrays ({@code short[]} of bits) are computed in float32: the arithmetic kernels
+ * widen their operands to float32 arrays, run the float32 kernel (which accumulates in float32
+ * or wider) and round the result to bfloat16 once ({@link #widen}, {@link #narrow}). Copies,
+ * gathers and selections move the bits without arithmetic.
  */
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
@@ -92,10 +98,25 @@ public final class CpuBackend implements Backend {
                 else if (dc == 1 && sc == 1) System.arraycopy(sd, os, dd, od, n);
                 else for (int i = 0; i < n; i++) dd[od + i * dc] = sd[os + i * sc];
             }
+        } else if (!accumulate && d instanceof short[] dh && s instanceof short[] sh) { // bfloat16 bits move unchanged
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (dc == 1 && sc == 1) System.arraycopy(sh, os, dh, od, n);
+                else for (int i = 0; i < n; i++) dh[od + i * dc] = sh[os + i * sc];
+            }
+        } else if (!accumulate && d instanceof short[] dh && s instanceof float[] sf) { // narrowing, rounded once
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) dh[od + i] = BFloat16.fromFloat(sf[os + i]); // unit stride: a loop C2 can vectorize
+                else for (int i = 0; i < n; i++) dh[od + i * dc] = BFloat16.fromFloat(sf[os + i * sc]);
+            }
+        } else if (!accumulate && d instanceof float[] df && s instanceof short[] sh) { // widening, exact
+            for (int r = 0; r < rows; r++, od += dr, os += sr) {
+                if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) df[od + i] = BFloat16.toFloat(sh[os + i]);
+                else for (int i = 0; i < n; i++) df[od + i * dc] = BFloat16.toFloat(sh[os + i * sc]);
+            }
         } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // index arrays checked through doubles (NDArray's indexRange)
             for (int r = 0; r < rows; r++, od += dr, os += sr)
                 for (int i = 0; i < n; i++) dd[od + i * dc] = si[os + i * sc];
-        } else { // another dtype conversion, or INT32: through double, which holds every int and float exactly
+        } else { // another dtype conversion, or INT32: through double, which holds every int, float and bfloat16 exactly
             CpuStorage ds = new CpuStorage(d), ss = new CpuStorage(s);
             for (int r = 0; r < rows; r++, od += dr, os += sr)
                 for (int i = 0; i < n; i++) {
@@ -114,6 +135,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray unary(UnaryOp op, NDArray x) {
+        if (x.dtype() == DType.BFLOAT16)
+            return x.isContiguous() ? bfloat16Chunks(new NDArray[] {x}, new int[] {1}, (in, s, o, n) -> Simd.rows().unary(op, in[0], 0, 1, o, 0, n))
+                    : narrow(unary(op, widen(x)));
         NDArray out = fresh(x.dtype(), x.shape());
         Object o = storage(out).data, xs = storage(x).data;
         int size = out.size(), xo = x.offset();
@@ -130,10 +154,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray binary(BinaryOp op, NDArray a, NDArray b) {
+        int fa = flatStride(a), fb = flatStride(b);
+        if (a.dtype() == DType.BFLOAT16)
+            return fa >= 0 && fb >= 0 ? bfloat16Chunks(new NDArray[] {a, b}, new int[] {fa, fb},
+                            (in, s, o, n) -> Simd.rows().binary(op, in[0], 0, s[0], in[1], 0, s[1], o, 0, n))
+                    : narrow(binary(op, widen(a), widen(b)));
         NDArray out = fresh(a.dtype(), a.shape());
         Object o = storage(out).data, as = storage(a).data, bs = storage(b).data;
         int size = out.size(), ao = a.offset(), bo = b.offset();
-        int fa = flatStride(a), fb = flatStride(b);
         if (fa >= 0 && fb >= 0) {
             if (size < Parallel.GRAIN) Simd.rows().binary(op, as, ao, fa, bs, bo, fb, o, 0, size);
             else Parallel.forRange(size, 1, Parallel.GRAIN, 64,
@@ -209,11 +237,13 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public NDArray reduce(ReduceOp op, NDArray x, int[] axes) {
+        DType resultType = x.dtype();
+        if (resultType == DType.BFLOAT16) x = widen(x); // the double accumulators below round once into the bfloat16 result
         int[] shape = x.shape(), strides = x.strides();
         int nd = shape.length;
         int[] outShape = shape.clone();
         for (int a : axes) outShape[a] = 1;
-        NDArray out = fresh(x.dtype(), outShape);
+        NDArray out = fresh(resultType, outShape);
         int outSize = out.size();
         int[] accStrides = Shapes.contiguousStrides(outShape);
         for (int a : axes) accStrides[a] = 0;
@@ -284,6 +314,7 @@ public final class CpuBackend implements Backend {
         }
         Object o = storage(out).data;
         if (o instanceof float[] of) for (int i = 0; i < outSize; i++) of[i] = (float) acc[i];
+        else if (o instanceof short[] oh) for (int i = 0; i < outSize; i++) oh[i] = BFloat16.fromDouble(acc[i]);
         else System.arraycopy(acc, 0, o, 0, outSize);
         return out;
     }
@@ -351,6 +382,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray softmax(NDArray x, int axis, boolean log) {
+        if (x.dtype() == DType.BFLOAT16) return narrow(softmax(widen(x), axis, log));
         int[] shape = x.shape();
         int len = shape[axis], stride = x.strides()[axis];
         NDArray out = fresh(x.dtype(), shape);
@@ -376,6 +408,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray matmul(NDArray a, NDArray b) {
+        if (a.dtype() == DType.BFLOAT16) return narrow(matmul(widen(a), widen(b)));
         int[] as = a.shape(), bs = b.shape();
         int nd = as.length, m = as[nd - 2], k = as[nd - 1], n = bs[nd - 1];
         int[] outShape = as.clone();
@@ -481,6 +514,66 @@ public final class CpuBackend implements Backend {
     }
 
     // ---- helpers -----------------------------------------------------------------------
+
+    /**
+     * A bfloat16 array as a contiguous float32 copy (exact). The simplest correct path: the
+     * float32 kernels run unchanged, at the cost of a float32 copy of each operand.
+     */
+    private static NDArray widen(NDArray x) {
+        return x.to(DType.FLOAT32);
+    }
+
+    /** A float32 kernel result rounded once to bfloat16. */
+    private static NDArray narrow(NDArray x) {
+        return x.to(DType.BFLOAT16);
+    }
+
+    /** A float32 row kernel over {@code n} elements of float32 inputs with element strides {@code s} (0 or 1), into {@code out}. */
+    private interface FloatRow {
+        void run(float[][] in, int[] s, float[] out, int n);
+    }
+
+    /** Elements per chunk of {@link #bfloat16Chunks}: three float32 buffers of it stay in L1. */
+    private static final int BF16_CHUNK = 1024;
+
+    /**
+     * Elementwise kernels on bfloat16 operands that are contiguous or stride-0 ({@code flat}
+     * strides 1 or 0): each chunk is widened into small float32 buffers, the float32 row kernel
+     * runs on them, and its result is rounded once into the bfloat16 output. Same bits as
+     * widening whole arrays (the kernels are elementwise, and chunks start at multiples of 64,
+     * as the float32 path's parallel splits do), without their float32 copies: the memory
+     * traffic is the bfloat16 arrays'.
+     */
+    private static NDArray bfloat16Chunks(NDArray[] xs, int[] flat, FloatRow kernel) {
+        NDArray out = fresh(DType.BFLOAT16, xs[0].shape());
+        short[] o = (short[]) storage(out).data;
+        short[][] in = new short[xs.length][];
+        int[] off = new int[xs.length], s = new int[xs.length];
+        for (int k = 0; k < xs.length; k++) {
+            in[k] = (short[]) storage(xs[k]).data;
+            off[k] = xs[k].offset();
+            s[k] = flat[k] == 0 ? 0 : 1;
+        }
+        int size = out.size();
+        Parallel.Range body = (from, to) -> {
+            float[][] buf = new float[in.length][BF16_CHUNK];
+            float[] res = new float[BF16_CHUNK];
+            for (int c = from; c < to; c += BF16_CHUNK) {
+                int n = Math.min(BF16_CHUNK, to - c);
+                for (int k = 0; k < in.length; k++) {
+                    short[] src = in[k];
+                    float[] dst = buf[k];
+                    if (s[k] == 0) dst[0] = BFloat16.toFloat(src[off[k]]);
+                    else for (int i = 0, at = off[k] + c; i < n; i++) dst[i] = BFloat16.toFloat(src[at + i]);
+                }
+                kernel.run(buf, s, res, n);
+                for (int i = 0; i < n; i++) o[c + i] = BFloat16.fromFloat(res[i]);
+            }
+        };
+        if (size < Parallel.GRAIN) body.run(0, size);
+        else Parallel.forRange(size, 1, Parallel.GRAIN, 64, body);
+        return out;
+    }
 
     private static NDArray fresh(DType dtype, int[] shape) {
         Shapes.checkHeap("cpu kernel result", dtype, shape);
