@@ -35,11 +35,14 @@ final class BenchCommand implements Runnable {
     @Option(names = "--no-peer", description = "autograd and train: skip the PyTorch peer.")
     boolean noPeer;
 
-    @Option(names = "--quick", description = "apo only: the study at a fifth of its budget.")
+    @Option(names = "--quick", description = "apo only: the study's few-minute smoke run (tiny budgets, one seed; the default).")
     boolean quick;
 
-    @Option(names = "--long", description = "apo only: the study at four times its budget.")
-    boolean longer;
+    @Option(names = "--protocol", paramLabel = "NAME", description = "apo only: 'full' runs the declared study protocol (hours; resumable, cells under docs/apo-study/).")
+    String protocol;
+
+    @Option(names = "--report-only", description = "apo only, with --protocol full: regenerate docs/apo-study.md from the stored cells, run nothing.")
+    boolean reportOnly;
 
     @Option(names = "--out", paramLabel = "DIR", description = "apo only: where the study's report and figures go.")
     String out;
@@ -50,11 +53,13 @@ final class BenchCommand implements Runnable {
     @Override
     public void run() {
         boolean apo = name == Name.apo;
-        if (!apo && (quick || longer || out != null || tasks != null))
-            throw new Main.UserError("--quick, --long, --out and --tasks apply to 'bench apo' only");
+        if (!apo && (quick || protocol != null || reportOnly || out != null || tasks != null))
+            throw new Main.UserError("--quick, --protocol, --report-only, --out and --tasks apply to 'bench apo' only");
         if (apo && (device != null || repeat != null))
             throw new Main.UserError("'bench apo' runs on the CPU with its own budget: --device and --repeat do not apply");
-        if (quick && longer) throw new Main.UserError("--quick and --long exclude each other");
+        if (quick && protocol != null) throw new Main.UserError("--quick and --protocol exclude each other");
+        if (protocol != null && !protocol.equals("full")) throw new Main.UserError("--protocol " + protocol + ": the one protocol is 'full'");
+        if (reportOnly && protocol == null) throw new Main.UserError("--report-only goes with --protocol full");
         if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
         boolean autograd = name == Name.autograd || name == Name.train; // the two with a PyTorch peer
         if (!autograd && (warmup != null || cases != null || noPeer))
@@ -62,7 +67,8 @@ final class BenchCommand implements Runnable {
         List<String> args = new ArrayList<>(List.of(name.name()));
         if (scalar && !autograd) args.add("--scalar");
         if (quick) args.add("--quick");
-        if (longer) args.add("--long");
+        if (protocol != null) args.addAll(List.of("--protocol", protocol));
+        if (reportOnly) args.add("--report-only");
         if (out != null) args.addAll(List.of("--out", out));
         if (tasks != null) args.addAll(List.of("--tasks", tasks));
         if (device != null) args.addAll(List.of("--device", device));
