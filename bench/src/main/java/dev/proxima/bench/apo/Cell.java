@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -102,8 +101,9 @@ record Cell(Key key, Map<String, Double> scalars, Map<String, double[]> series, 
         return b.toString();
     }
 
+    /** Java's shortest round-trip form: a cell read back holds exactly the numbers that were stored, so selection from stored cells equals selection in the run. */
     private static String num(double v) {
-        return Double.isNaN(v) ? "NaN" : String.format(Locale.ROOT, "%.9g", v);
+        return Double.toString(v);
     }
 
     /** Parses {@link #serialize()}'s text; {@code where} names the file in errors. */
