@@ -225,6 +225,22 @@ class CliParseTest {
         assertFalse(Files.exists(out), "a failed command wrote " + out);
     }
 
+    /** bench apo's protocol options: checked before anything runs, one line, status 2. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "bench apo --protocol half|--protocol half: the one protocol is 'full'",
+            "bench apo --report-only|--report-only goes with --protocol full",
+            "bench apo --quick --protocol full|--quick and --protocol exclude each other",
+            "bench sgemm --protocol full|apply to 'bench apo' only"})
+    void benchApoProtocolOptionsAreChecked(String caseSpec) {
+        String[] parts = caseSpec.split("\\|");
+        Object[] r = run(parts[0].split(" "));
+        String err = (String) r[2];
+        assertEquals(2, r[0], err);
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.contains(parts[1]), err);
+    }
+
     @Test
     void missingFashionMnistSaysWhatToInstall() {
         Object[] r = run("train", "--data-dir", tmp.resolve("empty").toString());
