@@ -89,6 +89,11 @@ public final class ApoStudy {
             }
             Cell c = key.method().equals(Runner.OVERHEAD) ? Runner.overhead(task, key) : Runner.train(task, key);
             store.put(c);
+            if (key.method().equals(Runner.OVERHEAD)) {
+                System.out.printf(Locale.ROOT, "cell %s overhead: APO-LR step / base step %.2fx (median of %.0f interleaved rounds; %.0f s so far)%n", task.name,
+                        c.scalar("ratio"), c.scalar("rounds"), (System.nanoTime() - t0) / 1e9);
+                return c;
+            }
             System.out.printf(Locale.ROOT, "cell %s %s %s seed %d, %d steps: final loss %s, %s %s, %.2f ms/step (%.0f s; %.0f s so far)%n", task.name,
                     key.method(), key.setting(), key.seed(), key.steps(), Claims.g(c.scalar(Cell.FINAL_LOSS)), task.metricName,
                     Claims.g(c.scalar(Cell.TEST_METRIC)), c.scalar(Cell.STEP_MS), c.scalar(Cell.WALL_S), (System.nanoTime() - t0) / 1e9);
@@ -102,6 +107,7 @@ public final class ApoStudy {
             if (!reportOnly) Report.write(report, Report.text(protocol, results, store.all()));
         }
         Report.write(report, Report.text(protocol, results, store.all()));
+        Report.plots(out, results);
         boolean full = protocol.profile == Protocol.Profile.FULL;
         for (String l : Report.resultLines(results, full)) System.out.println(l);
         for (Claims.Verdict v : Claims.all(results)) System.out.println("claim " + v.claim() + ": " + v.decision());

@@ -124,6 +124,7 @@ class ProtocolTest {
         assertEquals(r.expected, new CellStore(dir.resolve("apo-study")).all().size());
         for (Method m : Method.values()) assertTrue(Double.isFinite(r.report.get(m).lossMean()), m.id);
         assertTrue(java.nio.file.Files.readString(dir.resolve("apo-study.md")).contains("## Claims"));
+        assertTrue(java.nio.file.Files.size(dir.resolve("apo-study-regression-lr.png")) > 1000, "the learned-rate figure");
         java.nio.file.attribute.FileTime before = java.nio.file.Files.getLastModifiedTime(new CellStore(dir.resolve("apo-study")).pathOf(
                 r.report.get(Method.APO_LR).cells().get(0).key()));
         List<TaskResult> again = ApoStudy.run(p, List.of(StudyTask.named("regression")), dir, false);
