@@ -99,10 +99,14 @@ public final class ApoStudy {
                     Claims.g(c.scalar(Cell.TEST_METRIC)), c.scalar(Cell.STEP_MS), c.scalar(Cell.WALL_S), (System.nanoTime() - t0) / 1e9);
             return c;
         });
+        // Every task has a place in the results from the start (pending until it runs), so a
+        // report written between tasks decides each claim over all the tasks, not the finished ones.
         List<TaskResult> results = new ArrayList<>();
-        for (StudyTask task : tasks) {
+        for (StudyTask task : tasks) results.add(protocol.notStarted(task));
+        for (int i = 0; i < tasks.size(); i++) {
+            StudyTask task = tasks.get(i);
             TaskResult r = protocol.run(task, source);
-            results.add(r);
+            results.set(i, r);
             System.out.printf(Locale.ROOT, "%s: %s (%d of %d cells)%n", task.name, r.complete() ? "complete" : "pending at " + r.pendingAt, r.found, r.expected);
             if (!reportOnly) Report.write(report, Report.text(protocol, results, store.all()));
         }

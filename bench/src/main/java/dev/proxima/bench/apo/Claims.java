@@ -184,6 +184,12 @@ final class Claims {
                 lines.add(r.task.name + ": pending");
                 continue;
             }
+            if (!Double.isFinite(lo.lossMean()) || !Double.isFinite(hi.lossMean())) {
+                decided++;
+                lines.add(String.format(Locale.ROOT, "%s: from %s and %s, final losses %s and %s: a start diverged (on at least one report seed)", r.task.name,
+                        Setting.fmt(lo.setting().get("start")), Setting.fmt(hi.setting().get("start")), g(lo.lossMean()), g(hi.lossMean())));
+                continue;
+            }
             double factor = Math.exp(Math.abs(Math.log(hi.lrEnd() / lo.lrEnd())));
             Comparison c = compare(r.task, hi, lo, Measure.LOSS);
             boolean sat = factor <= START_RATE_FACTOR && c.outcome() == Outcome.MATCHES;

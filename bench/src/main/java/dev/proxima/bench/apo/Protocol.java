@@ -196,6 +196,13 @@ final class Protocol {
         }
     }
 
+    /** A task's place in the results before it has run. */
+    TaskResult notStarted(StudyTask task) {
+        TaskResult r = new TaskResult(task, plan(task));
+        r.pendingAt = "not started";
+        return r;
+    }
+
     /** Runs (or reads) the protocol on one task. */
     TaskResult run(StudyTask task, Source source) {
         Plan p = plan(task);

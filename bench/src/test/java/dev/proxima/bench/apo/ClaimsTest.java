@@ -98,6 +98,15 @@ class ClaimsTest {
     }
 
     @Test
+    void oneFinishedTaskOfFourDecidesNothingYet() {
+        Protocol p = new Protocol(Protocol.Profile.FULL);
+        List<TaskResult> rs = new ArrayList<>();
+        for (StudyTask t : StudyTask.all()) rs.add(p.notStarted(t));
+        rs.set(0, task(StudyTask.all().get(0), 0.8, 0.5));
+        for (Verdict v : Claims.all(rs)) assertEquals("pending", v.decision(), v.claim());
+    }
+
+    @Test
     void theTestMetricFollowsItsDirection() {
         // accuracy (cnn, higher is better) 0.6 vs 0.5 is better; MSE / bits (lower) 0.6 vs 0.5 is worse
         List<TaskResult> rs = four(new double[] {1, 1, 1, 1}, 0.6);
@@ -123,6 +132,11 @@ class ClaimsTest {
         Verdict far = find(Claims.all(rs), "6.");
         assertEquals("does not hold", far.decision());
         assertTrue(far.perTask().get(0).contains("×5.00 apart"), far.perTask().get(0));
+        for (TaskResult r : rs)
+            r.robustness.put("high", summary(r.task, Method.APO_LR, Setting.of("lambdaFsd", 1, "start", 0.3), new double[] {1, Double.NaN, 1}, around(0.5), 0.1));
+        Verdict diverged = find(Claims.all(rs), "6.");
+        assertEquals("does not hold", diverged.decision());
+        assertTrue(diverged.perTask().get(0).contains("a start diverged"), diverged.perTask().get(0));
     }
 
     @Test
