@@ -136,11 +136,13 @@ final class Report {
             c.getStyler().setDefaultSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Line);
             c.getStyler().setMarkerSize(0);
             for (var e : List.of(Map.entry("from " + Setting.fmt(main.setting().get("start")), main), Map.entry("from η*/10", lo), Map.entry("from 10·η*", hi))) {
-                double[] y = e.getValue().cells().get(0).series().get("lr");
+                Cell first = e.getValue().cells().get(0);
+                double[] y = first.series().get("lr");
                 if (y == null || y.length == 0 || java.util.Arrays.stream(y).anyMatch(v -> !(v > 0) || !Double.isFinite(v))) continue;
+                double done = first.scalar(Cell.STEPS_DONE), steps = first.key().steps();
                 double[] x = new double[y.length];
-                for (int i = 0; i < x.length; i++) x[i] = (i + 0.5) / x.length;
-                c.addSeries(e.getKey(), x, y);
+                for (int i = 0; i < x.length; i++) x[i] = (i + 0.5) / x.length * done / steps; // a diverged run stops early
+                c.addSeries(e.getKey() + (done < steps ? String.format(Locale.ROOT, " (diverged at step %.0f)", done) : ""), x, y);
             }
             double eta = r.selected.get(Method.SGD).get("lr");
             c.addSeries("η* (tuned fixed rate)", new double[] {0, 1}, new double[] {eta, eta});
