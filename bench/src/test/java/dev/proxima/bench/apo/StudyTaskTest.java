@@ -104,6 +104,31 @@ class StudyTaskTest {
         return m;
     }
 
+    /**
+     * A model with BatchNorm is evaluated in evaluation mode with statistics estimated from
+     * training batches: the score does not depend on how the test set is cut into chunks (batch
+     * statistics would), and the model's buffers and mode are left as they were.
+     */
+    @Test
+    void aBatchNormModelIsScoredWithCalibratedStatistics() {
+        StudyTask.Regression task = new StudyTask.Regression();
+        task.load();
+        Rng rng = new Rng(3);
+        var model = new dev.proxima.nn.Sequential(new Linear(StudyTask.Regression.IN, 16, rng), new dev.proxima.nn.BatchNorm1d(16),
+                dev.proxima.nn.Activation.tanh(), new Linear(16, 1, rng));
+        Params params = model.params().map(p -> p.add(Tensor.randn(rng, p.dtype(), p.shape()).mul(0.3)));
+        double[] before = model.buffers().values().get(0).toDoubleArray();
+        int n = task.test.size();
+        int[] reversed = new int[n];
+        for (int i = 0; i < n; i++) reversed[i] = n - 1 - i;
+        java.util.function.BiFunction<Tensor, dev.proxima.nn.data.Batch, Double> mse = (out, b) -> StudyTask.squaredErrorSum(out, b.y());
+        double inOrder = task.meanOver(task.test, model, params, mse);
+        double backwards = task.meanOver(task.test.subset(reversed), model, params, mse);
+        assertEquals(inOrder, backwards, 1e-5 * inOrder);
+        assertTrue(model.isTraining(), "training mode restored");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, model.buffers().values().get(0).toDoubleArray(), "buffers restored");
+    }
+
     @Test
     void theCharacterModelTrainsAndScoresBitsPerCharacter() throws Exception {
         StringBuilder text = new StringBuilder();
