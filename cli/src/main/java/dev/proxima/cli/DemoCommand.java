@@ -71,6 +71,7 @@ final class DemoCommand implements Callable<Integer> {
                 longer ? "two epochs" : steps + " steps", batch, seed, java.util.Arrays.toString(GRID), GRID[0], VALIDATION_FROM);
 
         Task evaluator = Task.of(config(TrainConfig.Optimizer.SGD, GRID[0], steps, dir.resolve("unused")));
+        freshBuffers = evaluator.model.buffers();
         Dataset validation = validationSplit();
         List<Run> grid = new ArrayList<>();
         for (double lr : GRID) {
@@ -120,7 +121,11 @@ final class DemoCommand implements Callable<Integer> {
      * re-estimated at {@code params} from the first training batches, as the Trainer does
      * before its test evaluation, so validation and test are scored the same way.
      */
+    /** The evaluator's BatchNorm statistics as built: each run is calibrated from them, not from the previous run's. */
+    private dev.proxima.autograd.Params freshBuffers;
+
     private double[] validate(Task evaluator, dev.proxima.autograd.Params params, Dataset validation) {
+        evaluator.model.setBuffers(freshBuffers);
         List<int[]> calibration = new ArrayList<>();
         for (int k = 0; k < 20; k++) {
             int[] idx = new int[batch];
