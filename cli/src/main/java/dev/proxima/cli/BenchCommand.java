@@ -62,11 +62,14 @@ final class BenchCommand implements Runnable, Main.Checked {
     @Option(names = "--workers", paramLabel = "N", description = "dataparallel only: worker threads (default 2).")
     Integer workers;
 
-    @Option(names = "--quick", description = "apo only: the study at a fifth of its budget.")
+    @Option(names = "--quick", description = "apo only: the study's few-minute smoke run (tiny budgets, one seed; the default).")
     boolean quick;
 
-    @Option(names = "--long", description = "apo only: the study at four times its budget.")
-    boolean longer;
+    @Option(names = "--protocol", paramLabel = "NAME", description = "apo only: 'full' runs the declared study protocol (hours; resumable, cells under docs/apo-study/).")
+    String protocol;
+
+    @Option(names = "--report-only", description = "apo only, with --protocol full: regenerate docs/apo-study.md from the stored cells, run nothing.")
+    boolean reportOnly;
 
     @Option(names = "--out", paramLabel = "DIR", description = "apo only: where the study's report and figures go.")
     String out;
@@ -94,11 +97,13 @@ final class BenchCommand implements Runnable, Main.Checked {
     /** The bench module's arguments; a UserError for options that do not fit NAME. */
     private List<String> benchArgs() {
         boolean apo = name.equals("apo"), dataParallel = name.equals("dataparallel");
-        if (!apo && (quick || longer || out != null || tasks != null))
-            throw new Main.UserError("--quick, --long, --out and --tasks apply to 'bench apo' only");
+        if (!apo && (quick || protocol != null || reportOnly || out != null || tasks != null))
+            throw new Main.UserError("--quick, --protocol, --report-only, --out and --tasks apply to 'bench apo' only");
         if (apo && (device != null || repeat != null))
             throw new Main.UserError("'bench apo' runs on the CPU with its own budget: --device and --repeat do not apply");
-        if (quick && longer) throw new Main.UserError("--quick and --long exclude each other");
+        if (quick && protocol != null) throw new Main.UserError("--quick and --protocol exclude each other");
+        if (protocol != null && !protocol.equals("full")) throw new Main.UserError("--protocol " + protocol + ": the one protocol is 'full'");
+        if (reportOnly && protocol == null) throw new Main.UserError("--report-only goes with --protocol full");
         if (repeat != null && repeat < 1) throw new Main.UserError("--repeat " + repeat + ": expected a positive integer");
         if (!dataParallel && (models != null || workers != null))
             throw new Main.UserError("--models and --workers apply to 'bench dataparallel' only");
@@ -117,7 +122,8 @@ final class BenchCommand implements Runnable, Main.Checked {
         List<String> args = new ArrayList<>(List.of(name));
         if (scalar && !autograd) args.add("--scalar");
         if (quick) args.add("--quick");
-        if (longer) args.add("--long");
+        if (protocol != null) args.addAll(List.of("--protocol", protocol));
+        if (reportOnly) args.add("--report-only");
         if (out != null) args.addAll(List.of("--out", out));
         if (tasks != null) args.addAll(List.of("--tasks", tasks));
         if (device != null) args.addAll(List.of("--device", device));

@@ -59,7 +59,7 @@ final class Trainer {
 
     /** What a finished (or stopped) run reports. */
     record Result(Path dir, double testLoss, double testMetric, String metricName, double finalTrainLoss, double seconds,
-                  long steps, List<MetricsLog.Row> rows, Params params) {}
+                  long steps, List<MetricsLog.Row> rows, Params params, Params buffers) {}
 
     /** A consistent point of the run, taken after each step, for the Ctrl-C checkpoint (encoded only when written). */
     private record Snapshot(TrainState state, Map<String, String> metadata) {
@@ -265,12 +265,12 @@ final class Trainer {
         double seconds = before + (System.nanoTime() - start) / 1e9;
         List<MetricsLog.Row> rows = MetricsLog.read(dir.resolve(METRICS));
         if (outcome.stopped())
-            return new Result(dir, Double.NaN, Double.NaN, task.metricName, outcome.lastLoss(), seconds, outcome.position().step(), rows, learner.params());
+            return new Result(dir, Double.NaN, Double.NaN, task.metricName, outcome.lastLoss(), seconds, outcome.position().step(), rows, learner.params(), learner.buffers());
         double[] test = outcome.lastTest() == null ? new double[] {Double.NaN, Double.NaN}
                 : new double[] {outcome.lastTest().loss(), outcome.lastTest().metric()};
         if (Double.isNaN(test[0])) // resumed after the last epoch's evaluation: report it from the log
             for (MetricsLog.Row r : rows) if (!Double.isNaN(r.testLoss())) test = new double[] {r.testLoss(), r.testMetric()};
-        return new Result(dir, test[0], test[1], task.metricName, outcome.lastLoss(), seconds, outcome.position().step(), rows, learner.params());
+        return new Result(dir, test[0], test[1], task.metricName, outcome.lastLoss(), seconds, outcome.position().step(), rows, learner.params(), learner.buffers());
     }
 
     /**

@@ -241,8 +241,26 @@ class CliParseTest {
         Object[] r = run(parts[0].split(" "));
         String err = (String) r[2];
         assertEquals(2, r[0], err);
-        assertEquals(1, err.lines().count(), err);
-        assertTrue(err.contains(parts[1]), err);
+        assertEquals(2, err.lines().count(), err); // the problem, then where help is
+        assertTrue(err.lines().findFirst().orElseThrow().contains(parts[1]), err);
+        assertTrue(err.lines().skip(1).findFirst().orElseThrow().startsWith("try './proxima help bench'"), err);
+    }
+
+    /** bench apo's protocol options: checked before anything runs, one line, status 2. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "bench apo --protocol half|--protocol half: the one protocol is 'full'",
+            "bench apo --report-only|--report-only goes with --protocol full",
+            "bench apo --quick --protocol full|--quick and --protocol exclude each other",
+            "bench sgemm --protocol full|apply to 'bench apo' only"})
+    void benchApoProtocolOptionsAreChecked(String caseSpec) {
+        String[] parts = caseSpec.split("\\|");
+        Object[] r = run(parts[0].split(" "));
+        String err = (String) r[2];
+        assertEquals(2, r[0], err);
+        assertEquals(2, err.lines().count(), err); // the problem, then where help is
+        assertTrue(err.lines().findFirst().orElseThrow().contains(parts[1]), err);
+        assertTrue(err.lines().skip(1).findFirst().orElseThrow().startsWith("try './proxima help bench'"), err);
     }
 
     @Test
@@ -319,7 +337,7 @@ class CliParseTest {
         } finally {
             System.setErr(sysErr);
         }
-        assertTrue(err.toString().contains("--quick, --long, --out and --tasks apply to 'bench apo' only"), err.toString());
+        assertTrue(err.toString().contains("--quick, --protocol, --report-only, --out and --tasks apply to 'bench apo' only"), err.toString());
         assertTrue(err.toString().contains("try './proxima help bench'"), err.toString());
     }
 

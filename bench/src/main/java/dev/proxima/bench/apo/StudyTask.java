@@ -4,38 +4,40 @@ import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.nn.Activation;
-import dev.proxima.nn.Conv2d;
-import dev.proxima.nn.Flatten;
 import dev.proxima.nn.Linear;
-import dev.proxima.nn.MaxPool2d;
 import dev.proxima.nn.Module;
 import dev.proxima.nn.Sequential;
 import dev.proxima.nn.data.ArrayDataset;
 import dev.proxima.nn.data.Batch;
+import dev.proxima.nn.data.CharDataset;
 import dev.proxima.nn.data.Dataset;
 import dev.proxima.nn.data.FashionMnist;
-import dev.proxima.nn.data.SequenceTask;
 import dev.proxima.nn.functional.Losses;
 import dev.proxima.nn.models.Models;
+import dev.proxima.optim.Kfac;
 import dev.proxima.optim.apo.Divergence;
 import dev.proxima.tensor.DType;
-import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 import java.io.IOException;
-import java.util.function.BiFunction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The four CPU-scale tasks of the APO study, counterparts of the paper's regression,
- * autoencoder, image classification and translation experiments. Each fixes its data, its
- * model (built from a seed, so every method starts from the same weights), its loss, its
- * output divergence ρ and its test metric.
+ * autoencoder, image classification and sequence experiments. Each fixes its data, its model
+ * (built from a seed), its loss, its output divergence ρ (the loss's Bregman divergence, see
+ * {@link Divergence}: λ_FSD means the same on every task), the targets of its true Fisher (for
+ * KFAC) and its test metric. Budgets and grids are the protocol's ({@link Protocol}), not the
+ * task's.
  */
 abstract class StudyTask {
     /** What a task is fitted and scored with. */
     enum Objective {
-        /** The mean squared error; ρ the half squared error; the metric an MSE (lower is better). */
-        SQUARED_ERROR(Divergence.HALF_SQUARED_ERROR),
-        /** Cross-entropy over classes; ρ the KL divergence; the metric an accuracy (higher is better). */
+        /** {@code Losses.mse} = mean((f − y)²); ρ its Bregman divergence mean((Δf)²); metric an MSE (lower is better). */
+        SQUARED_ERROR(Divergence.SQUARED_ERROR),
+        /** Softmax cross-entropy; ρ its Bregman divergence, the KL; metric an accuracy or bits per character. */
         CLASSIFICATION(Divergence.KL);
 
         final Divergence divergence;
@@ -46,21 +48,32 @@ abstract class StudyTask {
     }
 
     final String name;
-    final int steps, batchSize;
+    final int batchSize;
     private final Objective objective;
-    /** What {@link #testMetric} measures, for the table. */
-    private final String metricName;
-    Dataset train, test;
+    /** What {@link #testMetric} measures, for the report. */
+    final String metricName;
+    final boolean higherIsBetter;
+    Dataset train;
+    private boolean loaded;
 
-    StudyTask(String name, int steps, int batchSize, Objective objective, String metricName) {
+    StudyTask(String name, int batchSize, Objective objective, String metricName, boolean higherIsBetter) {
         this.name = name;
-        this.steps = steps;
         this.batchSize = batchSize;
         this.objective = objective;
         this.metricName = metricName;
+        this.higherIsBetter = higherIsBetter;
     }
 
     abstract Module model(long seed);
+
+    /** Loads the data once (later calls do nothing). */
+    final void ensureLoaded() throws IOException {
+        if (loaded) return;
+        load();
+        loaded = true;
+    }
+
+    abstract void load() throws IOException;
 
     Tensor loss(Tensor output, Tensor target) {
         return switch (objective) {
@@ -73,28 +86,24 @@ abstract class StudyTask {
         return objective.divergence;
     }
 
-    String metricName() {
-        return metricName;
-    }
-
-    boolean higherIsBetter() {
-        return objective == Objective.CLASSIFICATION;
-    }
-
-    /** The test metric of {@code model} evaluated with {@code params}, in batches. */
-    double testMetric(Module model, Params params) {
-        double sum = 0;
-        int n = test.size(), chunk = 500;
-        try (var off = Autograd.noGrad()) {
-            for (int start = 0; start < n; start += chunk) {
-                int end = Math.min(n, start + chunk);
-                int[] idx = new int[end - start];
-                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
-                Batch b = prepare(test.get(idx));
-                sum += metricSum(model.apply(params, b.x()), b.y());
+    /**
+     * The loss against targets drawn from the model's own predictive distribution: its
+     * output-gradients give KFAC the true Fisher. Cross-entropy: labels sampled from the
+     * softmax. {@code mean((f − y)²)} is the negative log-likelihood of N(f, ½) up to a
+     * constant, so its targets are f + N(0, ½).
+     */
+    Tensor sampledLoss(Tensor output, Rng rng) {
+        return switch (objective) {
+            case SQUARED_ERROR -> {
+                Tensor noise = Kfac.sampleGaussianTargets(output, rng).sub(output.detach()).mul(Math.sqrt(0.5));
+                yield Losses.mse(output, output.detach().add(noise));
             }
-        }
-        return sum / metricCount(n);
+            case CLASSIFICATION -> {
+                int classes = output.shape(output.ndim() - 1);
+                Tensor rows = output.reshape(-1, classes);
+                yield Losses.crossEntropy(rows, Kfac.sampleLabels(rows, rng));
+            }
+        };
     }
 
     /** The number of terms the batch loss is a mean over (KFAC's N): the rows of the batch. */
@@ -107,39 +116,89 @@ abstract class StudyTask {
         return raw;
     }
 
-    /** The metric summed over a test batch (divided by {@link #metricCount} at the end). */
-    double metricSum(Tensor output, Tensor y) {
-        return switch (objective) {
-            case SQUARED_ERROR -> squaredErrorSum(output, y);
-            case CLASSIFICATION -> correct(output, y);
-        };
+    /** The test metric of {@code model} evaluated with {@code params}. */
+    abstract double testMetric(Module model, Params params);
+
+    /** Training batches that set a model's running statistics before it is evaluated (as {@code train}'s Trainer does). */
+    static final int CALIBRATION_BATCHES = 20;
+
+    /**
+     * Mean of {@code perBatch} over {@code data} in chunks of 500 examples, weighted by size,
+     * in evaluation mode. Training calls the model functionally, which never updates running
+     * statistics (the CNN's BatchNorm), so they are first estimated at {@code params} from the
+     * first {@link #CALIBRATION_BATCHES} training batches ("precise BatchNorm", as the CLI's
+     * Trainer does); a model without buffers is evaluated as it is.
+     */
+    final double meanOver(Dataset data, Module model, Params params, java.util.function.BiFunction<Tensor, Batch, Double> sumOfBatch) {
+        double sum = 0;
+        int n = data.size(), chunk = 500;
+        Params initialBuffers = model.buffers();
+        try (var off = Autograd.noGrad()) {
+            if (!initialBuffers.isEmpty()) {
+                Params buffers = initialBuffers;
+                model.train(true);
+                for (int k = 0; k < CALIBRATION_BATCHES; k++) {
+                    int[] idx = new int[batchSize];
+                    for (int i = 0; i < batchSize; i++) idx[i] = (k * batchSize + i) % train.size();
+                    buffers = model.applyWithBuffers(params, buffers, prepare(train.get(idx)).x()).buffers();
+                }
+                model.setBuffers(buffers);
+                model.eval();
+            }
+            for (int start = 0; start < n; start += chunk) {
+                int end = Math.min(n, start + chunk);
+                int[] idx = new int[end - start];
+                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
+                Batch b = prepare(data.get(idx));
+                sum += sumOfBatch.apply(model.apply(params, b.x()), b);
+            }
+        } finally {
+            if (!initialBuffers.isEmpty()) {
+                model.setBuffers(initialBuffers);
+                model.train(true);
+            }
+        }
+        return sum / n;
     }
 
-    double metricCount(int examples) {
-        return examples;
-    }
-
-    abstract void load() throws IOException;
-
-    /** Mean squared error summed per example (mean over the example's outputs). */
+    /** Mean squared error of a batch, summed over its examples (mean over each example's outputs). */
     static double squaredErrorSum(Tensor output, Tensor y) {
         Tensor d = output.sub(y.reshape(output.shape()));
         return d.square().mean().item() * output.shape(0);
     }
 
+    static double correct(Tensor logits, Tensor labels) {
+        int[] pred = logits.argmax(logits.ndim() - 1, false).data().toIntArray();
+        int[] truth = labels.data().toIntArray();
+        int c = 0;
+        for (int i = 0; i < pred.length; i++) if (pred[i] == truth[i]) c++;
+        return c;
+    }
+
+    /** The four tasks by name, in the report's order. */
+    static List<StudyTask> all() {
+        return List.of(new Regression(), new Autoencoder(), new Cnn(), new CharLm());
+    }
+
+    static StudyTask named(String name) {
+        for (StudyTask t : all()) if (t.name.equals(name)) return t;
+        throw new IllegalArgumentException("bench apo: no task '" + name + "' (regression, autoencoder, cnn, charlm)");
+    }
+
     // ---- the tasks ---------------------------------------------------------------------
 
-    /** Regression: a student MLP fits a random teacher MLP's outputs (plus noise). */
+    /** Regression: a tanh student MLP 16-64-64-1 fits a random tanh teacher 16-32-1 (×3, plus N(0, 0.1²) noise). */
     static final class Regression extends StudyTask {
         static final int IN = 16;
+        Dataset test;
 
-        Regression(int steps) {
-            super("regression", steps, 64, Objective.SQUARED_ERROR, "test MSE (lower is better)");
+        Regression() {
+            super("regression", 64, Objective.SQUARED_ERROR, "test MSE", false);
         }
 
         @Override
         void load() {
-            Rng rng = new Rng(1000);
+            Rng rng = new Rng(1000); // the data never depends on a run's seed
             Module teacher = new Sequential(new Linear(IN, 32, rng), Activation.tanh(), new Linear(32, 1, rng));
             train = make(teacher, rng, 8192);
             test = make(teacher, rng, 2048);
@@ -159,29 +218,31 @@ abstract class StudyTask {
             Rng rng = new Rng(seed);
             return new Sequential(new Linear(IN, 64, rng), Activation.tanh(), new Linear(64, 64, rng), Activation.tanh(), new Linear(64, 1, rng));
         }
+
+        @Override
+        double testMetric(Module model, Params params) {
+            return meanOver(test, model, params, (out, b) -> squaredErrorSum(out, b.y()));
+        }
     }
 
     /** Fashion-MNIST images, x as [N, 1, 28, 28] in [0, 1] (or standardized) and y the labels. */
-    static Dataset fashion(boolean train, boolean standardize, int limit) throws IOException {
-        ArrayDataset d = standardize ? FashionMnist.load(FashionMnist.DEFAULT_DIR, train, FashionMnist.MEAN, FashionMnist.STD)
+    static ArrayDataset fashion(boolean train, boolean standardize) throws IOException {
+        return standardize ? FashionMnist.load(FashionMnist.DEFAULT_DIR, train, FashionMnist.MEAN, FashionMnist.STD)
                 : FashionMnist.load(FashionMnist.DEFAULT_DIR, train);
-        return limit < d.size() ? d.subset(limit) : d;
     }
 
-    static Tensor asImages(Tensor x) {
-        return x.ndim() == 4 ? x : x.reshape(x.shape(0), 1, 28, 28);
-    }
-
-    /** An MLP autoencoder of Fashion-MNIST images, 784-128-32-128-784, trained with MSE. */
+    /** An MLP autoencoder of Fashion-MNIST images, 784-128-32-128-784, ReLU, sigmoid output, MSE. */
     static final class Autoencoder extends StudyTask {
-        Autoencoder(int steps) {
-            super("autoencoder", steps, 64, Objective.SQUARED_ERROR, "test reconstruction MSE (lower is better)");
+        Dataset test;
+
+        Autoencoder() {
+            super("autoencoder", 64, Objective.SQUARED_ERROR, "test reconstruction MSE", false);
         }
 
         @Override
         void load() throws IOException {
-            train = fashion(true, false, 60000);
-            test = fashion(false, false, 2000);
+            train = fashion(true, false);
+            test = fashion(false, false);
         }
 
         @Override
@@ -196,124 +257,129 @@ abstract class StudyTask {
             Tensor flat = raw.x().reshape(raw.x().shape(0), 784);
             return new Batch(flat, flat);
         }
+
+        @Override
+        double testMetric(Module model, Params params) {
+            return meanOver(test, model, params, (out, b) -> squaredErrorSum(out, b.y()));
+        }
     }
 
-    /** A small CNN classifying Fashion-MNIST: two conv-relu-pool stages and a linear head. */
+    /**
+     * Fashion-MNIST classification with the CNN of {@code train --model cnn} and {@code demo}:
+     * {@code Models.cnn(seed, 1, 28, 28, 16, 32, 128, 10)} (two blocks of conv 3×3, BatchNorm,
+     * ReLU, 2×2 pool with 16 and 32 channels; linear 128, linear 10), standardized pixels;
+     * accuracy on the 10,000 test images, BatchNorm's statistics re-estimated first
+     * ({@link #meanOver}).
+     */
     static final class Cnn extends StudyTask {
-        Cnn(int steps) {
-            super("cnn", steps, 64, Objective.CLASSIFICATION, "test accuracy (higher is better)");
+        static final int C1 = 16, C2 = 32, HIDDEN = 128;
+        Dataset test;
+
+        Cnn() {
+            super("cnn", 64, Objective.CLASSIFICATION, "test accuracy", true);
         }
 
         @Override
         void load() throws IOException {
-            train = fashion(true, true, 60000);
-            test = fashion(false, true, 5000);
+            train = fashion(true, true);
+            test = fashion(false, true);
         }
 
         @Override
         Module model(long seed) {
-            Rng rng = new Rng(seed);
-            return new Sequential(new Conv2d(1, 8, 3, 1, 1, rng), Activation.relu(), new MaxPool2d(2),
-                    new Conv2d(8, 16, 3, 1, 1, rng), Activation.relu(), new MaxPool2d(2), new Flatten(), new Linear(16 * 7 * 7, 10, rng));
+            return Models.cnn(seed, 1, 28, 28, C1, C2, HIDDEN, 10);
         }
 
         @Override
         Batch prepare(Batch raw) {
-            return new Batch(asImages(raw.x()), raw.y());
-        }
-    }
-
-    static double correct(Tensor logits, Tensor labels) {
-        int[] pred = logits.argmax(logits.ndim() - 1, false).data().toIntArray();
-        int[] truth = labels.data().toIntArray();
-        int c = 0;
-        for (int i = 0; i < pred.length; i++) if (pred[i] == truth[i]) c++;
-        return c;
-    }
-
-    /**
-     * A causal transformer language model (nn's {@code Models.transformer}) reversing sequences
-     * (nn's {@code SequenceTask.REVERSE}): the model reads the source, then BOS, and must
-     * continue with the source reversed and EOS; only those continuation tokens are scored.
-     * Reversing needs attention across the whole source.
-     */
-    static final class Transformer extends StudyTask {
-        static final int SYMBOLS = 8, LENGTH = 8, VOCAB = SequenceTask.FIRST_SYMBOL + SYMBOLS, IGNORE = -100;
-        /** Source, then the target without its last token: the model's input positions. */
-        static final int POSITIONS = LENGTH + LENGTH + 1;
-
-        Transformer(int steps) {
-            super("transformer", steps, 64, Objective.CLASSIFICATION, "test token accuracy on the reversed continuation (higher is better)");
-        }
-
-        @Override
-        void load() {
-            train = new SequenceTask(SequenceTask.Kind.REVERSE, 8192, LENGTH, LENGTH, SYMBOLS, 2000);
-            test = new SequenceTask(SequenceTask.Kind.REVERSE, 1024, LENGTH, LENGTH, SYMBOLS, 2001);
-        }
-
-        /** (source ++ target[:-1], next tokens with every position before the continuation ignored). */
-        @Override
-        Batch prepare(Batch raw) {
-            int b = raw.x().shape(0), s = raw.x().shape(1), t = raw.y().shape(1);
-            int[] x = raw.x().data().toIntArray(), y = raw.y().data().toIntArray();
-            int n = s + t - 1;
-            int[] tokens = new int[b * n], targets = new int[b * n];
-            for (int i = 0; i < b; i++) {
-                int[] seq = new int[s + t];
-                System.arraycopy(x, i * s, seq, 0, s);
-                System.arraycopy(y, i * t, seq, s, t);
-                for (int j = 0; j < n; j++) {
-                    tokens[i * n + j] = seq[j];
-                    // position j predicts seq[j + 1]; score only f(source) and EOS, i.e. y[1..]
-                    boolean scored = j + 1 > s && seq[j + 1] != SequenceTask.PAD;
-                    targets[i * n + j] = scored ? seq[j + 1] : IGNORE;
-                }
-            }
-            return new Batch(Tensor.of(NDArray.of(tokens, b, n)), Tensor.of(NDArray.of(targets, b, n)));
-        }
-
-        @Override
-        Module model(long seed) {
-            return Models.transformer(seed, VOCAB, 32, 2, 1, 64, POSITIONS);
-        }
-
-        @Override
-        Tensor loss(Tensor output, Tensor target) {
-            return Losses.crossEntropy(output.reshape(-1, VOCAB), target.reshape(-1), 0, IGNORE);
-        }
-
-        @Override
-        int examplesPerLoss(Batch b) {
-            int n = 0;
-            for (int v : b.y().data().toIntArray()) n += v == IGNORE ? 0 : 1;
-            return n; // the cross-entropy is a mean over the scored positions
+            Tensor x = raw.x();
+            return new Batch(x.ndim() == 4 ? x : x.reshape(x.shape(0), 1, 28, 28), raw.y());
         }
 
         @Override
         double testMetric(Module model, Params params) {
-            long correct = 0, scored = 0;
-            try (var off = Autograd.noGrad()) {
-                int n = test.size();
-                for (int start = 0; start < n; start += 512) {
-                    int[] idx = new int[Math.min(n, start + 512) - start];
-                    for (int i = 0; i < idx.length; i++) idx[i] = start + i;
-                    Batch b = prepare(test.get(idx));
-                    int[] pred = model.apply(params, b.x()).argmax(2, false).data().toIntArray();
-                    int[] truth = b.y().data().toIntArray();
-                    for (int i = 0; i < pred.length; i++) {
-                        if (truth[i] == IGNORE) continue;
-                        scored++;
-                        correct += pred[i] == truth[i] ? 1 : 0;
-                    }
-                }
+            return meanOver(test, model, params, (out, b) -> correct(out, b.y()));
+        }
+    }
+
+    /**
+     * A character-level language model: nn's causal {@code TransformerLM} (d 64, 4 heads,
+     * 1 layer, feed-forward 128) over windows of {@link #SEQ_LEN} characters of a text corpus,
+     * every position scored (so ρ, the KL, covers exactly the positions the loss scores). The
+     * corpus is the plain-text fortune files of Debian's {@code fortunes} package
+     * ({@link #CORPUS}); the last 10% of the characters are held out. Metric: validation bits
+     * per character over non-overlapping windows of the held-out text (lower is better).
+     */
+    static final class CharLm extends StudyTask {
+        static final Path CORPUS_DIR = Path.of("/usr/share/games/fortunes");
+        static final List<String> CORPUS = List.of("computers", "cookie", "definitions");
+        static final int SEQ_LEN = 64, D_MODEL = 64, HEADS = 4, LAYERS = 1, FEEDFORWARD = 128;
+        /** Held-out windows scored (non-overlapping; at most this many). */
+        static final int EVAL_WINDOWS = 512;
+        private final String text; // null: read the corpus
+        CharDataset validation;
+        int vocab;
+
+        CharLm() {
+            this(null);
+        }
+
+        /** On a given text (tests). */
+        CharLm(String text) {
+            super("charlm", 32, Objective.CLASSIFICATION, "validation bits per character", false);
+            this.text = text;
+        }
+
+        static String corpus() throws IOException {
+            StringBuilder s = new StringBuilder();
+            for (String f : CORPUS) {
+                Path p = CORPUS_DIR.resolve(f);
+                if (!Files.isRegularFile(p))
+                    throw new IOException("bench apo: the charlm task reads " + p + " (Debian package 'fortunes': apt-get install fortunes)");
+                s.append(Files.readString(p));
             }
-            return (double) correct / scored;
+            return s.toString();
         }
 
         @Override
-        double metricSum(Tensor output, Tensor y) {
-            throw new UnsupportedOperationException("testMetric is overridden");
+        void load() throws IOException {
+            CharDataset all = CharDataset.of(text != null ? text : corpus(), SEQ_LEN);
+            CharDataset.Split split = all.split(0.9);
+            train = split.train();
+            validation = split.validation();
+            vocab = all.vocabSize();
+        }
+
+        @Override
+        Module model(long seed) {
+            return Models.transformer(seed, vocab, D_MODEL, HEADS, LAYERS, FEEDFORWARD, SEQ_LEN);
+        }
+
+        @Override
+        Tensor loss(Tensor output, Tensor target) {
+            return Losses.crossEntropy(output.reshape(-1, vocab), target.reshape(-1));
+        }
+
+        @Override
+        int examplesPerLoss(Batch b) {
+            return b.y().size(); // the cross-entropy is a mean over every position of every window
+        }
+
+        @Override
+        double testMetric(Module model, Params params) {
+            List<Integer> starts = new ArrayList<>();
+            for (int s = 0; s < validation.size() && starts.size() < EVAL_WINDOWS; s += SEQ_LEN) starts.add(s);
+            double nats = 0;
+            int n = 0;
+            try (var off = Autograd.noGrad()) {
+                for (int from = 0; from < starts.size(); from += 128) {
+                    int[] idx = starts.subList(from, Math.min(starts.size(), from + 128)).stream().mapToInt(Integer::intValue).toArray();
+                    Batch b = validation.get(idx);
+                    nats += loss(model.apply(params, b.x()), b.y()).item() * idx.length;
+                    n += idx.length;
+                }
+            }
+            return nats / n / Math.log(2);
         }
     }
 }

@@ -1,0 +1,223 @@
+package dev.proxima.bench.apo;
+
+import dev.proxima.autograd.Params;
+import dev.proxima.bench.apo.Trainers.Trainer;
+import dev.proxima.nn.Module;
+import dev.proxima.nn.data.Batch;
+import dev.proxima.nn.data.DataLoader;
+import dev.proxima.optim.Sgd;
+import dev.proxima.optim.apo.ApoConfig;
+import dev.proxima.optim.apo.ApoLr;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs one cell: a training run of a method with a setting and a seed, or a timing cell. */
+final class Runner {
+    /** Points kept of the loss and rate curves. */
+    static final int CURVE_POINTS = 100;
+    /** A loss above this (or not finite) ends the run as diverged. */
+    static final double DIVERGED = 1e6;
+    /** The name of the timing cell's method. */
+    static final String OVERHEAD = "overhead";
+
+    private Runner() {}
+
+    /**
+     * One training run. The seed fixes the model's initial weights and the order of the
+     * batches (B from a loader shuffled with the seed, B' from one shuffled with seed +
+     * 1,000,003); every method sees the same batches for the same seed.
+     */
+    static Cell train(StudyTask task, Cell.Key key) {
+        Method method = Method.of(key.method());
+        Setting s = Setting.parse(key.setting());
+        int steps = key.steps();
+        Module model = task.model(key.seed());
+        Params init = model.params().detach();
+        Trainer trainer = Trainers.create(method, s, task, model, init, steps, key.seed());
+        Cycle batches = new Cycle(DataLoader.of(task.train, task.batchSize).shuffle(key.seed()).dropLast(true));
+        Cycle metaBatches = new Cycle(DataLoader.of(task.train, task.batchSize).shuffle(key.seed() + 1_000_003).dropLast(true));
+        double[] losses = new double[steps], lrs = new double[steps];
+        String loadStart = loadAverage();
+        long t0 = System.nanoTime(), nanos = 0;
+        int done = 0;
+        for (int t = 0; t < steps; t++) {
+            Batch b = task.prepare(batches.next()), bm = task.prepare(metaBatches.next());
+            long st = System.nanoTime();
+            double loss = trainer.step(b, bm);
+            nanos += System.nanoTime() - st;
+            losses[t] = loss;
+            lrs[t] = trainer.lr();
+            done = t + 1;
+            if (!Double.isFinite(loss) || loss > DIVERGED) break;
+        }
+        int tail = Math.max(1, steps / 10);
+        double finalLoss = Double.NaN, lrEnd = Double.NaN;
+        if (done == steps && Double.isFinite(losses[steps - 1]) && losses[steps - 1] <= DIVERGED) {
+            finalLoss = 0;
+            double logLr = 0;
+            for (int t = steps - tail; t < steps; t++) {
+                finalLoss += losses[t];
+                logLr += Math.log(lrs[t]);
+            }
+            finalLoss /= tail;
+            lrEnd = Math.exp(logLr / tail);
+        }
+        double metric = key.evaluate() && Double.isFinite(finalLoss) ? task.testMetric(model, trainer.params()) : Double.NaN;
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        scalars.put(Cell.FINAL_LOSS, finalLoss);
+        scalars.put(Cell.TEST_METRIC, metric);
+        scalars.put(Cell.STEP_MS, nanos / 1e6 / Math.max(1, done));
+        scalars.put(Cell.LR_END, lrEnd);
+        scalars.put(Cell.STEPS_DONE, (double) done);
+        scalars.put(Cell.WALL_S, (System.nanoTime() - t0) / 1e9);
+        Map<String, double[]> series = new LinkedHashMap<>();
+        series.put("loss", curve(losses, done, false));
+        series.put("lr", curve(lrs, done, true));
+        return new Cell(key, scalars, series, provenance(loadStart));
+    }
+
+    /** Means over CURVE_POINTS equal parts of the run (geometric for rates). */
+    static double[] curve(double[] v, int n, boolean geometric) {
+        int points = Math.min(CURVE_POINTS, n);
+        double[] out = new double[points];
+        for (int p = 0; p < points; p++) {
+            int from = (int) ((long) p * n / points), to = (int) ((long) (p + 1) * n / points);
+            double acc = 0;
+            for (int i = from; i < to; i++) acc += geometric ? Math.log(v[i]) : v[i];
+            acc /= Math.max(1, to - from);
+            out[p] = geometric ? Math.exp(acc) : acc;
+        }
+        return out;
+    }
+
+    /**
+     * APO-LR's amortized step time over its base SGD-momentum step (K = 10): rounds of 20 base
+     * steps then 20 APO steps (two meta-steps) on the same batches, 5 to 40 rounds (about
+     * 10 s); the ratio is the median over rounds of each round's APO time over its base time.
+     * The two halves of a round run back to back, so load from other processes mostly lands
+     * on both.
+     */
+    static Cell overhead(StudyTask task, Cell.Key key) {
+        Module model = task.model(key.seed());
+        Params init = model.params().detach();
+        ApoConfig c = ApoConfig.builder().divergence(task.divergence()).build();
+        Trainer base = new Trainers.RuleTrainer<>(Sgd.builder().lr(0.01).momentum(Trainers.MOMENTUM).build(), model, task, init);
+        Trainer apo = new Trainers.ApoTrainer<>(ApoLr.over(Sgd.builder().lr(1).momentum(Trainers.MOMENTUM).build(), c), model, task, init, c);
+        Cycle batches = new Cycle(DataLoader.of(task.train, task.batchSize).shuffle(key.seed()).dropLast(true));
+        List<Batch> fixed = new ArrayList<>();
+        for (int i = 0; i < 20; i++) fixed.add(task.prepare(batches.next()));
+        String loadStart = loadAverage();
+        timeSteps(base, fixed); // warm
+        timeSteps(apo, fixed);
+        List<Double> ratios = new ArrayList<>();
+        double baseMs = Double.MAX_VALUE, apoMs = Double.MAX_VALUE;
+        long start = System.nanoTime();
+        while (ratios.size() < 40 && (ratios.size() < 5 || System.nanoTime() - start < 10_000_000_000L)) {
+            double b = timeSteps(base, fixed), a = timeSteps(apo, fixed);
+            baseMs = Math.min(baseMs, b);
+            apoMs = Math.min(apoMs, a);
+            ratios.add(a / b);
+        }
+        Collections.sort(ratios);
+        int n = ratios.size();
+        double median = n % 2 == 1 ? ratios.get(n / 2) : (ratios.get(n / 2 - 1) + ratios.get(n / 2)) / 2;
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        scalars.put("ratio", median);
+        scalars.put("base_ms", baseMs);
+        scalars.put("apo_ms", apoMs);
+        scalars.put("rounds", (double) n);
+        return new Cell(key, scalars, Map.of(), provenance(loadStart));
+    }
+
+    private static double timeSteps(Trainer trainer, List<Batch> batches) {
+        long s = System.nanoTime();
+        for (int i = 0; i < batches.size(); i++) trainer.step(batches.get(i), batches.get((i + 1) % batches.size()));
+        return (System.nanoTime() - s) / 1e6 / batches.size();
+    }
+
+    /** Where and when a cell ran: recorded, never keyed on. */
+    private static Map<String, String> provenance(String loadStart) {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("commit", gitCommit());
+        info.put("cpu", cpuModel());
+        info.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        info.put("load_start", loadStart);
+        info.put("load_end", loadAverage());
+        info.put("finished", Instant.now().toString());
+        return info;
+    }
+
+    /** The 1-minute load average at this moment ("?" where /proc is not there). */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static String cpu;
+
+    static synchronized String cpuModel() {
+        if (cpu == null) {
+            cpu = System.getProperty("os.arch");
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/cpuinfo")))
+                    if (line.startsWith("model name")) {
+                        cpu = line.substring(line.indexOf(':') + 1).trim();
+                        break;
+                    }
+            } catch (IOException | RuntimeException e) {
+                // keep the architecture
+            }
+        }
+        return cpu;
+    }
+
+    private static String commit;
+
+    /** The checked-out commit (provenance only), "unknown" outside a git work tree. */
+    static synchronized String gitCommit() {
+        if (commit == null) {
+            commit = "unknown";
+            try {
+                Process p = new ProcessBuilder("git", "rev-parse", "--short=12", "HEAD").redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes()).trim();
+                if (p.waitFor() == 0 && out.matches("[0-9a-f]+")) {
+                    commit = out;
+                    Process d = new ProcessBuilder("git", "status", "--porcelain", "--untracked-files=no").redirectErrorStream(true).start();
+                    String dirty = new String(d.getInputStream().readAllBytes()).trim();
+                    if (d.waitFor() == 0 && !dirty.isEmpty()) commit += "+modified";
+                }
+            } catch (IOException | InterruptedException e) {
+                // unknown
+            }
+        }
+        return commit;
+    }
+
+    /** Batches from a loader, epoch after epoch. */
+    static final class Cycle {
+        private final DataLoader loader;
+        private int epoch;
+        private Iterator<Batch> it;
+
+        Cycle(DataLoader loader) {
+            this.loader = loader;
+            this.it = loader.epoch(0).iterator();
+        }
+
+        Batch next() {
+            if (!it.hasNext()) it = loader.epoch(++epoch).iterator();
+            return it.next();
+        }
+    }
+}
