@@ -230,30 +230,21 @@ class CliParseTest {
         assertFalse(Files.exists(out), "a failed command wrote " + out);
     }
 
-    /** bench --dtype: a bad type, a benchmark without the option, or a device without bfloat16: one line, status 2. */
+    /**
+     * bench's option checks, made before anything runs: a bad --dtype, --dtype on a benchmark
+     * without it or on a device without bfloat16, and bench apo's protocol options. Each is
+     * one line, then where help is, status 2.
+     */
     @ParameterizedTest
     @ValueSource(strings = {
             "bench sgemm --dtype f16|--dtype f16: expected bf16 or float32",
             "bench autograd --dtype bf16|--dtype applies to 'bench sgemm', 'elementwise' and 'reduce' only",
-            "bench reduce --dtype bf16 --device opencl|--dtype bf16 runs on the CPU only"})
-    void benchDtypeProblemsAreOneLine(String caseSpec) {
-        String[] parts = caseSpec.split("\\|");
-        Object[] r = run(parts[0].split(" "));
-        String err = (String) r[2];
-        assertEquals(2, r[0], err);
-        assertEquals(2, err.lines().count(), err); // the problem, then where help is
-        assertTrue(err.lines().findFirst().orElseThrow().contains(parts[1]), err);
-        assertTrue(err.lines().skip(1).findFirst().orElseThrow().startsWith("try './proxima help bench'"), err);
-    }
-
-    /** bench apo's protocol options: checked before anything runs, one line, status 2. */
-    @ParameterizedTest
-    @ValueSource(strings = {
+            "bench reduce --dtype bf16 --device opencl|--dtype bf16 runs on the CPU only",
             "bench apo --protocol half|--protocol half: the one protocol is 'full'",
             "bench apo --report-only|--report-only goes with --protocol full",
             "bench apo --quick --protocol full|--quick and --protocol exclude each other",
             "bench sgemm --protocol full|apply to 'bench apo' only"})
-    void benchApoProtocolOptionsAreChecked(String caseSpec) {
+    void benchOptionProblemsAreOneLineAndStatus2(String caseSpec) {
         String[] parts = caseSpec.split("\\|");
         Object[] r = run(parts[0].split(" "));
         String err = (String) r[2];
