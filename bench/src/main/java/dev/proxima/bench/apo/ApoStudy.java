@@ -62,10 +62,17 @@ public final class ApoStudy {
         if (out == null)
             out = profile == Protocol.Profile.FULL ? (Files.isRegularFile(Path.of("proxima")) && Files.isDirectory(Path.of("docs")) ? Path.of("docs") : Path.of("."))
                     : Files.createTempDirectory("apo-quick");
-        List<StudyTask> tasks = new ArrayList<>();
-        for (StudyTask t : StudyTask.all()) if (only == null || only.contains(t.name)) tasks.add(t);
         if (only != null) for (String n : only) StudyTask.named(n); // an unknown name is an error
-        run(new Protocol(profile), tasks, out, reportOnly);
+        List<String> runs = only;
+        if (profile == Protocol.Profile.FULL) {
+            // The report always covers every task (a claim is decided over all four); --tasks
+            // says which tasks this process runs, the others are read from their stored cells.
+            run(new Protocol(profile), StudyTask.all(), t -> runs == null || runs.contains(t.name), out, reportOnly);
+        } else {
+            List<StudyTask> tasks = new ArrayList<>();
+            for (StudyTask t : StudyTask.all()) if (runs == null || runs.contains(t.name)) tasks.add(t);
+            run(new Protocol(profile), tasks, out, reportOnly);
+        }
     }
 
     private static void fail(String message) {
@@ -76,17 +83,26 @@ public final class ApoStudy {
 
     /** Runs (or, report-only, reads) the protocol on the tasks, writes the report, prints RESULT lines. */
     static List<TaskResult> run(Protocol protocol, List<StudyTask> tasks, Path out, boolean reportOnly) throws IOException {
+        return run(protocol, tasks, t -> true, out, reportOnly);
+    }
+
+    /** As above; only the tasks {@code runs} accepts run missing cells, the others are read from the store. */
+    static List<TaskResult> run(Protocol protocol, List<StudyTask> tasks, java.util.function.Predicate<StudyTask> runs, Path out, boolean reportOnly)
+            throws IOException {
         CellStore store = new CellStore(out.resolve("apo-study"));
         Path report = out.resolve("apo-study.md");
         System.out.printf(Locale.ROOT, "bench apo: %s protocol%s, %d cores (%s); cells in %s%n", protocol.profile.name().toLowerCase(Locale.ROOT),
                 reportOnly ? " (report only)" : "", Runtime.getRuntime().availableProcessors(), Runner.cpuModel(), store.dir().toAbsolutePath());
         long t0 = System.nanoTime();
-        Protocol.Source source = reportOnly ? (task, key) -> store.get(key).orElse(null) : (task, key) -> store.get(key).orElseGet(() -> {
+        java.util.Set<String> checked = new java.util.HashSet<>();
+        Protocol.Source stored = (task, key) -> store.get(key).orElse(null);
+        Protocol.Source source = reportOnly ? stored : (task, key) -> store.get(key).orElseGet(() -> {
             try {
                 task.ensureLoaded();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            if (checked.add(task.name)) checkNumerics(task, store);
             Cell c = key.method().equals(Runner.OVERHEAD) ? Runner.overhead(task, key) : Runner.train(task, key);
             store.put(c);
             if (key.method().equals(Runner.OVERHEAD)) {
@@ -105,7 +121,7 @@ public final class ApoStudy {
         for (StudyTask task : tasks) results.add(protocol.notStarted(task));
         for (int i = 0; i < tasks.size(); i++) {
             StudyTask task = tasks.get(i);
-            TaskResult r = protocol.run(task, source);
+            TaskResult r = protocol.run(task, runs.test(task) ? source : stored);
             results.set(i, r);
             System.out.printf(Locale.ROOT, "%s: %s (%d of %d cells)%n", task.name, r.complete() ? "complete" : "pending at " + r.pendingAt, r.found, r.expected);
             if (!reportOnly) Report.write(report, Report.text(protocol, results, store.all()));
@@ -117,6 +133,38 @@ public final class ApoStudy {
         for (Claims.Verdict v : Claims.all(results)) System.out.println("claim " + v.claim() + ": " + v.decision());
         System.out.printf(Locale.ROOT, "bench apo: %.1f s; report in %s%n", (System.nanoTime() - t0) / 1e9, report.toAbsolutePath());
         return results;
+    }
+
+    /**
+     * The guard that keeps a study version's cells comparable: before a task's first new cell,
+     * its cheapest stored cell is run again and must come out bit-identical (losses, rates,
+     * metric). Cells are keyed by {@link Protocol#STUDY_VERSION}, not by commit, so a change to
+     * a kernel's summation order, an optimizer or a model would otherwise mix two numerics in
+     * one study silently; here it stops the run, naming the cell, and the way out is to run
+     * the study from the code it began on or to bump the version.
+     */
+    static void checkNumerics(StudyTask task, CellStore store) {
+        Cell stored = store.all().stream()
+                .filter(c -> c.key().task().equals(task.name) && c.key().version().equals(Protocol.STUDY_VERSION)
+                        && !c.key().method().equals(Runner.OVERHEAD))
+                .min(java.util.Comparator.comparingDouble(c -> c.scalar(Cell.WALL_S))).orElse(null);
+        if (stored == null) return; // the task's first cell: nothing to compare with yet
+        Cell again = Runner.train(task, stored.key());
+        for (String s : List.of(Cell.FINAL_LOSS, Cell.TEST_METRIC, Cell.LR_END))
+            if (Double.compare(stored.scalar(s), again.scalar(s)) != 0) numericsDiffer(stored, s, stored.scalar(s), again.scalar(s));
+        for (var e : stored.series().entrySet())
+            if (!java.util.Arrays.equals(e.getValue(), again.series().get(e.getKey()))) numericsDiffer(stored, "series " + e.getKey(), Double.NaN, Double.NaN);
+        System.out.printf(Locale.ROOT, "bench apo: %s's numerics checked: cell %s (%s %s seed %d) recomputed bit-identically%n", task.name,
+                stored.key().hash(), stored.key().method(), stored.key().setting(), stored.key().seed());
+    }
+
+    private static void numericsDiffer(Cell stored, String what, double was, double now) {
+        throw new IllegalStateException(String.format(Locale.ROOT,
+                "bench apo: this code's numerics differ from study version %s's: cell %s (%s %s %s seed %d, ran at commit %s) recomputed gives "
+                        + "%s %s, stored %s. Run the study from the commit its cells ran at (docs/APO.md, 'Running the study'), or bump "
+                        + "Protocol.STUDY_VERSION to start a new set of cells.",
+                Protocol.STUDY_VERSION, stored.key().hash(), stored.key().task(), stored.key().method(), stored.key().setting(), stored.key().seed(),
+                stored.info().get("commit"), what, Double.isNaN(now) ? "differently" : Claims.g(now), Double.isNaN(was) ? "" : Claims.g(was)));
     }
 
     /** Per-step time of every method on every task: 10 warm-up steps, then 40 timed. */

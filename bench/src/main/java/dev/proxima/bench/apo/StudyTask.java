@@ -276,7 +276,7 @@ abstract class StudyTask {
         Dataset test;
 
         Cnn() {
-            super("cnn", 64, Objective.CLASSIFICATION, "test accuracy", true);
+            super("cnn", 32, Objective.CLASSIFICATION, "test accuracy", true);
         }
 
         @Override
@@ -326,7 +326,7 @@ abstract class StudyTask {
 
         /** On a given text (tests). */
         CharLm(String text) {
-            super("charlm", 32, Objective.CLASSIFICATION, "validation bits per character", false);
+            super("charlm", 16, Objective.CLASSIFICATION, "validation bits per character", false);
             this.text = text;
         }
 

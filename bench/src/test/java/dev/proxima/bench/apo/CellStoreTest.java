@@ -109,4 +109,26 @@ class CellStoreTest {
             return s.filter(f -> f.getFileName().toString().endsWith(CellStore.SUFFIX)).count();
         }
     }
+
+    /**
+     * The numerics guard: a stored cell recomputed by this code passes; the same cell with its
+     * final loss off by one ulp (as a changed kernel would leave it) stops the run, naming it.
+     */
+    @Test
+    void aStudyContinuesOnlyOnCodeThatRecomputesItsCellsBitIdentically(@TempDir Path dir) throws Exception {
+        StudyTask task = StudyTask.named("regression");
+        task.ensureLoaded();
+        Cell.Key k = new Cell.Key(Protocol.STUDY_VERSION, "regression", 30, "apo-lr", Setting.of("lambdaFsd", 1, "lambdaWsd", 0, "start", 0.01).toString(), 1, false);
+        Cell real = Runner.train(task, k);
+        CellStore good = new CellStore(dir.resolve("good"));
+        good.put(real);
+        ApoStudy.checkNumerics(task, good); // passes: same code, same numbers
+
+        var scalars = new java.util.LinkedHashMap<>(real.scalars());
+        scalars.put(Cell.FINAL_LOSS, Math.nextUp(real.scalar(Cell.FINAL_LOSS)));
+        CellStore bad = new CellStore(dir.resolve("bad"));
+        bad.put(new Cell(k, scalars, real.series(), real.info()));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ApoStudy.checkNumerics(task, bad));
+        assertTrue(e.getMessage().contains("numerics differ") && e.getMessage().contains(k.hash()), e.getMessage());
+    }
 }

@@ -167,7 +167,7 @@ class ClaimsTest {
         List<TaskResult> rs = four(new double[] {1, 1, 1, 1}, 0.92);
         assertTrue(find(Claims.all(rs), "7.").decision().startsWith("not comparable"), find(Claims.all(rs), "7.").decision());
         TaskResult cnn = rs.get(2);
-        TaskResult tenEpochs = new TaskResult(cnn.task, new Protocol.Plan(9375, null, null, 0, null, null, null, null, null, null, null));
+        TaskResult tenEpochs = new TaskResult(cnn.task, new Protocol.Plan(10 * 60000 / cnn.task.batchSize, null, null, 0, null, null, null, null, null, null, null));
         tenEpochs.report.putAll(cnn.report);
         rs.set(2, tenEpochs);
         assertEquals("holds", find(Claims.all(rs), "7.").decision());
