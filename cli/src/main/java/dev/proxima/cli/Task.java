@@ -86,9 +86,13 @@ final class Task {
         return n > 0 && n < d.size() ? d.subset(n) : d;
     }
 
-    /** APO's function-space term: KL between class distributions, half squared error for reconstructions. */
+    /**
+     * APO's function-space term, the Bregman divergence of this task's loss (so λ_FSD weighs it
+     * like the loss): the KL between class distributions for a cross-entropy, the KL between
+     * the pixels' Bernoulli distributions for the reconstruction's binary cross-entropy.
+     */
     Divergence divergence() {
-        return kind == Kind.RECONSTRUCT ? Divergence.HALF_SQUARED_ERROR : Divergence.KL;
+        return kind == Kind.RECONSTRUCT ? Divergence.BERNOULLI_KL : Divergence.KL;
     }
 
     /** The model's input for a batch's x. */

@@ -17,6 +17,9 @@ import java.util.Arrays;
  *   <li>{@link #SQUARED_ERROR} for a mean squared error {@code mean((f − y)²)} (optim's and
  *       nn's {@code Losses.mse}): its Bregman divergence is {@code mean((after − before)²)},
  *       i.e. the same loss with the old output as the target;</li>
+ *   <li>{@link #BERNOULLI_KL} for a binary cross-entropy on logits (mean over elements, as
+ *       {@code Losses.bceWithLogits}): its Bregman divergence in the logits is the KL between
+ *       the Bernoulli distributions, KL(Bern(σ(before)) ‖ Bern(σ(after)));</li>
  *   <li>{@link #HALF_SQUARED_ERROR} for a loss {@code ½·mean((f − y)²)}. Used with
  *       {@code Losses.mse} it halves the effective λ_FSD (λ_FSD = 1 then weighs the term like
  *       half the loss): the mismatch the APO study once had.</li>
@@ -43,6 +46,19 @@ public enum Divergence {
         public Tensor apply(Tensor after, Tensor before) {
             check(after, before);
             return after.sub(before).square().mean();
+        }
+    },
+    /**
+     * KL(Bern(σ(before)) ‖ Bern(σ(after))), mean over every element: matched to the binary
+     * cross-entropy on logits. Written as the Bregman divergence of softplus (whose derivative
+     * is σ), softplus(a) − softplus(b) − σ(b)·(a − b), which needs no log of a probability and
+     * so stays finite for saturated logits.
+     */
+    BERNOULLI_KL {
+        @Override
+        public Tensor apply(Tensor after, Tensor before) {
+            check(after, before);
+            return after.softplus().sub(before.softplus()).sub(before.sigmoid().mul(after.sub(before))).mean();
         }
     },
     /** ½·(after − before)², mean over every element: matched to {@code ½·mean((f − y)²)}. */

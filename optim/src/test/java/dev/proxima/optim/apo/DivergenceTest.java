@@ -62,6 +62,54 @@ class DivergenceTest {
         for (Divergence d : Divergence.values()) checkGradients(d::apply, after, before);
     }
 
+    /**
+     * Second order, as APO's meta-gradient differentiates through ρ: the Hessian-vector product
+     * ∇_a(∇_a ρ · v) against central differences of the gradient along v.
+     */
+    @Property(tries = 10)
+    void everyDivergenceHasFiniteDifferenceSecondDerivatives(@ForAll @IntRange(min = 1, max = 3) int rows, @ForAll @IntRange(min = 2, max = 4) int cols,
+                                                            @ForAll @IntRange(min = 0, max = 1000) int seed) {
+        Rng rng = new Rng(seed);
+        Tensor after = randn(rng, rows, cols), before = randn(rng, rows, cols), v = randn(rng, rows, cols);
+        for (Divergence d : Divergence.values()) {
+            Tensor a = after.detach().requiresGrad(true);
+            Tensor hv;
+            try (var on = Autograd.enableGrad()) {
+                Tensor g = Autograd.grad(List.of(d.apply(a, before)), List.of(a), null, false, true, false).get(0);
+                hv = Autograd.grad(List.of(g.mul(v).sum()), List.of(a), null, false, false, false).get(0);
+            }
+            double h = 1e-5;
+            double[] plus = gradientAt(d, after.add(v.mul(h)), before), minus = gradientAt(d, after.sub(v.mul(h)), before), got = hv.toDoubleArray();
+            for (int i = 0; i < got.length; i++) {
+                double fd = (plus[i] - minus[i]) / (2 * h);
+                assertEquals(fd, got[i], 1e-6 * Math.max(1, Math.abs(fd)), d + ": Hessian-vector product [" + i + "]");
+            }
+        }
+    }
+
+    private static double[] gradientAt(Divergence d, Tensor after, Tensor before) {
+        Tensor a = after.detach().requiresGrad(true);
+        Tensor value;
+        try (var on = Autograd.enableGrad()) {
+            value = d.apply(a, before);
+        }
+        return Autograd.grad(List.of(value), List.of(a), null, false, false, false).get(0).toDoubleArray();
+    }
+
+    /** BERNOULLI_KL is the KL between the Bernoulli distributions of the two logits, from its definition. */
+    @Property(tries = 20)
+    void bernoulliKlIsTheKlOfTheBernoullis(@ForAll @IntRange(min = 1, max = 6) int n, @ForAll @IntRange(min = 0, max = 1000) int seed) {
+        Rng rng = new Rng(seed);
+        Tensor after = randn(rng, n).mul(3), before = randn(rng, n).mul(3);
+        double[] a = after.toDoubleArray(), b = before.toDoubleArray();
+        double kl = 0;
+        for (int i = 0; i < n; i++) {
+            double p = 1 / (1 + Math.exp(-b[i])), q = 1 / (1 + Math.exp(-a[i]));
+            kl += p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+        }
+        assertEquals(kl / n, Divergence.BERNOULLI_KL.apply(after, before).item(), 1e-12);
+    }
+
     @Property(tries = 15)
     void maskedKlHasFiniteDifferenceGradients(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 4) int positions,
                                               @ForAll @IntRange(min = 2, max = 4) int classes, @ForAll @IntRange(min = 0, max = 1000) int seed) {
