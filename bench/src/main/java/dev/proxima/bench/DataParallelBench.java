@@ -44,9 +44,9 @@ import java.util.concurrent.CompletableFuture;
  * TCP connection: what a 2-rank ring must move per rank) and the ring's small-message
  * latency, and prints the scaling model of docs/PARALLEL.md with these figures.
  *
- * <p>The {@code cnn} model is a wider variant of the CNN of {@code proxima bench train}
- * ({@code Models.cnn} with 32 and 64 channels, the figures of docs/PARALLEL.md:
- * two conv3×3 + BatchNorm + ReLU + pool, Linear(3136, 128), Linear(128, 10); 28×28×1 inputs,
+ * <p>The {@code cnn} model is the CNN of {@code proxima bench train}, {@code train --model cnn},
+ * {@code demo} and the APO study ({@code Models.cnn(0)}: two conv3×3 (16 and 32 channels) +
+ * BatchNorm + ReLU + pool, Linear(1568, 128), Linear(128, 10); 28×28×1 inputs,
  * global batch 128 as there, cross-entropy), trained data-parallel the same way: its RESULT
  * lines carry {@code model=cnn} (the MLP's {@code model=mlp}). BatchNorm normalizes each
  * worker's shard by its own statistics, as PyTorch's DDP does without SyncBatchNorm.
@@ -154,7 +154,7 @@ public final class DataParallelBench {
 
     /** The CNN of {@code bench train}, global batch {@link #CNN_BATCH}, sharded over the workers. */
     static void cnn(int workers, int repeat, List<String> results) {
-        Module model = Models.cnn(0, 1, 28, 28, 32, 64, 128, 10);
+        Module model = Models.cnn(0);
         Params params = model.params();
         long n = params.numel();
         Tensor x = Tensor.randn(new Rng(1), CNN_BATCH, 1, 28, 28);
