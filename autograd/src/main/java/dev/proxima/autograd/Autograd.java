@@ -223,7 +223,8 @@ public final class Autograd {
         }
 
         Map<Tensor, Tensor> result = new IdentityHashMap<>();
-        try (Scope mode = createGraph ? enableGrad() : noGrad()) {
+        // Autocast off: each rule computes in the dtypes its forward op recorded, whatever scope grad is called in.
+        try (Scope mode = createGraph ? enableGrad() : noGrad(); Scope cast = Autocast.disabled()) {
             for (Tensor t : order) {
                 Tensor g = grads.remove(t);
                 if (g == null) continue;

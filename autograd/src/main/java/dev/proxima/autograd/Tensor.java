@@ -409,7 +409,10 @@ public final class Tensor {
 
     // ---- linear algebra ----------------------------------------------------------------
 
-    /** Matrix product with NumPy semantics (1-d operands promoted, batch dims broadcast). */
+    /**
+     * Matrix product with NumPy semantics (1-d operands promoted, batch dims broadcast). Inside
+     * an {@link Autocast} scope, float32 operands are multiplied in bfloat16.
+     */
     public Tensor matmul(Tensor other) {
         if (ndim() == 0 || other.ndim() == 0)
             throw new IllegalArgumentException("matmul: shapes " + Shapes.str(shape()) + " and " + Shapes.str(other.shape()) + ": 0-d operands are not matrices");
@@ -420,7 +423,7 @@ public final class Tensor {
         if (k != k2)
             throw new IllegalArgumentException("matmul: " + Shapes.str(shape()) + " x " + Shapes.str(other.shape())
                     + ": inner dimensions " + k + " != " + k2);
-        Tensor r = apply(new Primitive.Matmul(), a, b);
+        Tensor r = Autocast.product(a, b, (p, q) -> apply(new Primitive.Matmul(), p, q));
         if (vecB) r = r.squeeze(-1);
         if (vecA) r = r.squeeze(vecB ? -1 : -2);
         return r;
@@ -745,7 +748,8 @@ public final class Tensor {
      * 2-d convolution (cross-correlation, as PyTorch): x [N, C, H, W], w [O, C/groups, KH, KW]
      * to [N, O, OH, OW]. One primitive whose rules are its two adjoints (the input and the
      * weight gradient, each a primitive with a backend kernel), so gradients of any order
-     * exist; float32 with float64 computes in float64.
+     * exist; float32 with float64 computes in float64. Inside an {@link Autocast} scope, float32
+     * operands are convolved in bfloat16.
      */
     public static Tensor conv2d(Tensor x, Tensor w, Conv2dSpec spec) {
         if (!x.dtype().isFloating() || !w.dtype().isFloating())
@@ -754,8 +758,10 @@ public final class Tensor {
         if (!x.device().equals(w.device()))
             throw new IllegalArgumentException("conv2d: input " + Shapes.str(x.shape()) + " is on " + x.device() + " and weight "
                     + Shapes.str(w.shape()) + " on " + w.device() + "; move one with to(Device)");
-        DType dt = DType.promote(x.dtype(), w.dtype());
-        return apply(new Primitive.Conv2d(spec), x.to(dt), w.to(dt));
+        return Autocast.product(x, w, (p, q) -> {
+            DType dt = DType.promote(p.dtype(), q.dtype());
+            return apply(new Primitive.Conv2d(spec), p.to(dt), q.to(dt));
+        });
     }
 
     /**

@@ -16,10 +16,12 @@ import dev.proxima.tensor.UnaryOp;
  * The CPU backend: Java arrays, elementwise rows through {@link Simd#ROWS} (Vector API or
  * scalar), and plain strided loops for the rest.
  *
- * <p>bfloat16 arrays ({@code short[]} of bits) are computed in float32: the arithmetic kernels
- * widen their operands to float32 arrays, run the float32 kernel (which accumulates in float32
- * or wider) and round the result to bfloat16 once ({@link #widen}, {@link #narrow}). Copies,
- * gathers and selections move the bits without arithmetic.
+ * <p>bfloat16 arrays ({@code short[]} of bits) are computed in float32 and each result is
+ * rounded to bfloat16 once. Contiguous elementwise ops widen L1-sized chunks with the row
+ * kernels' SIMD conversions and run the float32 kernels on them ({@link #bfloat16Chunks});
+ * reductions read the bits directly into their double accumulators; the other kernels
+ * (matmul, softmax, strided views) widen whole operands to float32 ({@link #widen},
+ * {@link #narrow}). Copies, gathers and selections move the bits without arithmetic.
  */
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
@@ -105,12 +107,12 @@ public final class CpuBackend implements Backend {
             }
         } else if (!accumulate && d instanceof short[] dh && s instanceof float[] sf) { // narrowing, rounded once
             for (int r = 0; r < rows; r++, od += dr, os += sr) {
-                if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) dh[od + i] = BFloat16.fromFloat(sf[os + i]); // unit stride: a loop C2 can vectorize
+                if (dc == 1 && sc == 1) Simd.rows().narrow(sf, os, dh, od, n);
                 else for (int i = 0; i < n; i++) dh[od + i * dc] = BFloat16.fromFloat(sf[os + i * sc]);
             }
         } else if (!accumulate && d instanceof float[] df && s instanceof short[] sh) { // widening, exact
             for (int r = 0; r < rows; r++, od += dr, os += sr) {
-                if (dc == 1 && sc == 1) for (int i = 0; i < n; i++) df[od + i] = BFloat16.toFloat(sh[os + i]);
+                if (dc == 1 && sc == 1) Simd.rows().widen(sh, os, df, od, n);
                 else for (int i = 0; i < n; i++) df[od + i * dc] = BFloat16.toFloat(sh[os + i * sc]);
             }
         } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // index arrays checked through doubles (NDArray's indexRange)
@@ -237,8 +239,7 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public NDArray reduce(ReduceOp op, NDArray x, int[] axes) {
-        DType resultType = x.dtype();
-        if (resultType == DType.BFLOAT16) x = widen(x); // the double accumulators below round once into the bfloat16 result
+        DType resultType = x.dtype(); // bfloat16 rows are widened exactly on load (RowKernels); the double accumulators round once into the result
         int[] shape = x.shape(), strides = x.strides();
         int nd = shape.length;
         int[] outShape = shape.clone();
@@ -561,13 +562,11 @@ public final class CpuBackend implements Backend {
             for (int c = from; c < to; c += BF16_CHUNK) {
                 int n = Math.min(BF16_CHUNK, to - c);
                 for (int k = 0; k < in.length; k++) {
-                    short[] src = in[k];
-                    float[] dst = buf[k];
-                    if (s[k] == 0) dst[0] = BFloat16.toFloat(src[off[k]]);
-                    else for (int i = 0, at = off[k] + c; i < n; i++) dst[i] = BFloat16.toFloat(src[at + i]);
+                    if (s[k] == 0) buf[k][0] = BFloat16.toFloat(in[k][off[k]]);
+                    else Simd.rows().widen(in[k], off[k] + c, buf[k], 0, n);
                 }
                 kernel.run(buf, s, res, n);
-                for (int i = 0; i < n; i++) o[c + i] = BFloat16.fromFloat(res[i]);
+                Simd.rows().narrow(res, 0, o, c, n);
             }
         };
         if (size < Parallel.GRAIN) body.run(0, size);

@@ -7,7 +7,10 @@ import dev.proxima.tensor.UnaryOp;
 /**
  * Kernels over one row: {@code n} elements at an offset and an inner stride per operand
  * (stride 0 broadcasts one value). Arrays are {@code float[]} or {@code double[]}, all of one
- * type, except the {@code double[]} accumulators of the reductions. {@link ScalarRowKernels}
+ * type, except the {@code double[]} accumulators of the reductions, whose input may also be
+ * {@code short[]} bfloat16 bits (widened exactly on load, so a bfloat16 reduction has the bits
+ * of the float32 one over the widened values). The bfloat16 elementwise ops run the float32
+ * kernels on chunks converted by {@link #widen} and {@link #narrow}. {@link ScalarRowKernels}
  * is the reference and the fallback; the SIMD implementation must agree with it (to rounding
  * for the transcendental ops and for the order in which sums are formed).
  */
@@ -26,6 +29,12 @@ interface RowKernels {
      * in turn: {@code rows} rows folded into one row of accumulators.
      */
     void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n, int rows, int rs);
+
+    /** {@code out[oo + i] = } the float32 value of the bfloat16 bits {@code x[xo + i]}: exact (a shift). */
+    void widen(short[] x, int xo, float[] out, int oo, int n);
+
+    /** {@code out[oo + i] = x[xo + i]} rounded to bfloat16, to nearest even, NaN kept: {@link dev.proxima.tensor.BFloat16#fromFloat}'s bits. */
+    void narrow(float[] x, int xo, short[] out, int oo, int n);
 
     /** Softmax, or log-softmax when {@code log}, of one row into {@code out[oo + i*os]}. */
     void softmax(Object x, int xo, int xs, Object out, int oo, int os, int n, boolean log);

@@ -1,5 +1,6 @@
 package dev.proxima.tensor.cpu;
 
+import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
@@ -38,12 +39,14 @@ final class ScalarRowKernels implements RowKernels {
         // A broadcast row (stride 0) is one value n times: O(1), so reductions over views of
         // billions of elements (expand(70000, 70000).sum()) take no time. PROD keeps the loop.
         if (xs == 0 && n > 0 && op != ReduceOp.PROD) {
-            double v = x instanceof float[] f ? f[xo] : ((double[]) x)[xo];
+            double v = read(x, xo);
             return op == ReduceOp.SUM ? v * n : op.combine(op.identity(), v);
         }
         double acc = op.identity();
         if (x instanceof float[] xf) {
             for (int i = 0; i < n; i++) acc = op.combine(acc, xf[xo + i * xs]);
+        } else if (x instanceof short[] xh) {
+            for (int i = 0; i < n; i++) acc = op.combine(acc, BFloat16.toFloat(xh[xo + i * xs]));
         } else {
             double[] xd = (double[]) x;
             for (int i = 0; i < n; i++) acc = op.combine(acc, xd[xo + i * xs]);
@@ -57,11 +60,30 @@ final class ScalarRowKernels implements RowKernels {
             int base = xo + r * rs;
             if (x instanceof float[] xf) {
                 for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xf[base + i * xs]);
+            } else if (x instanceof short[] xh) {
+                for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], BFloat16.toFloat(xh[base + i * xs]));
             } else {
                 double[] xd = (double[]) x;
                 for (int i = 0; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], xd[base + i * xs]);
             }
         }
+    }
+
+    /** One element of a float, double or bfloat16 row, as a double (exact). */
+    static double read(Object x, int i) {
+        if (x instanceof float[] f) return f[i];
+        if (x instanceof short[] h) return BFloat16.toFloat(h[i]);
+        return ((double[]) x)[i];
+    }
+
+    @Override
+    public void widen(short[] x, int xo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) out[oo + i] = BFloat16.toFloat(x[xo + i]);
+    }
+
+    @Override
+    public void narrow(float[] x, int xo, short[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) out[oo + i] = BFloat16.fromFloat(x[xo + i]);
     }
 
     @Override

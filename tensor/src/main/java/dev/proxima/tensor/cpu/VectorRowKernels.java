@@ -1,10 +1,13 @@
 package dev.proxima.tensor.cpu;
 
+import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -31,9 +34,22 @@ public final class VectorRowKernels implements RowKernels {
     private static final VectorSpecies<Float> F_AS_D =
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.length() * Float.SIZE));
     private static final int FL = F.length(), DL = D.length();
+    /**
+     * bfloat16 bits with the lane count of a float vector and of a double vector, and the ints
+     * they widen to: a bfloat16 is the upper half of a float32, so widening is a sign-extending
+     * conversion to int, a shift left by 16 and a reinterpretation, all exact.
+     */
+    private static final VectorSpecies<Short> S_AS_F = shorts(FL), S_AS_D = shorts(DL);
+    private static final VectorSpecies<Integer> I_AS_F = VectorSpecies.of(int.class, F.vectorShape()),
+            I_AS_D = VectorSpecies.of(int.class, VectorShape.forBitSize(D.length() * Integer.SIZE));
     private static final RowKernels SCALAR = new ScalarRowKernels();
 
     public VectorRowKernels() {}
+
+    /** Shorts in {@code lanes} lanes; null where no vector is that short (2 lanes: 32 bits), and the bfloat16 loops run the scalar ones. */
+    private static VectorSpecies<Short> shorts(int lanes) {
+        return lanes * Short.SIZE >= 64 ? VectorSpecies.of(short.class, VectorShape.forBitSize(lanes * Short.SIZE)) : null;
+    }
 
     /** float32 lanes per vector on this machine. */
     public static int floatLanes() {
@@ -376,7 +392,7 @@ public final class VectorRowKernels implements RowKernels {
     }
 
     private static double read(Object x, int i) {
-        return x instanceof float[] f ? f[i] : ((double[]) x)[i];
+        return ScalarRowKernels.read(x, i);
     }
 
     private static void fill(Object out, int oo, int n, double v) {
@@ -393,9 +409,11 @@ public final class VectorRowKernels implements RowKernels {
 
     /** Elements {@code i .. i+DL-1} of a contiguous row, as doubles. */
     private static DoubleVector load(Object x, int i) {
-        return x instanceof float[] f
-                ? (DoubleVector) FloatVector.fromArray(F_AS_D, f, i).convertShape(VectorOperators.F2D, D, 0)
-                : DoubleVector.fromArray(D, (double[]) x, i);
+        if (x instanceof float[] f) return (DoubleVector) FloatVector.fromArray(F_AS_D, f, i).convertShape(VectorOperators.F2D, D, 0);
+        if (x instanceof short[] h) // bfloat16 bits: widened exactly (see S_AS_F), then to double
+            return (DoubleVector) ((IntVector) ShortVector.fromArray(S_AS_D, h, i).convertShape(VectorOperators.S2I, I_AS_D, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().convertShape(VectorOperators.F2D, D, 0);
+        return DoubleVector.fromArray(D, (double[]) x, i);
     }
 
     private static DoubleVector combine(ReduceOp op, DoubleVector acc, DoubleVector v) {
@@ -440,7 +458,7 @@ public final class VectorRowKernels implements RowKernels {
     @Override
     public double reduce(ReduceOp op, Object x, int xo, int xs, int n) {
         if (xs == 0) return SCALAR.reduce(op, x, xo, xs, n); // a broadcast: O(1) there
-        if (xs != 1 || n < 4 * DL) return SCALAR.reduce(op, x, xo, xs, n);
+        if (xs != 1 || n < 4 * DL || x instanceof short[] && S_AS_D == null) return SCALAR.reduce(op, x, xo, xs, n);
         // Four independent accumulators hide the add latency; each lane then sums n/(4*DL)
         // values, which also keeps float32 sums accurate.
         DoubleVector a0 = DoubleVector.broadcast(D, op.identity()), a1 = a0, a2 = a0, a3 = a0;
@@ -458,7 +476,7 @@ public final class VectorRowKernels implements RowKernels {
 
     @Override
     public void accumulate(ReduceOp op, double[] acc, int ao, Object x, int xo, int xs, int n, int rows, int rs) {
-        if (xs != 1) {
+        if (xs != 1 || x instanceof short[] && S_AS_D == null) {
             SCALAR.accumulate(op, acc, ao, x, xo, xs, n, rows, rs);
             return;
         }
@@ -485,6 +503,37 @@ public final class VectorRowKernels implements RowKernels {
                 combine(op, DoubleVector.fromArray(D, acc, ao + i), load(x, x0 + i)).intoArray(acc, ao + i);
             for (; i < n; i++) acc[ao + i] = op.combine(acc[ao + i], read(x, x0 + i));
         }
+    }
+
+    // ---- bfloat16 conversions -----------------------------------------------------------
+
+    @Override
+    public void widen(short[] x, int xo, float[] out, int oo, int n) {
+        int i = 0;
+        if (S_AS_F != null)
+            for (int end = F.loopBound(n); i < end; i += FL)
+                ((IntVector) ShortVector.fromArray(S_AS_F, x, xo + i).convertShape(VectorOperators.S2I, I_AS_F, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, oo + i);
+        for (; i < n; i++) out[oo + i] = BFloat16.toFloat(x[xo + i]);
+    }
+
+    /**
+     * BFloat16.fromFloat lane-wise: adding 0x7FFF plus the lowest kept bit carries into the
+     * upper half exactly when rounding to nearest-even goes up; a NaN keeps its upper half
+     * with the quiet bit (0x40) set instead. The int-to-short conversion keeps the low 16 bits.
+     */
+    @Override
+    public void narrow(float[] x, int xo, short[] out, int oo, int n) {
+        int i = 0;
+        if (S_AS_F != null)
+            for (int end = F.loopBound(n); i < end; i += FL) {
+                IntVector bits = FloatVector.fromArray(F, x, xo + i).reinterpretAsInts();
+                IntVector upper = bits.lanewise(VectorOperators.LSHR, 16);
+                IntVector rounded = bits.add(0x7FFF).add(upper.and(1)).lanewise(VectorOperators.LSHR, 16);
+                VectorMask<Integer> nan = bits.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000);
+                ((ShortVector) rounded.blend(upper.or(0x40), nan).convertShape(VectorOperators.I2S, S_AS_F, 0)).intoArray(out, oo + i);
+            }
+        for (; i < n; i++) out[oo + i] = BFloat16.fromFloat(x[xo + i]);
     }
 
     // ---- softmax -----------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.proxima.tensor.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.ReduceOp;
 import dev.proxima.tensor.UnaryOp;
@@ -16,7 +17,8 @@ import net.jqwik.api.constraints.IntRange;
 /**
  * The Vector API row kernels against the scalar reference, op by op, on random lengths (1,
  * odd, whole vectors plus a tail), offsets and strides (1, 0 for broadcasts, larger for
- * views), in float32 and float64. Transcendental ops may differ by a few ulps.
+ * views), in float32 and float64. Transcendental ops may differ by a few ulps. The bfloat16
+ * conversions and reductions must agree bit for bit.
  */
 class VectorRowKernelsTest {
     private static final RowKernels VEC = new VectorRowKernels();
@@ -120,6 +122,65 @@ class VectorRowKernelsTest {
             double z = log ? Math.abs(e) : Math.abs(Math.log(e)) + Math.log(n);
             double tol = log ? 8 * eps * (1 + z + Math.log(n + 1)) : eps * Math.abs(e) * (8 + 2 * z) + Double.MIN_VALUE;
             assertTrue(Math.abs(g - e) <= tol, (log ? "log" : "") + "softmax n=" + n + " i=" + i + ": " + g + " vs " + e);
+        }
+    }
+
+    // ---- bfloat16 ------------------------------------------------------------------------
+
+    @Property
+    void narrowMatchesBFloat16(@ForAll("lengths") int n, @ForAll @IntRange(max = 5) int xo, @ForAll long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[xo + n];
+        for (int i = 0; i < x.length; i++) x[i] = Float.intBitsToFloat(switch (r.nextInt(4)) {
+            case 0 -> r.nextInt(); // any bits: NaNs with payloads, infinities, subnormals
+            case 1 -> r.nextInt() & 0xFFFF0000 | 0x8000 | (r.nextBoolean() ? 0 : r.nextInt(2)); // a tie, or just past one
+            case 2 -> r.nextBoolean() ? 0x7F7FFFFF : 0xFF7F8000 - r.nextInt(3); // at the overflow threshold
+            default -> Float.floatToRawIntBits((float) value(r));
+        });
+        for (RowKernels k : new RowKernels[] {VEC, REF}) {
+            short[] got = new short[n + 2];
+            k.narrow(x, xo, got, 1, n);
+            assertTrue(got[0] == 0 && got[n + 1] == 0, "narrow wrote outside its row");
+            for (int i = 0; i < n; i++)
+                assertTrue(got[1 + i] == BFloat16.fromFloat(x[xo + i]), k.getClass().getSimpleName() + " narrow "
+                        + Integer.toHexString(Float.floatToRawIntBits(x[xo + i])) + ": " + Integer.toHexString(got[1 + i] & 0xFFFF)
+                        + " vs " + Integer.toHexString(BFloat16.fromFloat(x[xo + i]) & 0xFFFF));
+        }
+    }
+
+    @Property
+    void widenIsExact(@ForAll("lengths") int n, @ForAll @IntRange(max = 5) int xo, @ForAll long seed) {
+        Random r = new Random(seed);
+        short[] x = new short[xo + n];
+        for (int i = 0; i < x.length; i++) x[i] = (short) r.nextInt();
+        for (RowKernels k : new RowKernels[] {VEC, REF}) {
+            float[] got = new float[n + 2];
+            k.widen(x, xo, got, 1, n);
+            assertTrue(got[0] == 0 && got[n + 1] == 0, "widen wrote outside its row");
+            for (int i = 0; i < n; i++) // the raw bits: a NaN keeps its payload
+                assertTrue(Float.floatToRawIntBits(got[1 + i]) == x[xo + i] << 16, "widen " + Integer.toHexString(x[xo + i] & 0xFFFF));
+        }
+    }
+
+    /** A bfloat16 row reduces to the bits of the float32 row of its widened values, on each path: same lanes, same order. */
+    @Property
+    void bfloat16ReductionsEqualFloat32(@ForAll ReduceOp op, @ForAll("lengths") int n, @ForAll("strides") int xs,
+                                        @ForAll @IntRange(min = 1, max = 9) int rows, @ForAll long seed) {
+        Random r = new Random(seed);
+        int rs = Math.max(xs, 1) * n + 1;
+        float[] wide = new float[3 + rows * rs];
+        for (int i = 0; i < wide.length; i++)
+            wide[i] = BFloat16.toFloat(BFloat16.fromDouble(op == ReduceOp.PROD ? 0.5 + r.nextDouble() : value(r)));
+        if (r.nextInt(4) == 0) wide[3 + r.nextInt(n) * Math.max(xs, 1)] = Float.NaN;
+        short[] bits = BFloat16.fromFloats(wide);
+        for (RowKernels k : new RowKernels[] {VEC, REF}) {
+            String what = k.getClass().getSimpleName() + " " + op + " n=" + n + " xs=" + xs;
+            assertTrue(Double.compare(k.reduce(op, bits, 3, xs, n), k.reduce(op, wide, 3, xs, n)) == 0, what);
+            double[] got = new double[n + 1], ref = new double[n + 1];
+            for (int i = 0; i <= n; i++) got[i] = ref[i] = value(r);
+            k.accumulate(op, got, 1, bits, 3, xs, n, rows, rs);
+            k.accumulate(op, ref, 1, wide, 3, xs, n, rows, rs);
+            for (int i = 0; i <= n; i++) assertTrue(Double.compare(got[i], ref[i]) == 0, what + " accumulate i=" + i);
         }
     }
 
