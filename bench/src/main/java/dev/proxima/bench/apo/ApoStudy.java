@@ -102,7 +102,7 @@ public final class ApoStudy {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            if (checked.add(task.name)) checkNumerics(task, store);
+            if (checked.add(task.name + "@" + key.version())) checkNumerics(task, key.version(), store);
             Cell c = key.method().equals(Runner.OVERHEAD) ? Runner.overhead(task, key) : Runner.train(task, key);
             store.put(c);
             if (key.method().equals(Runner.OVERHEAD)) {
@@ -143,9 +143,9 @@ public final class ApoStudy {
      * one study silently; here it stops the run, naming the cell, and the way out is to run
      * the study from the code it began on or to bump the version.
      */
-    static void checkNumerics(StudyTask task, CellStore store) {
+    static void checkNumerics(StudyTask task, String version, CellStore store) {
         Cell stored = store.all().stream()
-                .filter(c -> c.key().task().equals(task.name) && c.key().version().equals(Protocol.STUDY_VERSION)
+                .filter(c -> c.key().task().equals(task.name) && c.key().version().equals(version)
                         && !c.key().method().equals(Runner.OVERHEAD))
                 .min(java.util.Comparator.comparingDouble(c -> c.scalar(Cell.WALL_S))).orElse(null);
         if (stored == null) return; // the task's first cell: nothing to compare with yet
@@ -162,8 +162,8 @@ public final class ApoStudy {
         throw new IllegalStateException(String.format(Locale.ROOT,
                 "bench apo: this code's numerics differ from study version %s's: cell %s (%s %s %s seed %d, ran at commit %s) recomputed gives "
                         + "%s %s, stored %s. Run the study from the commit its cells ran at (docs/APO.md, 'Running the study'), or bump "
-                        + "Protocol.STUDY_VERSION to start a new set of cells.",
-                Protocol.STUDY_VERSION, stored.key().hash(), stored.key().task(), stored.key().method(), stored.key().setting(), stored.key().seed(),
+                        + "the version (Protocol.STUDY_VERSION, LOWPREC_VERSION) to start a new set of cells.",
+                stored.key().version(), stored.key().hash(), stored.key().task(), stored.key().method(), stored.key().setting(), stored.key().seed(),
                 stored.info().get("commit"), what, Double.isNaN(now) ? "differently" : Claims.g(now), Double.isNaN(was) ? "" : Claims.g(was)));
     }
 

@@ -26,6 +26,16 @@ final class Protocol {
      */
     static final String STUDY_VERSION = "1";
 
+    /**
+     * The low-precision table's cells (issue 22): their own version, because both of its
+     * columns, float32 and bfloat16, must come from one code (the one with autocast), which is
+     * newer than the code version 1's cells ran at.
+     */
+    static final String LOWPREC_VERSION = "lowprec-1";
+    /** The task and the methods of the low-precision table: the two that precondition. */
+    static final String LOWPREC_TASK = "autoencoder";
+    static final List<Method> LOWPREC_METHODS = List.of(Method.KFAC, Method.APO_PRECOND);
+
     /** Where a cell comes from: run it, or look it up (null when it is not there). */
     interface Source {
         Cell get(StudyTask task, Cell.Key key);
@@ -170,6 +180,11 @@ final class Protocol {
         final Map<Method, Setting> selected = new LinkedHashMap<>();
         /** Per method, the report runs of its selected setting. */
         final Map<Method, Summary> report = new LinkedHashMap<>();
+        /**
+         * The low-precision table (autoencoder only): per method, its selected setting on the
+         * report seeds in float32 and with bfloat16 matmuls, keyed "kfac/float32", "kfac/bf16", ...
+         */
+        final Map<String, Summary> lowPrecision = new LinkedHashMap<>();
         /** APO-LR from η* ÷ 10 and 10·η* (report seeds), keyed "low" and "high". */
         final Map<String, Summary> robustness = new LinkedHashMap<>();
         Cell overhead;
@@ -256,6 +271,16 @@ final class Protocol {
         r.overhead = source.get(task, new Cell.Key(STUDY_VERSION, task.name, 20, Runner.OVERHEAD, "K=10", 1, false));
         if (r.overhead == null) throw new Pending("overhead timing");
         r.found++;
+        // 8. the low-precision table: the preconditioning methods at their selected settings,
+        // float32 and bfloat16 matmuls (Autocast.bf16 around the whole step), report seeds
+        if (task.name.equals(LOWPREC_TASK)) {
+            for (Method m : LOWPREC_METHODS)
+                for (boolean bf16 : new boolean[] {false, true}) {
+                    Setting s = bf16 ? r.selected.get(m).with(Runner.BF16, 1) : r.selected.get(m);
+                    r.lowPrecision.put(m.id + (bf16 ? "/bf16" : "/float32"), summary(LOWPREC_VERSION, task, source, r, m, s, p.steps(), reportSeeds, true));
+                }
+            requireAll(r, "low-precision runs");
+        }
     }
 
     private static void requireAll(TaskResult r, String stage) {
@@ -278,10 +303,14 @@ final class Protocol {
 
     /** A summary of {@code seeds} cells, or null (and counted missing) where one is not there. */
     private Summary summary(StudyTask task, Source source, TaskResult r, Method m, Setting s, int steps, long[] seeds, boolean evaluate) {
+        return summary(STUDY_VERSION, task, source, r, m, s, steps, seeds, evaluate);
+    }
+
+    private Summary summary(String version, StudyTask task, Source source, TaskResult r, Method m, Setting s, int steps, long[] seeds, boolean evaluate) {
         List<Cell> cells = new ArrayList<>();
         for (long seed : seeds) {
             r.expected++;
-            Cell c = source.get(task, new Cell.Key(STUDY_VERSION, task.name, steps, m.id, s.toString(), seed, evaluate));
+            Cell c = source.get(task, new Cell.Key(version, task.name, steps, m.id, s.toString(), seed, evaluate));
             if (c != null) {
                 cells.add(c);
                 r.found++;

@@ -103,6 +103,7 @@ final class Report {
                 if (r.robustness.get("high") != null)
                     b.append("![").append(r.task.name).append(": APO-LR's learning rate](apo-study-").append(r.task.name).append("-lr.png)\n\n");
             }
+            if (!r.lowPrecision.isEmpty()) lowPrecision(b, protocol, r);
             b.append("Selection (seeds ").append(java.util.Arrays.toString(protocol.selectionSeeds)).append(", ").append(protocol.selectionSteps(r.plan))
                     .append(" steps; mean final training loss ± sd; ★ selected):\n\n");
             for (var e : r.selection.entrySet()) {
@@ -119,6 +120,31 @@ final class Report {
         for (String l : resultLines(results, true)) b.append(l).append('\n');
         b.append("```\n");
         return b.toString();
+    }
+
+    /**
+     * The low-precision table: each preconditioning method at its selected setting, float32
+     * beside bfloat16 matmuls, report seeds; a run that diverged (loss not finite or above 1e6,
+     * which is how a failed factor inverse shows with KFAC's fixed damping) is counted.
+     */
+    private static void lowPrecision(StringBuilder b, Protocol protocol, TaskResult r) {
+        b.append("Low precision (study version ").append(Protocol.LOWPREC_VERSION).append(", [declared](APO.md#low-precision-table)): ")
+                .append("the selected settings on the report seeds ").append(java.util.Arrays.toString(protocol.reportSeeds))
+                .append(", ").append(r.plan.steps()).append(" steps, float32 and with every matmul in bfloat16 (`Autocast.bf16()` around the whole step ")
+                .append("and the evaluation; float32 master weights). Both columns come from the same code.\n\n");
+        b.append("| method | precision | final training loss | ").append(r.task.metricName).append(" | diverged runs | step ms |\n|---|---|---|---|---|---|\n");
+        for (var e : r.lowPrecision.entrySet()) {
+            String[] mp = e.getKey().split("/");
+            Summary s = e.getValue();
+            if (s == null) {
+                b.append("| ").append(mp[0]).append(" | ").append(mp[1]).append(" | pending | | | |\n");
+                continue;
+            }
+            long diverged = s.cells().stream().filter(c -> !Double.isFinite(c.scalar(Cell.FINAL_LOSS))).count();
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s ± %s | %s ± %s | %d of %d | %.2f |%n", mp[0], mp[1], Claims.g(s.lossMean()), Claims.g(s.lossSd()),
+                    Claims.g(s.metricMean()), Claims.g(s.metricSd()), diverged, s.n(), s.stepMs()));
+        }
+        b.append('\n');
     }
 
     /**

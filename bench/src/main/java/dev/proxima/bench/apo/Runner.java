@@ -1,5 +1,6 @@
 package dev.proxima.bench.apo;
 
+import dev.proxima.autograd.Autocast;
 import dev.proxima.autograd.Params;
 import dev.proxima.bench.apo.Trainers.Trainer;
 import dev.proxima.nn.Module;
@@ -27,6 +28,8 @@ final class Runner {
     static final double DIVERGED = 1e6;
     /** The name of the timing cell's method. */
     static final String OVERHEAD = "overhead";
+    /** A setting's flag (1) for a run whose matmuls compute in bfloat16 ({@code Autocast.bf16()}), float32 master weights. */
+    static final String BF16 = "bf16";
 
     private Runner() {}
 
@@ -38,6 +41,7 @@ final class Runner {
     static Cell train(StudyTask task, Cell.Key key) {
         Method method = Method.of(key.method());
         Setting s = Setting.parse(key.setting());
+        boolean bf16 = s.getOr(BF16, 0) != 0;
         int steps = key.steps();
         Module model = task.model(key.seed());
         Params init = model.params().detach();
@@ -51,7 +55,10 @@ final class Runner {
         for (int t = 0; t < steps; t++) {
             Batch b = task.prepare(batches.next()), bm = task.prepare(metaBatches.next());
             long st = System.nanoTime();
-            double loss = trainer.step(b, bm);
+            double loss;
+            try (var cast = bf16 ? Autocast.bf16() : null) { // the whole step: forward, meta-step, curvature
+                loss = trainer.step(b, bm);
+            }
             nanos += System.nanoTime() - st;
             losses[t] = loss;
             lrs[t] = trainer.lr();
@@ -70,7 +77,11 @@ final class Runner {
             finalLoss /= tail;
             lrEnd = Math.exp(logLr / tail);
         }
-        double metric = key.evaluate() && Double.isFinite(finalLoss) ? task.testMetric(model, trainer.params()) : Double.NaN;
+        double metric = Double.NaN;
+        if (key.evaluate() && Double.isFinite(finalLoss))
+            try (var cast = bf16 ? Autocast.bf16() : null) { // evaluated in the precision it trained in
+                metric = task.testMetric(model, trainer.params());
+            }
         Map<String, Double> scalars = new LinkedHashMap<>();
         scalars.put(Cell.FINAL_LOSS, finalLoss);
         scalars.put(Cell.TEST_METRIC, metric);

@@ -122,13 +122,13 @@ class CellStoreTest {
         Cell real = Runner.train(task, k);
         CellStore good = new CellStore(dir.resolve("good"));
         good.put(real);
-        ApoStudy.checkNumerics(task, good); // passes: same code, same numbers
+        ApoStudy.checkNumerics(task, Protocol.STUDY_VERSION, good); // passes: same code, same numbers
 
         var scalars = new java.util.LinkedHashMap<>(real.scalars());
         scalars.put(Cell.FINAL_LOSS, Math.nextUp(real.scalar(Cell.FINAL_LOSS)));
         CellStore bad = new CellStore(dir.resolve("bad"));
         bad.put(new Cell(k, scalars, real.series(), real.info()));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ApoStudy.checkNumerics(task, bad));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ApoStudy.checkNumerics(task, Protocol.STUDY_VERSION, bad));
         assertTrue(e.getMessage().contains("numerics differ") && e.getMessage().contains(k.hash()), e.getMessage());
     }
 }
