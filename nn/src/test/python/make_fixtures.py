@@ -23,6 +23,10 @@ def enc(t):
 def enc_int(t):
     return {"shape": list(t.shape), "data": [int(v) for v in t.reshape(-1).tolist()], "int": True}
 
+def enc_state(sd):
+    """A state dict: floating tensors as float64 values, integer buffers (BatchNorm's num_batches_tracked) as ints."""
+    return {k: enc(v) if v.is_floating_point() else enc_int(v) for k, v in sd.items()}
+
 def write(name, d):
     with open(os.path.join(OUT, name + ".json"), "w") as f:
         json.dump(d, f, separators=(",", ":"))
@@ -30,7 +34,7 @@ def write(name, d):
 def case(name, module, inputs, run=None, int_inputs=None, train=True, extra=None):
     """inputs: dict name -> float tensor (gets gradients); int_inputs: dict name -> int tensor."""
     module.train(train)
-    state = {k: enc(v) for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked")}
+    state = enc_state(module.state_dict())
     leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
     ints = int_inputs or {}
     out = run(module, **leaves, **ints) if run else module(*leaves.values())
@@ -43,7 +47,7 @@ def case(name, module, inputs, run=None, int_inputs=None, train=True, extra=None
          "ints": {k: enc_int(v) for k, v in ints.items()},
          "cot": enc(cot), "output": enc(out),
          "grads": {n: enc(g if g is not None else torch.zeros_like(w)) for n, g, w in zip(names, grads, wrt)},
-         "after": {k: enc(v) for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked")}}
+         "after": enc_state(module.state_dict())}
     if extra: d.update(extra)
     write(name, d)
 

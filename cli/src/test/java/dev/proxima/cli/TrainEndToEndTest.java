@@ -108,6 +108,42 @@ class TrainEndToEndTest {
         assertEquals(stepRows(MetricsLog.read(full.resolve("metrics.csv"))), stepRows(whole.rows()), "the CLI and in-process runs differ");
     }
 
+    /**
+     * A CNN run's model.safetensors holds the BatchNorm statistics APO's steps produced (a count
+     * of one batch per step), the checkpoint's own, and evaluating it afresh gives the run's
+     * logged test loss and accuracy: the run's evaluation read those statistics, re-estimated nothing.
+     */
+    @Test
+    void cnnModelFileIsWhatTheRunEvaluated() throws Exception {
+        Assumptions.assumeTrue(Files.isRegularFile(TrainCommand.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz")),
+                "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): skipped");
+        Path dir = tmp.resolve("cnn");
+        int rc = Main.run("train", "--model", "cnn", "--optimizer", "apo-lr", "--epochs", "1", "--batch", "16", "--seed", "3",
+                "--steps", "4", "--limit", "320", "--out", dir.toString());
+        assertEquals(0, rc);
+        TrainConfig c = config("cnn", "fashion-mnist", TrainConfig.Optimizer.APO_LR, 1, null, null);
+        Task task = Task.of(c);
+        var saved = dev.proxima.nn.io.Safetensors.read(dir.resolve("model.safetensors"));
+        assertEquals(List.copyOf(task.model.stateDict().keySet()), List.copyOf(saved.keySet()), "stateDict()'s keys, in order");
+        task.model.loadStateDict(saved);
+        Params buffers = task.model.buffers();
+        assertEquals(4, (int) buffers.get("1.num_batches_tracked").item(), "one batch per APO step");
+        assertEquals(4, (int) buffers.get("5.num_batches_tracked").item());
+        Checkpoint ck = Checkpoint.load(dir.resolve("checkpoint.safetensors"));
+        for (String n : buffers.names())
+            assertArrayEquals(ck.tensors().get("buffer." + n).toDoubleArray(), buffers.get(n).toDoubleArray(), "checkpoint buffer " + n);
+        double moved = 0;
+        for (float v : buffers.get("1.running_mean").toFloatArray()) moved = Math.max(moved, Math.abs(v));
+        assertTrue(moved > 0, "the running mean never moved");
+        dev.proxima.train.Evaluation.Result fresh = dev.proxima.train.Evaluation.run(task.objective(), task.model.params(), buffers,
+                task.test, 500, task::prepare, task.accuracy());
+        MetricsLog.Row last = null;
+        for (MetricsLog.Row r : MetricsLog.read(dir.resolve("metrics.csv"))) if (!Double.isNaN(r.testLoss())) last = r;
+        assertNotNull(last, "no test row in metrics.csv");
+        assertEquals(last.testLoss(), fresh.loss(), 1e-6, "test loss of the saved model vs the run's");
+        assertEquals(last.testMetric(), fresh.metric(), "test accuracy of the saved model vs the run's");
+    }
+
     @Test
     void kfacResumedMidEpochEqualsUninterrupted() throws Exception {
         Assumptions.assumeTrue(Files.isRegularFile(TrainCommand.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz")),

@@ -245,21 +245,33 @@ public abstract class Module implements dev.proxima.autograd.Parameterized {
 
     // ---- state and devices ---------------------------------------------------------------
 
-    /** Parameters then buffers, by dotted name (what a checkpoint holds). */
+    /**
+     * The parameters and buffers by dotted name (what a checkpoint holds), in PyTorch's
+     * {@code state_dict()} order: a module's own parameters, then its own buffers, then each
+     * child's entries in turn. With PyTorch's names this is, key for key and in order, what
+     * PyTorch's {@code state_dict()} of the same architecture holds (BatchNorm's
+     * {@code num_batches_tracked} included, int32 here where PyTorch's is int64).
+     */
     public Map<String, Tensor> stateDict() {
         LinkedHashMap<String, Tensor> m = new LinkedHashMap<>();
-        collect(m, "", true);
-        collect(m, "", false);
-        for (Map.Entry<String, Tensor> e : m.entrySet()) e.setValue(e.getValue().detach());
+        collectState(m, "");
         return m;
+    }
+
+    private void collectState(Map<String, Tensor> into, String prefix) {
+        ownParams.forEach((n, t) -> into.put(prefix + n, t.detach()));
+        ownBuffers.forEach((n, t) -> into.put(prefix + n, t.detach()));
+        children.forEach((n, c) -> c.collectState(into, prefix + n + "."));
     }
 
     /**
      * Loads every parameter and buffer from {@code state}: each name must be present with the
      * same shape; extra names are an error too, so a mismatched checkpoint never half-loads.
-     * Values are converted to each tensor's current dtype and device. PyTorch's BatchNorm
-     * step counters ({@code *.num_batches_tracked}) are accepted and ignored, so a PyTorch
-     * state dict of the same architecture loads as it is.
+     * Values are converted to each tensor's current dtype and device. One exception, as in
+     * PyTorch: a BatchNorm counter ({@code *.num_batches_tracked}) missing from the state is
+     * loaded as 0 (PyTorch's {@code load_state_dict} does so for a state dict without version
+     * metadata, such as one read from a safetensors file, and earlier Proxima state dicts had
+     * no counter).
      */
     public void loadStateDict(Map<String, Tensor> state) {
         Params p = params(), b = buffers();
@@ -267,16 +279,21 @@ public abstract class Module implements dev.proxima.autograd.Parameterized {
         for (Params tree : List.of(p, b))
             for (Map.Entry<String, Tensor> e : tree) {
                 Tensor s = state.get(e.getKey());
-                if (s == null) problems.add("missing '" + e.getKey() + "'");
-                else if (!Arrays.equals(s.shape(), e.getValue().shape()))
+                if (s == null) {
+                    if (tree != b || !isBatchCounter(e.getKey())) problems.add("missing '" + e.getKey() + "'");
+                } else if (!Arrays.equals(s.shape(), e.getValue().shape()))
                     problems.add("'" + e.getKey() + "' has shape " + Shapes.str(s.shape()) + ", expected " + Shapes.str(e.getValue().shape()));
             }
         for (String name : state.keySet())
-            if (!p.contains(name) && !b.contains(name) && !name.endsWith("num_batches_tracked")) problems.add("unexpected '" + name + "'");
+            if (!p.contains(name) && !b.contains(name)) problems.add("unexpected '" + name + "'");
         if (!problems.isEmpty())
             throw new IllegalArgumentException(getClass().getSimpleName() + ".loadStateDict: " + String.join("; ", problems));
         setParams(p.mapWithName((n, t) -> convert(state.get(n), t).requiresGrad(true)));
-        setBuffers(b.mapWithName((n, t) -> convert(state.get(n), t)));
+        setBuffers(b.mapWithName((n, t) -> state.containsKey(n) ? convert(state.get(n), t) : Tensor.zeros(t.dtype(), t.shape()).to(t.device())));
+    }
+
+    private static boolean isBatchCounter(String name) {
+        return name.equals("num_batches_tracked") || name.endsWith(".num_batches_tracked");
     }
 
     private static Tensor convert(Tensor value, Tensor like) {

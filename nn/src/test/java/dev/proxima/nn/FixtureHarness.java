@@ -53,8 +53,11 @@ final class FixtureHarness {
             assertTrue(expected != null, name + ": fixture has no gradient for " + names.get(i));
             Check.close(name + " gradient of " + names.get(i), expected, g.get(i), 1e-8, 1e-6);
         }
-        for (Map.Entry<String, Tensor> e : a.buffers())
-            Check.close(name + " buffer " + e.getKey() + " after the call", f.after().get(e.getKey()), e.getValue(), 1e-9, 1e-7);
+        for (Map.Entry<String, Tensor> e : a.buffers()) {
+            Tensor expected = f.after().get(e.getKey());
+            assertTrue(expected != null, name + ": fixture has no buffer " + e.getKey() + " after the call");
+            Check.close(name + " buffer " + e.getKey() + " after the call", expected, e.getValue(), 1e-9, 1e-7);
+        }
     }
 
     /** A module with no parameters standing in for a function of the fixture's inputs. */

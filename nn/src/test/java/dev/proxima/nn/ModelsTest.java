@@ -27,7 +27,7 @@ class ModelsTest {
     void cnnAndAutoencoderShapes() {
         Sequential cnn = Models.cnn(1);
         assertArrayEquals(new int[] {2, 10}, cnn.forward(Tensor.randn(new Rng(1), 2, 1, 28, 28)).shape());
-        assertEquals(4, cnn.buffers().size());
+        assertEquals(6, cnn.buffers().size()); // two BatchNorms: running_mean, running_var, num_batches_tracked
         Sequential ae = Models.autoencoder(1, 20, 8, 3);
         assertArrayEquals(new int[] {5, 20}, ae.forward(Tensor.zeros(5, 20)).shape());
         assertEquals(6, ae.size()); // 20-8 relu 8-3 | 3-8 relu 8-20

@@ -4,6 +4,7 @@ import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.nn.Module;
 import dev.proxima.nn.io.Checkpoint;
+import dev.proxima.nn.io.Safetensors;
 import dev.proxima.nn.io.StateCodec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -56,14 +57,33 @@ public record TrainState(Params params, Params buffers, Object optimizer, long s
         Params buffers = scalars.containsKey("buffer") || !like.buffers.isEmpty()
                 ? (Params) StateCodec.decode("buffer", Params.class, tensors, scalars, like.buffers.names())
                 : like.buffers; // a checkpoint from before buffers were saved, of a model without any
+        String step = scalars.get("train_step");
+        if (step == null) throw new IllegalStateException("checkpoint: no entry train_step (a checkpoint of another version?)");
+        buffers = withBatchCounters(buffers, like.buffers, Long.parseLong(step));
         if (!params.congruent(like.params))
             throw new IllegalStateException("checkpoint: parameters " + params + " do not match the model's " + like.params);
         if (!buffers.congruent(like.buffers))
             throw new IllegalStateException("checkpoint: buffers " + buffers + " do not match the model's " + like.buffers);
         Object optimizer = StateCodec.decode("state", Object.class, tensors, scalars, names);
-        String step = scalars.get("train_step");
-        if (step == null) throw new IllegalStateException("checkpoint: no entry train_step (a checkpoint of another version?)");
         return new TrainState(params, buffers, optimizer, Long.parseLong(step));
+    }
+
+    /**
+     * {@code stored} in the order of {@code like}, with any BatchNorm counter it lacks set to
+     * {@code steps}: a checkpoint written before BatchNorm counted its batches as a buffer (every
+     * learner runs the model once in training mode per step, so the count is the steps taken).
+     * Anything else missing is left for the congruence check to report.
+     */
+    private static Params withBatchCounters(Params stored, Params like, long steps) {
+        if (stored.size() >= like.size()) return stored;
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (String name : like.names()) {
+            if (stored.contains(name)) m.put(name, stored.get(name));
+            else if (name.equals("num_batches_tracked") || name.endsWith(".num_batches_tracked"))
+                m.put(name, Tensor.full(Math.min(steps, Integer.MAX_VALUE), like.get(name).dtype()));
+            else return stored;
+        }
+        return Params.of(m);
     }
 
     /** Saves to a safetensors file (atomically, see {@link Checkpoint#save}), with {@code metadata} beside the tree. */
@@ -76,13 +96,12 @@ public record TrainState(Params params, Params buffers, Object optimizer, long s
     }
 
     /**
-     * Writes the model as PyTorch's {@code state_dict()} of the same architecture holds it: the
-     * module's parameter and buffer names (no prefix) with this state's values, and for every
-     * BatchNorm layer its {@code num_batches_tracked}, the batches its statistics have seen (one
-     * per step: each step runs the model once in training mode), as an int32 0-d tensor (PyTorch's
-     * {@code load_state_dict} copies it into its int64 counter). PyTorch loads the file with
-     * {@code model.load_state_dict(safetensors.torch.load_file(path), strict=True)}; Proxima
-     * with {@code module.loadStateDict(Safetensors.read(path))}.
+     * Writes the model as PyTorch's {@code state_dict()} of the same architecture holds it:
+     * {@code module.stateDict()}'s names, in its order, with this state's parameters and buffers
+     * (BatchNorm's running statistics and {@code num_batches_tracked}, the batches they have
+     * seen), through {@link Safetensors#writeStateDict} (the counter as I64, PyTorch's int64).
+     * PyTorch loads the file with {@code model.load_state_dict(safetensors.torch.load_file(path),
+     * strict=True)}; Proxima with {@code module.loadStateDict(Safetensors.read(path))}.
      */
     public void saveModel(Module module, Path file) throws IOException {
         if (!params.congruent(module.params()) || !buffers.congruent(module.buffers()))
@@ -91,13 +110,6 @@ public record TrainState(Params params, Params buffers, Object optimizer, long s
         Map<String, Tensor> dict = new LinkedHashMap<>();
         for (String name : module.stateDict().keySet())
             dict.put(name, params.contains(name) ? params.get(name) : buffers.get(name));
-        addBatchCounters(module, "", dict);
-        dev.proxima.nn.io.Safetensors.write(file, dict);
-    }
-
-    private void addBatchCounters(Module m, String prefix, Map<String, Tensor> dict) {
-        if (m instanceof dev.proxima.nn.BatchNorm)
-            dict.put(prefix + "num_batches_tracked", Tensor.full(Math.min(step, Integer.MAX_VALUE), dev.proxima.tensor.DType.INT32));
-        for (var c : m.children().entrySet()) addBatchCounters(c.getValue(), prefix + c.getKey() + ".", dict);
+        Safetensors.writeStateDict(file, dict);
     }
 }

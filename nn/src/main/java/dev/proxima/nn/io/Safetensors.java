@@ -37,7 +37,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p><b>Types.</b> F32, F64, I32 and BF16 read and write as float32, float64, int32 and
  * bfloat16 (BF16's bits move unchanged, with no float32 copy). F16 reads converted to float32
  * (exactly: every half value is a float). I64 reads as int32
- * when every value fits, else the read fails naming the tensor. Other dtypes (U8, BOOL, F8,
+ * when every value fits, else the read fails naming the tensor; {@link #writeStateDict} writes
+ * int32 as I64 (PyTorch's integer buffers are int64), {@link #write} as I32. Other dtypes (U8, BOOL, F8,
  * ...) are rejected by name.
  *
  * <p><b>Validation before allocation.</b> The reader checks, before it allocates any tensor:
@@ -250,7 +251,19 @@ public final class Safetensors {
 
     /** Writes {@code tensors} and {@code metadata} (stored as {@code __metadata__}) atomically. */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-        write(file, tensors, metadata, name -> {});
+        write(file, tensors, metadata, false, name -> {});
+    }
+
+    /**
+     * Writes a module's {@link dev.proxima.nn.Module#stateDict() state dict} as PyTorch's
+     * {@code state_dict()} holds it, atomically: as {@link #write}, except that int32 tensors
+     * (Proxima's one integer type; in a state dict, BatchNorm's {@code num_batches_tracked})
+     * are stored as I64, the int64 that PyTorch's integer buffers are, so the file's dtypes are
+     * PyTorch's own. {@link #read} gives them back as int32. PyTorch loads the file with
+     * {@code model.load_state_dict(safetensors.torch.load_file(path))}.
+     */
+    public static void writeStateDict(Path file, Map<String, Tensor> stateDict) throws IOException {
+        write(file, stateDict, Map.of(), true, name -> {});
     }
 
     /** A test seam: called after each tensor's bytes are written to the temporary file. */
@@ -259,7 +272,13 @@ public final class Safetensors {
     }
 
     static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, AfterTensor hook) throws IOException {
-        byte[] header = header(tensors, metadata);
+        write(file, tensors, metadata, false, hook);
+    }
+
+    /** {@code int64}: int32 tensors are written as I64 ({@link #writeStateDict}), else as I32. */
+    private static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, boolean int64, AfterTensor hook)
+            throws IOException {
+        byte[] header = header(tensors, metadata, int64);
         Path target = file.toAbsolutePath();
         Path tmp = createSibling(target);
         boolean moved = false;
@@ -268,7 +287,7 @@ public final class Safetensors {
                 writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
                 writeFully(ch, ByteBuffer.wrap(header));
                 for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-                    writeFully(ch, bytes(e.getValue().data()));
+                    writeFully(ch, bytes(e.getValue().data(), int64));
                     hook.written(e.getKey());
                 }
                 ch.force(true);
@@ -296,7 +315,7 @@ public final class Safetensors {
         }
     }
 
-    private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata, boolean int64) {
         StringBuilder h = new StringBuilder("{");
         if (!metadata.isEmpty()) {
             h.append("\"__metadata__\":{");
@@ -316,10 +335,10 @@ public final class Safetensors {
             String dtype = switch (a.dtype()) {
                 case FLOAT32 -> "F32";
                 case FLOAT64 -> "F64";
-                case INT32 -> "I32";
+                case INT32 -> int64 ? "I64" : "I32";
                 case BFLOAT16 -> "BF16";
             };
-            long bytes = (long) a.size() * a.dtype().byteSize();
+            long bytes = (long) a.size() * elementBytes(a, int64);
             if (h.length() > 1) h.append(',');
             h.append(Json.quote(name)).append(":{\"dtype\":\"").append(dtype).append("\",\"shape\":[");
             int[] shape = a.shape();
@@ -335,12 +354,20 @@ public final class Safetensors {
         return out;
     }
 
-    private static ByteBuffer bytes(NDArray a) {
-        ByteBuffer b = ByteBuffer.allocate(a.size() * a.dtype().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    private static int elementBytes(NDArray a, boolean int64) {
+        return a.dtype() == dev.proxima.tensor.DType.INT32 && int64 ? 8 : a.dtype().byteSize();
+    }
+
+    private static ByteBuffer bytes(NDArray a, boolean int64) {
+        ByteBuffer b = ByteBuffer.allocate(a.size() * elementBytes(a, int64)).order(ByteOrder.LITTLE_ENDIAN);
         switch (a.dtype()) {
             case FLOAT32 -> b.asFloatBuffer().put(a.toFloatArray());
             case FLOAT64 -> b.asDoubleBuffer().put(a.toDoubleArray());
-            case INT32 -> b.asIntBuffer().put(a.toIntArray());
+            case INT32 -> {
+                int[] v = a.toIntArray();
+                if (int64) for (int i = 0; i < v.length; i++) b.putLong(8 * i, v[i]); // sign-extended, as torch.long holds it
+                else b.asIntBuffer().put(v);
+            }
             case BFLOAT16 -> b.asShortBuffer().put(a.toBFloat16Bits());
         }
         return b;

@@ -135,9 +135,12 @@ class SafetensorsTest {
     void writtenFilesFollowTheFormatAndReadBack(@ForAll long seed) throws Exception {
         Rng r = new Rng(seed);
         Map<String, Tensor> tensors = randomTensors(r);
-        Map<String, String> metadata = randomMetadata(r);
+        // Half the files as a state dict (writeStateDict: no metadata, int32 stored as I64).
+        boolean stateDict = r.nextInt(2) == 0;
+        Map<String, String> metadata = stateDict ? Map.of() : randomMetadata(r);
         Path p = dir.resolve("roundtrip.safetensors");
-        Safetensors.write(p, tensors, metadata);
+        if (stateDict) Safetensors.writeStateDict(p, tensors);
+        else Safetensors.write(p, tensors, metadata);
         byte[] bytes = Files.readAllBytes(p);
 
         // Byte level: length prefix, space-padded header ending 8-byte aligned, then each tensor's
@@ -161,15 +164,15 @@ class SafetensorsTest {
             NDArray a = e.getValue().data();
             Map<?, ?> entry = (Map<?, ?>) json.get(e.getKey());
             assertEquals(List.of("dtype", "shape", "data_offsets"), List.copyOf(entry.keySet()));
-            assertEquals(switch (a.dtype()) { case FLOAT32 -> "F32"; case FLOAT64 -> "F64"; case INT32 -> "I32"; case BFLOAT16 -> "BF16"; }, entry.get("dtype"));
+            assertEquals(switch (a.dtype()) { case FLOAT32 -> "F32"; case FLOAT64 -> "F64"; case INT32 -> stateDict ? "I64" : "I32"; case BFLOAT16 -> "BF16"; }, entry.get("dtype"));
             assertEquals(Arrays.stream(a.shape()).mapToObj(d -> (Object) (long) d).toList(), entry.get("shape"));
-            long length = (long) a.size() * a.dtype().byteSize();
+            long length = (long) a.size() * (stateDict && a.dtype() == DType.INT32 ? 8 : a.dtype().byteSize());
             assertEquals(List.of(offset, offset + length), entry.get("data_offsets"));
             ByteBuffer data = ByteBuffer.wrap(bytes, (int) (8 + n + offset), (int) length).slice().order(ByteOrder.LITTLE_ENDIAN);
             switch (a.dtype()) {
                 case FLOAT32 -> { float[] v = a.toFloatArray(); for (int i = 0; i < v.length; i++) assertEquals(Float.floatToRawIntBits(v[i]), data.getInt(4 * i)); }
                 case FLOAT64 -> { double[] v = a.toDoubleArray(); for (int i = 0; i < v.length; i++) assertEquals(Double.doubleToRawLongBits(v[i]), data.getLong(8 * i)); }
-                case INT32 -> { int[] v = a.toIntArray(); for (int i = 0; i < v.length; i++) assertEquals(v[i], data.getInt(4 * i)); }
+                case INT32 -> { int[] v = a.toIntArray(); for (int i = 0; i < v.length; i++) assertEquals(v[i], stateDict ? data.getLong(8 * i) : data.getInt(4 * i)); }
                 case BFLOAT16 -> { short[] v = a.toBFloat16Bits(); for (int i = 0; i < v.length; i++) assertEquals(v[i], data.getShort(2 * i)); }
             }
             offset += length;
