@@ -13,10 +13,14 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>columns in blocks of NC, and depth in blocks of KC: the KC x NC block of B is packed
  *       into micro-panels of NR columns, each KC rows of NR contiguous values (zero past the
  *       edge). At 256 x 512 floats (512 KiB) the block stays in L2 while all of A passes;</li>
- *   <li>rows in slivers of MR: the MR x KC sliver of A is packed k-major (MR values per k,
- *       zero past the edge), 5 KiB, so it stays in L1 while it meets every micro-panel of the
- *       block. C is walked along its rows, which suits the hardware prefetcher when C is
- *       wide and shallow (a convolution's input gradient: 144 x 25088, depth 32);</li>
+ *   <li>rows in slivers of MR: the MR x KC sliver of A (5 KiB) stays in L1 while it meets
+ *       every micro-panel of the block. It is read in place when A's rows are contiguous
+ *       (the kernel broadcasts from MR row streams), and otherwise, or at the bottom edge,
+ *       packed into MR contiguous rows (zero past the edge). Packing a sliver costs about as
+ *       much as multiplying it by two micro-panels, so in place matters where B is narrow (a
+ *       convolution's weight gradient: 144 x 32, depth 25088). C is walked along its rows,
+ *       which suits the prefetcher when C is wide and shallow (the input gradient: 144 x
+ *       25088, depth 32);</li>
  *   <li>the micro-kernel: an MR x NR tile of C in MR * 2 = 10 vector registers, one fused
  *       multiply-add per register per k; per k it loads 2 vectors of B and broadcasts MR = 5
  *       values of A straight from memory. NR is two vectors of the preferred species (16
@@ -94,12 +98,20 @@ public final class VectorGemm implements Gemm.Kernel {
                 boolean more = pc > 0; // continue from C rather than from zero
                 packB(b, bo + pc * brs + jc * bcs, brs, bcs, kc, nc, bp);
                 for (int ir = i0; ir < i1; ir += MR) {
-                    int rows = Math.min(MR, i1 - ir);
-                    packA(a, ao + ir * ars + pc * acs, ars, acs, rows, kc, ap);
+                    int rows = Math.min(MR, i1 - ir), from = ao + ir * ars + pc * acs;
+                    // A's rows are read in place when they are contiguous and all there
+                    float[] as = a;
+                    int a0 = from, ak = ars;
+                    if (acs != 1 || rows < MR) {
+                        packA(a, from, ars, acs, rows, kc, ap);
+                        as = ap;
+                        a0 = 0;
+                        ak = kc;
+                    }
                     for (int jr = 0; jr < nc; jr += NRF) {
                         int cols = Math.min(NRF, nc - jr), at = co + ir * n + jc + jr;
-                        if (rows == MR && cols == NRF) kernel(kc, ap, bp, jr * kc, c, at, n, more);
-                        else edge(kc, ap, bp, jr * kc, c, at, n, more, rows, cols, tile);
+                        if (rows == MR && cols == NRF) kernel(kc, as, a0, ak, bp, jr * kc, c, at, n, more);
+                        else edge(kc, as, a0, ak, bp, jr * kc, c, at, n, more, rows, cols, tile);
                     }
                 }
             }
@@ -110,41 +122,43 @@ public final class VectorGemm implements Gemm.Kernel {
     private static void packB(float[] b, int bo, int brs, int bcs, int kc, int nc, float[] bp) {
         for (int jr = 0; jr < nc; jr += NRF) {
             int w = Math.min(NRF, nc - jr), base = jr * kc, src = bo + jr * bcs;
-            if (w < NRF) for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, base + p * NRF + w, base + (p + 1) * NRF, 0f);
-            if (bcs == 1 && w == NRF) {
+            if (w < NRF) { // the last, partial panel
+                for (int p = 0, s = src, d = base; p < kc; p++, s += brs, d += NRF) {
+                    for (int j = 0; j < w; j++) bp[d + j] = b[s + j * bcs];
+                    for (int j = w; j < NRF; j++) bp[d + j] = 0f;
+                }
+            } else if (bcs == 1) {
                 for (int p = 0, s = src, d = base; p < kc; p++, s += brs, d += NRF) {
                     FloatVector.fromArray(F, b, s).intoArray(bp, d);
                     FloatVector.fromArray(F, b, s + FL).intoArray(bp, d + FL);
                 }
-            } else if (bcs == 1) {
-                for (int p = 0; p < kc; p++) System.arraycopy(b, src + p * brs, bp, base + p * NRF, w);
             } else { // column by column: reads along B's columns, which are contiguous when B is a transposed view
-                for (int j = 0; j < w; j++)
+                for (int j = 0; j < NRF; j++)
                     for (int p = 0, s = src + j * bcs, d = base + j; p < kc; p++, s += brs, d += NRF) bp[d] = b[s];
             }
         }
     }
 
-    /** A[i, p] for i < rows, p < kc, k-major (MR values per p), zero past rows. */
+    /** A[i, p] for i < rows, p < kc as MR rows of kc values, zero past rows. */
     private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
-        if (rows == MR) { // one pass that writes the panel in order; spelled out for MR = 5
-            int a0 = ao, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars;
-            for (int p = 0, d = 0, o = 0; p < kc; p++, d += MR, o += acs) {
-                ap[d] = a[a0 + o]; ap[d + 1] = a[a1 + o]; ap[d + 2] = a[a2 + o]; ap[d + 3] = a[a3 + o]; ap[d + 4] = a[a4 + o];
-            }
+        if (rows < MR) java.util.Arrays.fill(ap, rows * kc, MR * kc, 0f);
+        if (ars == 1) { // A is a transposed view: read along its columns
+            for (int p = 0, s = ao; p < kc; p++, s += acs)
+                for (int i = 0; i < rows; i++) ap[i * kc + p] = a[s + i];
         } else {
-            java.util.Arrays.fill(ap, 0, MR * kc, 0f);
             for (int i = 0; i < rows; i++)
-                for (int p = 0, s = ao + i * ars, d = i; p < kc; p++, s += acs, d += MR) ap[d] = a[s];
+                for (int p = 0, s = ao + i * ars, d = i * kc; p < kc; p++, s += acs, d++) ap[d] = a[s];
         }
     }
 
     /**
      * The micro-kernel: the MR x NRF tile of C at {@code at} (row stride {@code ldc}) = (that
-     * tile if {@code more}, else 0) + A's packed sliver times B's micro-panel at {@code bi}.
+     * tile if {@code more}, else 0) + A's sliver times B's micro-panel at {@code bi}. The
+     * sliver's rows start at {@code a0}, {@code a0 + ars}, ..., each kc contiguous values.
      */
-    private static void kernel(int kc, float[] ap, float[] bp, int bi, float[] c, int at, int ldc, boolean more) {
+    private static void kernel(int kc, float[] a, int a0, int ars, float[] bp, int bi, float[] c, int at, int ldc, boolean more) {
         int r1 = at + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc;
+        int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
         if (more) {
             c00 = FloatVector.fromArray(F, c, at); c01 = FloatVector.fromArray(F, c, at + FL);
@@ -156,17 +170,17 @@ public final class VectorGemm implements Gemm.Kernel {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = FloatVector.zero(F);
         }
         for (int p = 0; p < kc; p++) { // indices from p alone, so that C2 hoists the range checks
-            int i = p * MR, j = bi + p * NRF;
+            int j = bi + p * NRF;
             FloatVector b0 = FloatVector.fromArray(F, bp, j), b1 = FloatVector.fromArray(F, bp, j + FL);
-            FloatVector x = FloatVector.broadcast(F, ap[i]);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + p]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, ap[i + 1]);
+            x = FloatVector.broadcast(F, a[a1 + p]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, ap[i + 2]);
+            x = FloatVector.broadcast(F, a[a2 + p]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, ap[i + 3]);
+            x = FloatVector.broadcast(F, a[a3 + p]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, ap[i + 4]);
+            x = FloatVector.broadcast(F, a[a4 + p]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
         }
         c00.intoArray(c, at); c01.intoArray(c, at + FL);
@@ -177,10 +191,10 @@ public final class VectorGemm implements Gemm.Kernel {
     }
 
     /** A tile with {@code rows < MR} or {@code cols < NRF}: the micro-kernel on a copy, then its valid part back. */
-    private static void edge(int kc, float[] ap, float[] bp, int bi, float[] c, int at, int ldc, boolean more,
+    private static void edge(int kc, float[] a, int a0, int ars, float[] bp, int bi, float[] c, int at, int ldc, boolean more,
                              int rows, int cols, float[] tile) {
         if (more) for (int i = 0; i < rows; i++) System.arraycopy(c, at + i * ldc, tile, i * NRF, cols);
-        kernel(kc, ap, bp, bi, tile, 0, NRF, more);
+        kernel(kc, a, a0, ars, bp, bi, tile, 0, NRF, more);
         for (int i = 0; i < rows; i++) System.arraycopy(tile, i * NRF, c, at + i * ldc, cols);
     }
 
@@ -197,12 +211,20 @@ public final class VectorGemm implements Gemm.Kernel {
                 boolean more = pc > 0; // continue from C rather than from zero
                 packB(b, bo + pc * brs + jc * bcs, brs, bcs, kc, nc, bp);
                 for (int ir = i0; ir < i1; ir += MR) {
-                    int rows = Math.min(MR, i1 - ir);
-                    packA(a, ao + ir * ars + pc * acs, ars, acs, rows, kc, ap);
+                    int rows = Math.min(MR, i1 - ir), from = ao + ir * ars + pc * acs;
+                    // A's rows are read in place when they are contiguous and all there
+                    double[] as = a;
+                    int a0 = from, ak = ars;
+                    if (acs != 1 || rows < MR) {
+                        packA(a, from, ars, acs, rows, kc, ap);
+                        as = ap;
+                        a0 = 0;
+                        ak = kc;
+                    }
                     for (int jr = 0; jr < nc; jr += NRD) {
                         int cols = Math.min(NRD, nc - jr), at = co + ir * n + jc + jr;
-                        if (rows == MR && cols == NRD) kernel(kc, ap, bp, jr * kc, c, at, n, more);
-                        else edge(kc, ap, bp, jr * kc, c, at, n, more, rows, cols, tile);
+                        if (rows == MR && cols == NRD) kernel(kc, as, a0, ak, bp, jr * kc, c, at, n, more);
+                        else edge(kc, as, a0, ak, bp, jr * kc, c, at, n, more, rows, cols, tile);
                     }
                 }
             }
@@ -212,36 +234,37 @@ public final class VectorGemm implements Gemm.Kernel {
     private static void packB(double[] b, int bo, int brs, int bcs, int kc, int nc, double[] bp) {
         for (int jr = 0; jr < nc; jr += NRD) {
             int w = Math.min(NRD, nc - jr), base = jr * kc, src = bo + jr * bcs;
-            if (w < NRD) for (int p = 0; p < kc; p++) java.util.Arrays.fill(bp, base + p * NRD + w, base + (p + 1) * NRD, 0.0);
-            if (bcs == 1 && w == NRD) {
+            if (w < NRD) { // the last, partial panel
+                for (int p = 0, s = src, d = base; p < kc; p++, s += brs, d += NRD) {
+                    for (int j = 0; j < w; j++) bp[d + j] = b[s + j * bcs];
+                    for (int j = w; j < NRD; j++) bp[d + j] = 0.0;
+                }
+            } else if (bcs == 1) {
                 for (int p = 0, s = src, d = base; p < kc; p++, s += brs, d += NRD) {
                     DoubleVector.fromArray(D, b, s).intoArray(bp, d);
                     DoubleVector.fromArray(D, b, s + DL).intoArray(bp, d + DL);
                 }
-            } else if (bcs == 1) {
-                for (int p = 0; p < kc; p++) System.arraycopy(b, src + p * brs, bp, base + p * NRD, w);
             } else { // column by column: reads along B's columns, which are contiguous when B is a transposed view
-                for (int j = 0; j < w; j++)
+                for (int j = 0; j < NRD; j++)
                     for (int p = 0, s = src + j * bcs, d = base + j; p < kc; p++, s += brs, d += NRD) bp[d] = b[s];
             }
         }
     }
 
     private static void packA(double[] a, int ao, int ars, int acs, int rows, int kc, double[] ap) {
-        if (rows == MR) { // one pass that writes the panel in order; spelled out for MR = 5
-            int a0 = ao, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars;
-            for (int p = 0, d = 0, o = 0; p < kc; p++, d += MR, o += acs) {
-                ap[d] = a[a0 + o]; ap[d + 1] = a[a1 + o]; ap[d + 2] = a[a2 + o]; ap[d + 3] = a[a3 + o]; ap[d + 4] = a[a4 + o];
-            }
+        if (rows < MR) java.util.Arrays.fill(ap, rows * kc, MR * kc, 0.0);
+        if (ars == 1) { // A is a transposed view: read along its columns
+            for (int p = 0, s = ao; p < kc; p++, s += acs)
+                for (int i = 0; i < rows; i++) ap[i * kc + p] = a[s + i];
         } else {
-            java.util.Arrays.fill(ap, 0, MR * kc, 0.0);
             for (int i = 0; i < rows; i++)
-                for (int p = 0, s = ao + i * ars, d = i; p < kc; p++, s += acs, d += MR) ap[d] = a[s];
+                for (int p = 0, s = ao + i * ars, d = i * kc; p < kc; p++, s += acs, d++) ap[d] = a[s];
         }
     }
 
-    private static void kernel(int kc, double[] ap, double[] bp, int bi, double[] c, int at, int ldc, boolean more) {
+    private static void kernel(int kc, double[] a, int a0, int ars, double[] bp, int bi, double[] c, int at, int ldc, boolean more) {
         int r1 = at + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc;
+        int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars;
         DoubleVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
         if (more) {
             c00 = DoubleVector.fromArray(D, c, at); c01 = DoubleVector.fromArray(D, c, at + DL);
@@ -253,17 +276,17 @@ public final class VectorGemm implements Gemm.Kernel {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = DoubleVector.zero(D);
         }
         for (int p = 0; p < kc; p++) { // indices from p alone, so that C2 hoists the range checks
-            int i = p * MR, j = bi + p * NRD;
+            int j = bi + p * NRD;
             DoubleVector b0 = DoubleVector.fromArray(D, bp, j), b1 = DoubleVector.fromArray(D, bp, j + DL);
-            DoubleVector x = DoubleVector.broadcast(D, ap[i]);
+            DoubleVector x = DoubleVector.broadcast(D, a[a0 + p]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = DoubleVector.broadcast(D, ap[i + 1]);
+            x = DoubleVector.broadcast(D, a[a1 + p]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = DoubleVector.broadcast(D, ap[i + 2]);
+            x = DoubleVector.broadcast(D, a[a2 + p]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = DoubleVector.broadcast(D, ap[i + 3]);
+            x = DoubleVector.broadcast(D, a[a3 + p]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = DoubleVector.broadcast(D, ap[i + 4]);
+            x = DoubleVector.broadcast(D, a[a4 + p]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
         }
         c00.intoArray(c, at); c01.intoArray(c, at + DL);
@@ -273,10 +296,10 @@ public final class VectorGemm implements Gemm.Kernel {
         c40.intoArray(c, r4); c41.intoArray(c, r4 + DL);
     }
 
-    private static void edge(int kc, double[] ap, double[] bp, int bi, double[] c, int at, int ldc, boolean more,
+    private static void edge(int kc, double[] a, int a0, int ars, double[] bp, int bi, double[] c, int at, int ldc, boolean more,
                              int rows, int cols, double[] tile) {
         if (more) for (int i = 0; i < rows; i++) System.arraycopy(c, at + i * ldc, tile, i * NRD, cols);
-        kernel(kc, ap, bp, bi, tile, 0, NRD, more);
+        kernel(kc, a, a0, ars, bp, bi, tile, 0, NRD, more);
         for (int i = 0; i < rows; i++) System.arraycopy(tile, i * NRD, c, at + i * ldc, cols);
     }
 }
