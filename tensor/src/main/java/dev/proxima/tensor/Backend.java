@@ -120,6 +120,18 @@ public interface Backend {
     }
 
     /**
+     * {@code {min, max}} of the values of a non-empty INT32 array: what gather, scatterAdd and
+     * oneHot check their indices against. By default two reductions on the device (through
+     * FLOAT64) and two scalars downloaded rather than the whole index; a backend that can
+     * read the values where they are does it in one pass (max pooling checks an index as
+     * large as its output, forward and backward, at every training step).
+     */
+    default int[] indexRange(NDArray index) {
+        NDArray f = index.to(DType.FLOAT64);
+        return new int[] {(int) f.min().item(), (int) f.max().item()};
+    }
+
+    /**
      * Max pooling's argmax: INT32 {@code [N, C, OH, OW]} holding, for each window of
      * {@code x [N, C, H, W]}, the flat index {@code h·W + w} within its plane of the window's
      * first maximum in row-major order (NaN counts as the maximum; padding is never chosen).

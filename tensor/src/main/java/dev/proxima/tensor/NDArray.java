@@ -850,14 +850,10 @@ public final class NDArray {
                     + " (input shape " + Shapes.str(shape) + ")");
     }
 
-    /**
-     * {min, max} of an INT32 array, or null when it is empty. Two reductions on the device
-     * and two scalars downloaded, rather than the whole index.
-     */
+    /** {min, max} of an INT32 array, or null when it is empty: see {@link Backend#indexRange}. */
     private static int[] indexRange(NDArray index) {
         if (index.size() == 0) return null;
-        NDArray f = index.to(DType.FLOAT64);
-        return new int[] {(int) f.min().item(), (int) f.max().item()};
+        return index.backend().indexRange(index);
     }
 
     // ---- joining and padding -----------------------------------------------------------

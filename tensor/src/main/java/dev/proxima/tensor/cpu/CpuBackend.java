@@ -115,7 +115,7 @@ public final class CpuBackend implements Backend {
                 if (dc == 1 && sc == 1) Simd.rows().widen(sh, os, df, od, n);
                 else for (int i = 0; i < n; i++) df[od + i * dc] = BFloat16.toFloat(sh[os + i * sc]);
             }
-        } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // index arrays checked through doubles (NDArray's indexRange)
+        } else if (!accumulate && d instanceof double[] dd && s instanceof int[] si) { // INT32 to FLOAT64 (Backend.indexRange's default)
             for (int r = 0; r < rows; r++, od += dr, os += sr)
                 for (int i = 0; i < n; i++) dd[od + i * dc] = si[os + i * sc];
         } else { // another dtype conversion, or INT32: through double, which holds every int, float and bfloat16 exactly
@@ -490,6 +490,19 @@ public final class CpuBackend implements Backend {
                 d.write(at, d.read(at) + s.read(off[0] + i * ss));
             }
         });
+    }
+
+    /** One pass over the values where they are: no FLOAT64 copy, no reductions. */
+    @Override
+    public int[] indexRange(NDArray index) {
+        NDArray c = index.contiguous();
+        int[] v = (int[]) storage(c).data;
+        int lo = Integer.MAX_VALUE, hi = Integer.MIN_VALUE;
+        for (int i = c.offset(), end = i + c.size(); i < end; i++) {
+            lo = Math.min(lo, v[i]);
+            hi = Math.max(hi, v[i]);
+        }
+        return new int[] {lo, hi};
     }
 
     // ---- fused kernels ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package dev.proxima.tensor.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -32,6 +33,33 @@ class GemmTest {
     void threadedDriverMatchesNaive(@ForAll @IntRange(min = 60, max = 260) int m, @ForAll @IntRange(min = 60, max = 260) int n,
                                     @ForAll @IntRange(min = 60, max = 300) int k, @ForAll boolean dbl, @ForAll long seed) {
         check(null, true, m, n, k, dbl, seed);
+    }
+
+    /**
+     * C computed as four rectangles, split at any row and column, has the bits of C computed
+     * whole: every element gets the same operations whichever rectangle, tile or edge tile
+     * computed it, which is what makes GEMM results independent of the thread count.
+     */
+    @Property(tries = 40)
+    void anySplitOfCGivesTheSameBits(@ForAll @IntRange(min = 1, max = 90) int m, @ForAll @IntRange(min = 1, max = 90) int n,
+                                     @ForAll @IntRange(min = 1, max = 600) int k, @ForAll boolean dbl, @ForAll boolean scalar,
+                                     @ForAll long seed) {
+        Gemm.Kernel kernel = scalar ? SCALAR : VECTOR;
+        Random r = new Random(seed);
+        Layout la = Layout.random(r, m, k), lb = Layout.random(r, k, n);
+        double[] a = new double[la.size], b = new double[lb.size];
+        for (int i = 0; i < a.length; i++) a[i] = r.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = r.nextGaussian();
+        Object pa = dbl ? a : toFloat(a), pb = dbl ? b : toFloat(b);
+        Object whole = dbl ? new double[m * n] : new float[m * n], split = dbl ? new double[m * n] : new float[m * n];
+        kernel.block(m, n, k, pa, la.off, la.rs, la.cs, pb, lb.off, lb.rs, lb.cs, whole, 0, 0, m, 0, n);
+        int si = r.nextInt(m + 1), sj = r.nextInt(n + 1);
+        for (int[] q : new int[][] {{0, si, 0, sj}, {0, si, sj, n}, {si, m, 0, sj}, {si, m, sj, n}})
+            if (q[0] < q[1] && q[2] < q[3])
+                kernel.block(m, n, k, pa, la.off, la.rs, la.cs, pb, lb.off, lb.rs, lb.cs, split, 0, q[0], q[1], q[2], q[3]);
+        String what = "split at row " + si + ", column " + sj + " (m=" + m + " n=" + n + " k=" + k + ")";
+        if (dbl) assertArrayEquals((double[]) whole, (double[]) split, 0.0, what);
+        else assertArrayEquals((float[]) whole, (float[]) split, 0f, what);
     }
 
     @Property(tries = 20)
