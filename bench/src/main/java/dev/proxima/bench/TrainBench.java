@@ -1,21 +1,23 @@
 package dev.proxima.bench;
 
-import dev.proxima.autograd.Autograd;
-import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.nn.Activation;
 import dev.proxima.nn.Module;
 import dev.proxima.nn.TransformerEncoderLayer;
 import dev.proxima.nn.functional.Losses;
 import dev.proxima.nn.models.Models;
+import dev.proxima.optim.Sgd;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.cpu.Parallel;
+import dev.proxima.train.Learner;
+import dev.proxima.train.Objective;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -29,7 +31,9 @@ import java.util.function.Supplier;
  *   <li>{@code transformer}: one post-norm encoder layer, d = 256, 4 heads, FFN 1024 (ReLU),
  *       no dropout, sequence 128, batch 16, mean squared error against a fixed target.</li>
  * </ul>
- * A Proxima step is {@code Autograd.grad(loss, module.params())} and {@code setParams(θ − lr·g)};
+ * A Proxima step is the library's, as {@code proxima train} takes it: {@link Learner#step} of
+ * {@code Learner.of(Sgd.of(lr), objective)} (the loss and its gradient by
+ * {@code Autograd.valueAndGrad}, θ − lr·g by the rule, BatchNorm's statistics moved);
  * PyTorch's is {@code zero_grad(); loss.backward(); SGD.step()}. Median of {@code --repeat} runs.
  * Options: {@code --device SPEC}, {@code --repeat N}, {@code --warmup N},
  * {@code --cases mlp,cnn,transformer}, {@code --no-peer}.
@@ -59,16 +63,10 @@ public final class TrainBench {
         explain.verdict();
     }
 
-    /** One SGD step: gradients of the loss, then θ ← θ − lr·g installed in the module. */
-    static Supplier<Object> sgdStep(Module model, Supplier<Tensor> loss) {
-        return () -> {
-            Params p = model.params();
-            Params g = Autograd.grad(loss.get(), p);
-            try (var ignored = Autograd.noGrad()) {
-                model.setParams(p.zip(g, (w, gw) -> w.sub(gw.mul(LR)).requiresGrad(true)));
-            }
-            return model;
-        };
+    /** One step of plain SGD at {@link #LR} through the library's learner, from the model's parameters. */
+    static Supplier<Object> sgdStep(Module model, BiFunction<Tensor, Tensor, Tensor> loss, Tensor x, Tensor y) {
+        Learner learner = Learner.of(Sgd.of(LR), Objective.of(model, loss));
+        return () -> learner.step(x, y, null);
     }
 
     static Supplier<Object> classifierStep(Module model, int[] inputShape, Device device) {
@@ -79,7 +77,7 @@ public final class TrainBench {
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = i % 10;
         Tensor y = Tensor.of(NDArray.of(labels, batch)).to(device);
-        return sgdStep(model, () -> Losses.crossEntropy(model.forward(x), y));
+        return sgdStep(model, Losses::crossEntropy, x, y);
     }
 
     static Supplier<Object> transformerStep(Device device) {
@@ -87,7 +85,6 @@ public final class TrainBench {
         Rng rng = new Rng(2);
         Tensor x = Tensor.randn(rng, DType.FLOAT32, 16, 128, 256).to(device);
         Tensor target = Tensor.randn(rng, DType.FLOAT32, 16, 128, 256).to(device);
-        return sgdStep(layer, () -> Losses.mse(layer.forward(x), target));
+        return sgdStep(layer, Losses::mse, x, target);
     }
-
 }

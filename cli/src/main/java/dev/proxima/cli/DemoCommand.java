@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,37 +40,24 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--long", description = "Train longer: two epochs of the 50,000 training images per run instead of " + STEPS + " steps.")
     boolean longer;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of every run (default: ${DEFAULT-VALUE}).")
-    long seed = 0;
-
-    @Option(names = "--batch", paramLabel = "N", description = "Examples per step (default: ${DEFAULT-VALUE}).")
-    int batch = 64;
+    @Mixin
+    RunOptions run = new RunOptions();
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the runs and demo.png go (default: runs/demo-TIME).")
     Path out;
-
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the Fashion-MNIST IDX files are (default: /usr/share/datasets/fashion-mnist).")
-    Path dataDir = TrainCommand.FASHION_MNIST;
-
-    @Option(names = "--device", paramLabel = "SPEC", converter = DeviceSpec.class, description = "cpu (default), opencl or opencl:N.")
-    String device = "cpu";
-
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all processors).")
-    Integer threads;
 
     /** One run of the comparison; {@code validation} is (loss, accuracy) on the validation split. */
     record Run(String name, String lr, Trainer.Result result, double finalLoss, double[] validation) {}
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) throw new Main.UserError("--batch " + batch + ": expected a positive integer");
-        if (threads != null && threads < 1) throw new Main.UserError("--threads " + threads + ": expected a positive integer");
-        TrainConfig.checkFashionMnist(dataDir);
+        run.check();
+        TrainConfig.checkFashionMnist(run.dataDir);
         int steps = STEPS;
         Path dir = out != null ? out : Path.of("runs", "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         System.out.printf(Locale.ROOT, "demo: CNN on Fashion-MNIST, %s of %d images per run, seed %d; SGD (momentum 0.9) at lr %s, then APO-LR from lr %s; "
                 + "the fixed rate is selected on validation images %d-59999 (not trained on), the test set only reports%n",
-                longer ? "two epochs" : steps + " steps", batch, seed, java.util.Arrays.toString(GRID), GRID[0], VALIDATION_FROM);
+                longer ? "two epochs" : steps + " steps", run.batch, run.seed, java.util.Arrays.toString(GRID), GRID[0], VALIDATION_FROM);
 
         Task evaluator = Task.of(config(TrainConfig.Optimizer.SGD, GRID[0], steps, dir.resolve("unused")));
         Dataset validation = validationSplit();
@@ -109,9 +97,9 @@ final class DemoCommand implements Callable<Integer> {
         // Default: `steps` batches over the first steps*batch training images (at least
         // 10,000); --long: two epochs of the first 50,000. The images from 50,000 on are the
         // validation split either way; the test set is all 10,000 test images.
-        int limit = longer ? VALIDATION_FROM : Math.min(VALIDATION_FROM, Math.max(10_000, steps * batch));
-        TrainConfig c = new TrainConfig("cnn", "fashion-mnist", optimizer, "sgd", lr, longer ? 2 : 1, batch, seed,
-                longer ? 0 : steps, limit, device, threads == null ? 0 : threads, runDir, null, dataDir);
+        int limit = longer ? VALIDATION_FROM : Math.min(VALIDATION_FROM, Math.max(10_000, steps * run.batch));
+        TrainConfig c = new TrainConfig("cnn", "fashion-mnist", optimizer, "sgd", lr, longer ? 2 : 1, run.batch, run.seed,
+                longer ? 0 : steps, limit, run.device, run.threadsOrDefault(), runDir, null, run.dataDir);
         c.check();
         return c;
     }
@@ -128,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Training images 50,000 to 59,999, standardized like the training data: never trained on. */
     private Dataset validationSplit() throws java.io.IOException {
-        ArrayDataset all = FashionMnist.load(dataDir, true, FashionMnist.MEAN, FashionMnist.STD);
+        ArrayDataset all = FashionMnist.load(run.dataDir, true, FashionMnist.MEAN, FashionMnist.STD);
         int[] idx = new int[all.size() - VALIDATION_FROM];
         for (int i = 0; i < idx.length; i++) idx[i] = VALIDATION_FROM + i;
         Batch b = all.get(idx);

@@ -1,9 +1,12 @@
 package dev.proxima.cli;
 
+import static dev.proxima.cli.RunOptions.positive;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,23 +46,15 @@ final class TrainCommand implements Callable<Integer>, Main.Checked {
     @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training data (default: ${DEFAULT-VALUE}; with --resume, the checkpoint's).")
     int epochs = 1;
 
-    @Option(names = "--batch", paramLabel = "N", description = "Examples per step (default: ${DEFAULT-VALUE}).")
-    int batch = 64;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Seeds initialization, shuffling and synthetic data (default: ${DEFAULT-VALUE}).")
-    long seed = 0;
+    /** --batch, --seed, --device, --threads, --data-dir: defined once, with demo. */
+    @Mixin
+    RunOptions run = new RunOptions();
 
     @Option(names = "--steps", paramLabel = "N", description = "At most N steps per epoch (a quick run); default: the whole epoch.")
     Integer steps;
 
     @Option(names = "--limit", paramLabel = "N", description = "Use only the first N training and N test examples.")
     Integer limit;
-
-    @Option(names = "--device", paramLabel = "SPEC", converter = DeviceSpec.class, description = "cpu (default), opencl or opencl:N.")
-    String device = "cpu";
-
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads for the kernels (default: all processors, or PROXIMA_THREADS).")
-    Integer threads;
 
     @Option(names = "--workers", paramLabel = "N", description = "Data-parallel training on N worker threads: each batch is split "
             + "between them and their gradients averaged (sgd, adam, rmsprop, apo-lr, apo-precond; APO needs a --batch divisible "
@@ -79,9 +74,6 @@ final class TrainCommand implements Callable<Integer>, Main.Checked {
 
     @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "Continue from a checkpoint.safetensors; the run keeps its settings (--epochs may grow).")
     Path resume;
-
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the Fashion-MNIST IDX files are (default: " + "/usr/share/datasets/fashion-mnist" + ").")
-    Path dataDir = FASHION_MNIST;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -167,10 +159,9 @@ final class TrainCommand implements Callable<Integer>, Main.Checked {
     /** The checked settings; a UserError (one line) for what does not fit together. */
     TrainConfig config() {
         positive("--epochs", epochs);
-        positive("--batch", batch);
+        run.check();
         if (steps != null) positive("--steps", steps);
         if (limit != null) positive("--limit", limit);
-        if (threads != null) positive("--threads", threads);
         if (workers != null) positive("--workers", workers);
         if (spark != null)
             throw new Main.UserError("--spark " + spark + ": the command line does not train on Spark; the spark module's SparkTrainer does "
@@ -185,15 +176,10 @@ final class TrainCommand implements Callable<Integer>, Main.Checked {
         if (resume != null && !Files.isRegularFile(resume)) throw new Main.UserError("--resume " + resume + ": no such file");
         String d = data != null ? data : model == Model.transformer ? "copy" : "fashion-mnist";
         TrainConfig c = new TrainConfig(model.name(), d, optimizer, base.name(), lr != null ? lr : optimizer.defaultLr(base.name()),
-                epochs, batch, seed, steps == null ? 0 : steps, limit == null ? 0 : limit, device,
-                threads == null ? 0 : threads,
+                epochs, run.batch, run.seed, steps == null ? 0 : steps, limit == null ? 0 : limit, run.device, run.threadsOrDefault(),
                 workers != null ? workers : resume != null ? 0 : TrainConfig.ONE_WORKER, // 0, null: the checkpoint's
-                transport != null ? transport.name() : resume != null ? null : TrainConfig.THREAD, out, resume, dataDir);
+                transport != null ? transport.name() : resume != null ? null : TrainConfig.THREAD, out, resume, run.dataDir);
         c.check();
         return c;
-    }
-
-    private static void positive(String option, int v) {
-        if (v < 1) throw new Main.UserError(option + " " + v + ": expected a positive integer");
     }
 }

@@ -147,8 +147,7 @@ final class Trainer {
         if (resumed != null) {
             Map<String, String> m = resumed.metadata();
             learner.restore(TrainState.load(resumed.tensors(), m, learner.state()));
-            from = new Fit.Position(resumed.intMetadata("epoch"), resumed.intMetadata("batch_in_epoch"),
-                    resumed.longMetadata("step"), resumed.booleanMetadata("evaluated"));
+            from = Fit.Position.load(resumed);
             elapsedBefore = resumed.doubleMetadata("elapsed_s");
             out.println(label + "resuming " + c.resume() + " at epoch " + (from.epoch() + 1) + ", step " + from.step());
         }
@@ -305,10 +304,7 @@ final class Trainer {
     private static Snapshot snapshot(Learner learner, TrainConfig c, Fit.Position p, double elapsed) {
         Map<String, String> meta = new LinkedHashMap<>();
         for (var e : c.all().entrySet()) meta.put("config." + e.getKey(), e.getValue());
-        meta.put("epoch", Integer.toString(p.epoch()));
-        meta.put("batch_in_epoch", Integer.toString(p.batchInEpoch()));
-        meta.put("step", Long.toString(p.step()));
-        meta.put("evaluated", Boolean.toString(p.evaluated()));
+        p.save(meta);
         meta.put("elapsed_s", Double.toString(elapsed));
         meta.put("rng", "seed " + c.seed() + ": initial weights from the seed, epoch order from (seed, epoch), APO's second batch from the position; no other random state");
         return new Snapshot(learner.state(), meta);

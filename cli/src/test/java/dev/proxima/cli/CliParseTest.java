@@ -2,6 +2,7 @@ package dev.proxima.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,18 +70,53 @@ class CliParseTest {
         assertEquals(TrainCommand.Base.adam, t.base);
         assertEquals(0.003, t.lr);
         assertEquals(3, t.epochs);
-        assertEquals(32, t.batch);
-        assertEquals(7, t.seed);
+        assertEquals(32, t.run.batch);
+        assertEquals(7, t.run.seed);
         assertEquals(5, t.steps);
         assertEquals(100, t.limit);
-        assertEquals("opencl:1", t.device);
-        assertEquals(2, t.threads);
+        assertEquals("opencl:1", t.run.device);
+        assertEquals(2, t.run.threads);
         assertEquals(tmp.resolve("run"), t.out);
         assertEquals(ckpt, t.resume);
-        assertEquals(tmp, t.dataDir);
+        assertEquals(tmp, t.run.dataDir);
         TrainConfig c = t.config();
         assertEquals("transformer", c.model());
         assertEquals(0.003, c.lr());
+    }
+
+    /**
+     * demo and train share --batch, --seed, --device, --threads and --data-dir through one
+     * mixin: the same help and defaults in both, parsed alike, checked alike.
+     */
+    @Test
+    void demoAndTrainShareTheirCommonOptions() throws Exception {
+        CommandLine cl = Main.commandLine();
+        var train = cl.getSubcommands().get("train").getCommandSpec();
+        var demo = cl.getSubcommands().get("demo").getCommandSpec();
+        List<String> shared = List.of("--batch", "--seed", "--device", "--threads", "--data-dir");
+        for (String name : shared) {
+            var t = train.findOption(name);
+            var d = demo.findOption(name);
+            assertNotNull(t, "train " + name);
+            assertNotNull(d, "demo " + name);
+            assertEquals(List.of(t.description()), List.of(d.description()), name);
+            assertEquals(t.defaultValueString(), d.defaultValueString(), name);
+        }
+        assertEquals(shared, train.mixins().get("run").options().stream().map(o -> o.longestName()).toList());
+        assertEquals(train.mixins().get("run").options().size(), demo.mixins().get("run").options().size());
+        DemoCommand d = (DemoCommand) cl.parseArgs("demo", "--batch", "32", "--seed", "7", "--device", "opencl:1", "--threads", "2",
+                "--data-dir", tmp.toString()).subcommand().commandSpec().userObject();
+        assertEquals(32, d.run.batch);
+        assertEquals(7, d.run.seed);
+        assertEquals("opencl:1", d.run.device);
+        assertEquals(2, d.run.threads);
+        assertEquals(tmp, d.run.dataDir);
+        for (String[] bad : new String[][] {{"--batch", "0"}, {"--threads", "-1"}}) {
+            Object[] r = run("demo", bad[0], bad[1]);
+            assertEquals(2, r[0], (String) r[2]);
+            assertEquals(List.of(bad[0] + " " + bad[1] + ": expected a positive integer", "try './proxima help demo'"),
+                    ((String) r[2]).lines().map(l -> l.replaceFirst("^proxima demo: ", "")).toList());
+        }
     }
 
     @Test

@@ -46,7 +46,7 @@ public class BatchNorm extends Module {
         if (!ok)
             throw new IllegalArgumentException("BatchNorm" + rank + "d " + call.fullName("weight") + ": input " + Shapes.str(x.shape())
                     + " must be " + (rank == 2 ? "[N, " + features + ", H, W]" : "[N, " + features + "] or [N, " + features + ", L]"));
-        if (isTraining()) {
+        if (training(call)) {
             long count = x.size() / features;
             if (count < 2) throw new IllegalArgumentException("BatchNorm: training needs more than one value per channel, got input " + Shapes.str(x.shape()));
             if (call.updatesBuffers()) {

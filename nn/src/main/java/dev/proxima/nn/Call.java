@@ -3,6 +3,7 @@ package dev.proxima.nn;
 import dev.proxima.autograd.LayerTap;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.tensor.Rng;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +13,8 @@ import java.util.Map;
  * reads its weights with {@link #param(String)}, which looks up the full dotted name
  * ({@code "encoder.0.weight"}) in the tree given to {@link Module#apply}; nothing is read
  * from the module's own fields, which is what makes {@code apply} a pure function of
- * (params, buffers, x) and safe to run from several threads at once.
+ * (params, buffers, x) and safe to run from several threads at once. Given a
+ * {@link Module.Context}, the mode and the random key travel in the call too.
  *
  * <p>A Call is created per evaluation and is not shared between threads.
  */
@@ -22,13 +24,32 @@ public final class Call {
     private final String prefix;
     private final List<LayerTap> taps;              // null: not tapping
     private final Map<String, Tensor> newBuffers;   // null: buffers are not updated
+    private final Module.Context context;           // null: each module's own mode, no key
 
-    Call(Params params, Params buffers, String prefix, List<LayerTap> taps, Map<String, Tensor> newBuffers) {
+    Call(Params params, Params buffers, String prefix, List<LayerTap> taps, Map<String, Tensor> newBuffers, Module.Context context) {
         this.params = params;
         this.buffers = buffers;
         this.prefix = prefix;
         this.taps = taps;
         this.newBuffers = newBuffers;
+        this.context = context;
+    }
+
+    /** The context the evaluation was given, or null (each module then follows its own mode). */
+    Module.Context context() {
+        return context;
+    }
+
+    /**
+     * The generator the current module draws from in this evaluation: the context's key folded
+     * with the module's full name (so each layer gets its own stream, and the same key the same
+     * draws), or null when the call carries no key.
+     */
+    public Rng rng() {
+        if (context == null || context.key() == null) return null;
+        long h = 0xcbf29ce484222325L; // FNV-1a over the name: a 64-bit hash fixed by its definition
+        for (int i = 0; i < prefix.length(); i++) h = (h ^ prefix.charAt(i)) * 0x100000001b3L;
+        return context.key().fold(h);
     }
 
     /** The parameter {@code name} of the current module. */
@@ -67,7 +88,7 @@ public final class Call {
 
     /** The call for child {@code name} of the current module. */
     public Call child(String name) {
-        return new Call(params, buffers, prefix + name + ".", taps, newBuffers);
+        return new Call(params, buffers, prefix + name + ".", taps, newBuffers, context);
     }
 
     /** Evaluates child module {@code m}, registered under {@code name}, on {@code x}. */

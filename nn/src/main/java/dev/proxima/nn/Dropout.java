@@ -9,7 +9,9 @@ import dev.proxima.tensor.Rng;
  * {@code 1/(1-p)}; the identity in evaluation mode. Each training-mode evaluation draws its
  * mask from {@code rng.split()}: the generator advances by one counter per call, so the
  * sequence of masks is reproducible from the seed given the order of calls (concurrent calls
- * get distinct masks, in an order set by the scheduler).
+ * get distinct masks, in an order set by the scheduler). A call with a {@link Module.Context}
+ * key draws instead from the key folded with this layer's name: the same key, the same mask,
+ * and this layer's generator does not advance.
  */
 public final class Dropout extends Module {
     private final double p;
@@ -23,8 +25,9 @@ public final class Dropout extends Module {
 
     @Override
     protected Tensor compute(Call call, Tensor x) {
-        if (!isTraining() || p == 0) return x;
-        NDArray keep = rng.split().uniform(0, 1, x.dtype(), x.device(), x.shape()).ge(p).to(x.dtype());
+        if (!training(call) || p == 0) return x;
+        Rng keyed = call.rng(); // a context's key: the same mask for the same key; none: the next of this layer's own
+        NDArray keep = (keyed != null ? keyed : rng.split()).uniform(0, 1, x.dtype(), x.device(), x.shape()).ge(p).to(x.dtype());
         return x.mul(Tensor.of(keep.div(1 - p)));
     }
 

@@ -6,6 +6,7 @@ import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
+import dev.proxima.tensor.Rng;
 import dev.proxima.tensor.Shapes;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -41,7 +43,9 @@ import java.util.function.Function;
  *
  * <p><b>Mode.</b> {@link #train(boolean)} switches the module and all its children between
  * training and evaluation behaviour (Dropout, BatchNorm). Changing the mode, the parameters
- * or the buffers while another thread evaluates the module is not supported.
+ * or the buffers while another thread evaluates the module is not supported. A call given a
+ * {@link Context} ({@link #apply(Params, Tensor, Context)}) carries its mode and random key
+ * itself and reads neither from the module.
  *
  * <p><b>Subclassing.</b> Register parameters, buffers and children in the constructor with
  * {@link #registerParam}, {@link #registerBuffer} and {@link #registerChild}, and implement
@@ -166,7 +170,45 @@ public abstract class Module implements dev.proxima.autograd.Parameterized {
      * not mutate the module; thread-safe.
      */
     public Tensor apply(Params params, Tensor x) {
-        return compute(new Call(params, buffers(), "", null, null), x);
+        return compute(new Call(params, buffers(), "", null, null, null), x);
+    }
+
+    /**
+     * What an evaluation is told instead of what the module remembers: the mode and the key its
+     * random layers draw from. With a context, {@code apply} is a pure function of
+     * (params, buffers, x, context): the module's own training flag is not read, and a
+     * {@link Dropout} draws its mask from {@code key} folded with its name
+     * ({@link Call#rng()}), so two evaluations with the same context get the same masks (APO's
+     * two evaluations of one step, a replayed step) and nothing advances. Flax's
+     * {@code apply(variables, x, train=..., rngs=...)}.
+     *
+     * @param training training (Dropout on, BatchNorm on the batch's statistics) or evaluation mode
+     * @param key      the random key, or null: random layers then draw from their own generators,
+     *                 as without a context
+     */
+    public record Context(boolean training, Rng key) {
+        /** Evaluation mode: no randomness, BatchNorm on its running statistics. */
+        public static final Context EVAL = new Context(false, null);
+
+        /** Training mode with {@code key} (null: each random layer's own generator). */
+        public static Context training(Rng key) {
+            return new Context(true, key);
+        }
+    }
+
+    /** {@link #apply(Params, Tensor)} in the mode, and with the key, that {@code context} gives (none of it read from the module). */
+    public Tensor apply(Params params, Tensor x, Context context) {
+        return compute(new Call(params, buffers(), "", null, null, Objects.requireNonNull(context, "apply: context")), x);
+    }
+
+    /**
+     * Whether the evaluation {@code call} runs in training mode: its context's mode when it
+     * was given one, else this module's own ({@link #train}). A layer that behaves differently
+     * in the two modes asks here, never {@link #isTraining()} alone.
+     */
+    protected final boolean training(Call call) {
+        Context c = call.context();
+        return c != null ? c.training() : training;
     }
 
     /**
@@ -175,7 +217,7 @@ public abstract class Module implements dev.proxima.autograd.Parameterized {
      * extra {@code apply} overloads start their evaluation here.
      */
     protected final Call rootCall(Params params) {
-        return new Call(params, buffers(), "", null, null);
+        return new Call(params, buffers(), "", null, null, null);
     }
 
     /** The result of {@link #applyWithBuffers}: the output and the buffers after the call. */
@@ -186,8 +228,13 @@ public abstract class Module implements dev.proxima.autograd.Parameterized {
      * running statistics moved in training mode; unchanged otherwise). Nothing is mutated.
      */
     public Applied applyWithBuffers(Params params, Params buffers, Tensor x) {
+        return applyWithBuffers(params, buffers, x, null);
+    }
+
+    /** {@link #applyWithBuffers(Params, Params, Tensor)} with a {@link Context} (null: each module's own mode). */
+    public Applied applyWithBuffers(Params params, Params buffers, Tensor x, Context context) {
         LinkedHashMap<String, Tensor> updated = new LinkedHashMap<>(buffers.asMap());
-        Tensor out = compute(new Call(params, buffers, "", null, updated), x);
+        Tensor out = compute(new Call(params, buffers, "", null, updated, context), x);
         return new Applied(out, Params.of(updated));
     }
 
@@ -214,7 +261,7 @@ public abstract class Module implements dev.proxima.autograd.Parameterized {
     public Tapped applyTapped(Params params, Tensor x) {
         List<LayerTap> taps = new ArrayList<>();
         Params buffers = buffers();
-        Tensor out = compute(new Call(params, buffers, "", taps, null), x);
+        Tensor out = compute(new Call(params, buffers, "", taps, null, null), x);
         return new Tapped(out, taps, buffers); // buffers never move in this call
     }
 
@@ -222,7 +269,7 @@ public abstract class Module implements dev.proxima.autograd.Parameterized {
     public Tapped applyTapped(Params params, Params buffers, Tensor x) {
         List<LayerTap> taps = new ArrayList<>();
         LinkedHashMap<String, Tensor> updated = new LinkedHashMap<>(buffers.asMap());
-        Tensor out = compute(new Call(params, buffers, "", taps, updated), x);
+        Tensor out = compute(new Call(params, buffers, "", taps, updated, null), x);
         return new Tapped(out, taps, Params.of(updated));
     }
 

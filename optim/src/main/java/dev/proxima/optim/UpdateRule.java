@@ -1,5 +1,6 @@
 package dev.proxima.optim;
 
+import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 
 /**
@@ -31,6 +32,20 @@ public interface UpdateRule<S> {
      * (or a parameter, or a gradient) requires gradients; otherwise it computes plain values.
      */
     Update<S> update(Params grads, S state, Params params);
+
+    /**
+     * {@link #update} as a training loop takes it: outside any graph (nothing is
+     * differentiated through a loop's step), with the next parameters detached so the next
+     * step's gradient starts from fresh leaves. The one place a loop applies a rule: the
+     * library's learners, the data-parallel trainer and Spark's driver all step through it.
+     * The values are {@code update}'s, bit for bit.
+     */
+    default Update<S> step(Params grads, S state, Params params) {
+        try (var off = Autograd.noGrad()) {
+            Update<S> u = update(grads, state, params);
+            return new Update<>(u.params().detach(), u.state());
+        }
+    }
 
     /**
      * The learning rate the next {@link #update} from {@code state} would use (the base rate

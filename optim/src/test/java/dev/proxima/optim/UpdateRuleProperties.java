@@ -188,4 +188,36 @@ class UpdateRuleProperties {
         assertThrows(IllegalArgumentException.class, () -> Sgd.builder().build(), "Sgd needs a learning rate");
         assertThrows(IllegalArgumentException.class, () -> Sgd.builder().lr(0.1).nesterov(true).build(), "Nesterov needs momentum");
     }
+    /**
+     * {@link UpdateRule#step}, what every training loop applies, is {@code update} to the bit,
+     * and records nothing: its parameters are fresh leaves even inside {@code enableGrad} with
+     * a learning rate that requires gradients (where {@code update} records a graph).
+     */
+    @Property(tries = 30)
+    void stepIsUpdateWithoutAGraph(@ForAll @IntRange(min = 0, max = 1_000_000) int seed, @ForAll boolean adam) {
+        Random r = new Random(seed);
+        Rng rng = new Rng(seed);
+        Params params = randomTree(r, rng, DType.FLOAT64);
+        Tensor lr = Tensor.full(0.01 + r.nextDouble(), DType.FLOAT64).requiresGrad(true);
+        UpdateRule<?> rule = adam ? Adam.builder().lr(lr).build() : Sgd.builder().lr(lr).momentum(r.nextDouble()).build();
+        stepsAgree(rule, params, rng);
+    }
+
+    private static <S> void stepsAgree(UpdateRule<S> rule, Params params, Rng rng) {
+        S byUpdate = rule.init(params), byStep = byUpdate;
+        Params viaUpdate = params, viaStep = params;
+        for (int step = 0; step < STEPS; step++) {
+            Params grads = randomLike(params, rng);
+            try (var on = dev.proxima.autograd.Autograd.enableGrad()) {
+                Update<S> u = rule.update(grads, byUpdate, viaUpdate), s = rule.step(grads, byStep, viaStep);
+                assertTrue(u.params().values().get(0).requiresGrad(), "update records a graph through the learning rate");
+                for (Tensor t : s.params().values()) assertFalse(t.requiresGrad(), rule + ": step " + step + " left a graph");
+                assertArrayEquals(flat(u.params()), flat(s.params()), rule + " step " + step);
+                viaUpdate = u.params().detach();
+                viaStep = s.params();
+                byUpdate = u.state();
+                byStep = s.state();
+            }
+        }
+    }
 }

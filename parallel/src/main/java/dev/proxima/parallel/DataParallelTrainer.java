@@ -122,11 +122,9 @@ public final class DataParallelTrainer<S> {
         ParamsAllReduce.Weighted avg = reduce.weightedMean(grads, examples, lossValue * examples);
         lastExchangeNanos = System.nanoTime() - t0;
         if (avg.totalWeight() == 0) throw new IllegalStateException("DataParallelTrainer.step: no worker had any examples");
-        try (var scope = Autograd.noGrad()) {
-            Update<S> u = rule.update(avg.mean(), state, params);
-            params = u.params().detach();
-            state = u.state();
-        }
+        Update<S> u = rule.step(avg.mean(), state, params);
+        params = u.params();
+        state = u.state();
         steps++;
         return avg.scalarSums()[0] / avg.totalWeight();
     }

@@ -393,11 +393,9 @@ public final class SparkTrainer {
                     for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / rows);
                     grads.add(Tensor.of(g, t.shape()));
                 }
-                try (var off = Autograd.noGrad()) {
-                    Update<S> u = rule.update(params.withValues(grads), state, params);
-                    params = u.params().detach();
-                    state = u.state();
-                }
+                Update<S> u = rule.step(params.withValues(grads), state, params);
+                params = u.params();
+                state = u.state();
             }
         }
         shards.unpersist(false);
@@ -411,16 +409,16 @@ public final class SparkTrainer {
         int lo = Math.min(step * b, local.size()), hi = Math.min(lo + b, local.size());
         if (hi <= lo) return new Share(new float[0], 0, 0);
         Tensor[] xy = batch(local.subList(lo, hi));
-        Params leaves = params.toParams().requiresGrad();
-        Tensor l = loss.apply(leaves, xy[0], xy[1]);
-        float[] out = new float[(int) leaves.numel()];
+        Params theta = params.toParams();
+        Autograd.ValueAndGrad vg = Autograd.valueAndGrad(p -> loss.apply(p, xy[0], xy[1]), theta);
+        float[] out = new float[(int) theta.numel()];
         int at = 0;
-        for (Tensor g : Autograd.grad(l, leaves).values()) {
+        for (Tensor g : vg.grads().values()) {
             float[] v = g.toFloatArray();
             System.arraycopy(v, 0, out, at, v.length);
             at += v.length;
         }
-        return new Share(out, hi - lo, l.item());
+        return new Share(out, hi - lo, vg.loss());
     }
 
     /** Rows stacked into {@code x [rows, in]} and {@code y [rows, out]}. */

@@ -34,6 +34,16 @@ public final class Rng {
         return new Rng(mix(seed + reserve(1) * GOLDEN));
     }
 
+    /**
+     * The generator for {@code data} under this one (JAX's {@code fold_in}): a pure function of
+     * (seed, data) that leaves this generator's counter alone, so the same key and data give
+     * the same draws however often they are asked for, on any thread. A functional call folds
+     * a layer's name into its key ({@code nn}'s {@code Module.Context}).
+     */
+    public Rng fold(long data) {
+        return new Rng(mix(seed ^ mix(data * GOLDEN + 0x632BE59BD9B4E019L)));
+    }
+
     /** SplitMix64's finalizer: a bijective 64-bit mix with good avalanche. */
     static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

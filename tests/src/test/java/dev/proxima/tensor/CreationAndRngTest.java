@@ -196,6 +196,19 @@ class CreationAndRngTest {
         assertEquals(64, Arrays.stream(a).distinct().count());
     }
 
+    /** fold is JAX's fold_in: a pure function of (seed, data), leaving the parent's counter alone; other data, another stream. */
+    @Property
+    void foldIsPureAndLeavesTheParentAlone(@ForAll("seeds") long seed, @ForAll long data) {
+        Rng key = new Rng(seed);
+        double[] once = NDArray.rand(key.fold(data), DType.FLOAT64, 32).toDoubleArray();
+        assertArrayEquals(once, NDArray.rand(key.fold(data), DType.FLOAT64, 32).toDoubleArray(), "the same key and data, the same draws");
+        assertArrayEquals(NDArray.rand(new Rng(seed), DType.FLOAT64, 32).toDoubleArray(), NDArray.rand(key, DType.FLOAT64, 32).toDoubleArray(),
+                "folding did not advance the parent");
+        assertFalse(Arrays.equals(once, NDArray.rand(new Rng(seed).fold(data + 1), DType.FLOAT64, 32).toDoubleArray()), "neighbouring data");
+        assertFalse(Arrays.equals(once, NDArray.rand(new Rng(seed + 1).fold(data), DType.FLOAT64, 32).toDoubleArray()), "neighbouring keys");
+        assertFalse(Arrays.equals(once, NDArray.rand(new Rng(seed), DType.FLOAT64, 32).toDoubleArray()), "the parent's own stream");
+    }
+
     /** Values in range, and mean/variance within many standard errors for n = 200k. */
     @Property(tries = 5)
     void statisticsAreRoughlyRight(@ForAll("seeds") long seed, @ForAll("floats") DType dt) {

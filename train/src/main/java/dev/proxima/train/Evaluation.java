@@ -11,7 +11,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * The mean loss of a model over a data set, and optionally its accuracy, in evaluation mode
- * and without gradients, from given parameters and buffers (what training produced: BatchNorm
+ * ({@link Module.Context#EVAL}: the module's own mode is left alone) and without gradients, from given parameters and buffers (what training produced: BatchNorm
  * normalizes with the running statistics the learner moved, never re-estimated here).
  */
 public final class Evaluation {
@@ -35,16 +35,14 @@ public final class Evaluation {
         if (batch < 1) throw new IllegalArgumentException("Evaluation.run: batch must be >= 1, got " + batch);
         double lossSum = 0, correct = 0, counted = 0;
         int n = data.size();
-        Module model = objective.model();
-        boolean wasTraining = model.isTraining();
-        model.eval();
         try (var off = Autograd.noGrad()) {
             for (int start = 0; start < n; start += batch) {
                 int end = Math.min(n, start + batch);
                 int[] idx = new int[end - start];
                 for (int i = 0; i < idx.length; i++) idx[i] = start + i;
                 Batch b = prepare.apply(data.get(idx));
-                Tensor out = objective.forward(params, buffers, b.x()).output();
+                // Evaluation mode travels in the call: the module's own mode is neither read nor changed.
+                Tensor out = objective.forward(params, buffers, b.x(), Module.Context.EVAL).output();
                 lossSum += objective.loss().apply(out, b.y()).item() * idx.length;
                 if (accuracy != null) {
                     int v = out.shape(out.ndim() - 1);
@@ -57,8 +55,6 @@ public final class Evaluation {
                     }
                 }
             }
-        } finally {
-            model.train(wasTraining);
         }
         return new Result(lossSum / n, accuracy == null ? Double.NaN : correct / counted);
     }

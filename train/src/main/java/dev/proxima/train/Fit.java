@@ -27,6 +27,20 @@ public final class Fit {
      */
     public record Position(int epoch, int batchInEpoch, long step, boolean evaluated) {
         public static final Position START = new Position(0, 0, 0, false);
+
+        /** Writes the position beside a {@link TrainState} in a checkpoint's metadata: {@code epoch}, {@code batch_in_epoch}, {@code step}, {@code evaluated}. */
+        public void save(java.util.Map<String, String> metadata) {
+            metadata.put("epoch", Integer.toString(epoch));
+            metadata.put("batch_in_epoch", Integer.toString(batchInEpoch));
+            metadata.put("step", Long.toString(step));
+            metadata.put("evaluated", Boolean.toString(evaluated));
+        }
+
+        /** The position {@link #save} wrote into {@code checkpoint}; a missing or malformed field is an error naming the file and the field. */
+        public static Position load(dev.proxima.nn.io.Checkpoint checkpoint) throws dev.proxima.nn.io.MalformedFileException {
+            return new Position(checkpoint.intMetadata("epoch"), checkpoint.intMetadata("batch_in_epoch"),
+                    checkpoint.longMetadata("step"), checkpoint.booleanMetadata("evaluated"));
+        }
     }
 
     /** A step just taken: the position after it, its loss (before the step), and the rate it used. */

@@ -32,8 +32,13 @@ public record Objective(Module model, BiFunction<Tensor, Tensor, Tensor> loss, T
      * function of the parameters). A model without buffers takes the plain call.
      */
     public Module.Applied forward(Params params, Params buffers, Tensor x) {
-        if (buffers.isEmpty()) return new Module.Applied(model.apply(params, x), buffers);
-        Module.Applied a = model.applyWithBuffers(params, buffers, x);
+        return forward(params, buffers, x, null);
+    }
+
+    /** {@link #forward(Params, Params, Tensor)} with a {@link Module.Context} (null: the module's own mode). */
+    public Module.Applied forward(Params params, Params buffers, Tensor x, Module.Context context) {
+        if (buffers.isEmpty()) return new Module.Applied(context == null ? model.apply(params, x) : model.apply(params, x, context), buffers);
+        Module.Applied a = model.applyWithBuffers(params, buffers, x, context);
         return new Module.Applied(a.output(), a.buffers().detach());
     }
 }

@@ -33,11 +33,9 @@ final class RuleLearner<S> implements Learner {
             moved[0] = a.buffers();
             return objective.loss().apply(a.output(), y);
         }, params);
-        try (var off = Autograd.noGrad()) {
-            Update<S> u = rule.update(vg.grads(), state, params);
-            params = u.params().detach();
-            state = u.state();
-        }
+        Update<S> u = rule.step(vg.grads(), state, params);
+        params = u.params();
+        state = u.state();
         buffers = moved[0];
         steps++;
         return vg.loss();
