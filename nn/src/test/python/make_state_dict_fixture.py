@@ -36,25 +36,10 @@ DIR = os.path.join(os.path.dirname(__file__), "..", "resources", "state_dict")
 
 try:
     from safetensors.torch import load_file
-except ImportError:
-    DTYPES = {"F32": torch.float32, "F64": torch.float64, "BF16": torch.bfloat16, "F16": torch.float16,
-              "I32": torch.int32, "I64": torch.int64}
-
-    def load_file(path):
-        """safetensors.torch.load_file by hand: name -> tensor, in the header's order."""
-        with open(path, "rb") as f:
-            raw = f.read()
-        (n,) = struct.unpack("<Q", raw[:8])
-        header = json.loads(raw[8:8 + n].decode("utf-8"))
-        header.pop("__metadata__", None)
-        data = raw[8 + n:]
-        out = {}
-        for name, e in header.items():
-            begin, end = e["data_offsets"]
-            t = torch.frombuffer(bytearray(data[begin:end]), dtype=DTYPES[e["dtype"]]) if end > begin \
-                else torch.empty(0, dtype=DTYPES[e["dtype"]])
-            out[name] = t.reshape(e["shape"])
-        return out
+except ImportError:  # not in Debian: the same reading by hand, beside this script
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from read_safetensors import load_file
 
 
 # ---- Proxima's models as PyTorch modules (dev.proxima.nn.models.Models) ---------------------

@@ -20,7 +20,9 @@ DTYPES = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32, "F
           "I32": torch.int32, "I64": torch.int64}
 
 
-def main(path):
+def load_file(path):
+    """safetensors.torch.load_file by hand: name -> tensor, in the order of the data section,
+    after the reference reader's checks (offsets tile the data, sizes match the shapes)."""
     with open(path, "rb") as f:
         raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
@@ -38,15 +40,21 @@ def main(path):
         if begin != at or end - begin != count * torch.empty(0, dtype=dtype).element_size():
             raise ValueError(f"{name}: data_offsets {e['data_offsets']} do not follow at {at} with {count} elements")
         at = end
-        t = (torch.frombuffer(bytearray(data[begin:end]), dtype=dtype) if count else torch.empty(0, dtype=dtype)).reshape(e["shape"])
+        out[name] = (torch.frombuffer(bytearray(data[begin:end]), dtype=dtype) if count else torch.empty(0, dtype=dtype)).reshape(e["shape"])
+    if at != len(data):
+        raise ValueError(f"{len(data) - at} trailing bytes")
+    return out
+
+
+def main(path):
+    out = {}
+    for name, t in load_file(path).items():
         r = {"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape)}
         if t.dtype in (torch.bfloat16, torch.float16):
             r["bits"] = t.reshape(-1).view(torch.int16).tolist()
         else:
             r["values"] = t.reshape(-1).tolist()
         out[name] = r
-    if at != len(data):
-        raise ValueError(f"{len(data) - at} trailing bytes")
     json.dump(out, sys.stdout)
 
 
