@@ -1,6 +1,5 @@
 package dev.proxima.tensor.cpu;
 
-import dev.proxima.tensor.BFloat16;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -53,8 +52,8 @@ public final class VectorGemm implements Gemm.Kernel {
         // one at 2.5. Only when C is small both ways is a tile mostly padding.
         if (i1 - i0 < MR && j1 - j0 < FL) {
             SCALAR.block(m, n, k, a, ao, ars, acs, b, bo, brs, bcs, c, co, i0, i1, j0, j1);
-        } else if (c instanceof float[] cf) { // A and B float32, or bfloat16 bits widened as they are packed
-            floats(n, k, a, ao, ars, acs, b, bo, brs, bcs, cf, co, i0, i1, j0, j1);
+        } else if (a instanceof float[] af) {
+            floats(n, k, af, ao, ars, acs, (float[]) b, bo, brs, bcs, (float[]) c, co, i0, i1, j0, j1);
         } else {
             doubles(n, k, (double[]) a, ao, ars, acs, (double[]) b, bo, brs, bcs, (double[]) c, co, i0, i1, j0, j1);
         }
@@ -62,7 +61,7 @@ public final class VectorGemm implements Gemm.Kernel {
 
     // ---- float -------------------------------------------------------------------------
 
-    private static void floats(int n, int k, Object a, int ao, int ars, int acs, Object b, int bo, int brs, int bcs,
+    private static void floats(int n, int k, float[] a, int ao, int ars, int acs, float[] b, int bo, int brs, int bcs,
                                float[] c, int co, int i0, int i1, int j0, int j1) {
         float[][] buf = FLOAT_BUFFERS.get();
         float[] bp = buf[0], ap = buf[1], tile = buf[2];
@@ -85,20 +84,6 @@ public final class VectorGemm implements Gemm.Kernel {
     }
 
     /** B[p, j] for p < kc, j < nc into panels of NRF columns: panel q holds kc rows of NRF values. */
-    private static void packB(Object b, int bo, int brs, int bcs, int kc, int nc, float[] bp) {
-        if (b instanceof short[] bh) { // bfloat16 bits, widened exactly
-            for (int jr = 0; jr < nc; jr += NRF) {
-                int w = Math.min(NRF, nc - jr), base = jr * kc;
-                for (int p = 0; p < kc; p++) {
-                    int src = bo + p * brs + jr * bcs, dst = base + p * NRF;
-                    for (int j = 0; j < w; j++) bp[dst + j] = BFloat16.toFloat(bh[src + j * bcs]);
-                }
-            }
-            return;
-        }
-        packB((float[]) b, bo, brs, bcs, kc, nc, bp);
-    }
-
     private static void packB(float[] b, int bo, int brs, int bcs, int kc, int nc, float[] bp) {
         for (int jr = 0; jr < nc; jr += NRF) {
             int w = Math.min(NRF, nc - jr), base = jr * kc;
@@ -111,17 +96,6 @@ public final class VectorGemm implements Gemm.Kernel {
     }
 
     /** A[i, p] for i < rows, p < kc, k-major: MR values per p. */
-    private static void packA(Object a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
-        if (a instanceof short[] ah) { // bfloat16 bits, widened exactly
-            for (int i = 0; i < rows; i++) {
-                int src = ao + i * ars;
-                for (int p = 0; p < kc; p++) ap[p * MR + i] = BFloat16.toFloat(ah[src + p * acs]);
-            }
-            return;
-        }
-        packA((float[]) a, ao, ars, acs, rows, kc, ap);
-    }
-
     private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
         // Whole slivers (all but the last) in one pass that writes ap in order; the general
         // loop below writes it with a stride of MR. Spelled out for MR = 6.

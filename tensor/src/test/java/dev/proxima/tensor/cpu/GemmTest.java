@@ -34,35 +34,6 @@ class GemmTest {
         check(null, true, m, n, k, dbl, seed);
     }
 
-    /**
-     * bfloat16 operands (short[] bits, any layout) into a float32 C: the bits of the same
-     * kernel on the widened float32 operands, for each kernel and the threaded driver.
-     */
-    @Property(tries = 40)
-    void bfloat16OperandsGiveTheFloat32ProductOfTheirValues(@ForAll @IntRange(min = 1, max = 150) int m, @ForAll @IntRange(min = 1, max = 150) int n,
-                                                           @ForAll @IntRange(min = 1, max = 300) int k, @ForAll @IntRange(max = 2) int which,
-                                                           @ForAll long seed) {
-        Random r = new Random(seed);
-        Layout la = Layout.random(r, m, k), lb = Layout.random(r, k, n);
-        short[] ah = new short[la.size], bh = new short[lb.size];
-        for (int i = 0; i < ah.length; i++) ah[i] = dev.proxima.tensor.BFloat16.fromDouble(r.nextGaussian());
-        for (int i = 0; i < bh.length; i++) bh[i] = dev.proxima.tensor.BFloat16.fromDouble(r.nextGaussian());
-        float[] af = dev.proxima.tensor.BFloat16.toFloats(ah), bf = dev.proxima.tensor.BFloat16.toFloats(bh);
-        float[] got = new float[m * n], want = new float[m * n];
-        java.util.Arrays.fill(got, 1e3f);
-        if (which == 2) {
-            Gemm.gemm(m, n, k, ah, la.off, la.rs, la.cs, bh, lb.off, lb.rs, lb.cs, got, 0, true);
-            Gemm.gemm(m, n, k, af, la.off, la.rs, la.cs, bf, lb.off, lb.rs, lb.cs, want, 0, true);
-        } else {
-            Gemm.Kernel kernel = which == 0 ? VECTOR : SCALAR;
-            kernel.block(m, n, k, ah, la.off, la.rs, la.cs, bh, lb.off, lb.rs, lb.cs, got, 0, 0, m, 0, n);
-            kernel.block(m, n, k, af, la.off, la.rs, la.cs, bf, lb.off, lb.rs, lb.cs, want, 0, 0, m, 0, n);
-        }
-        for (int i = 0; i < m * n; i++)
-            assertTrue(Float.floatToRawIntBits(got[i]) == Float.floatToRawIntBits(want[i]),
-                    "C[" + i + "] = " + got[i] + " from bfloat16, " + want[i] + " from float32 (m=" + m + " n=" + n + " k=" + k + " " + la + " " + lb + ")");
-    }
-
     @Property(tries = 20)
     void emptyDepthGivesZeros(@ForAll @IntRange(min = 1, max = 20) int m, @ForAll @IntRange(min = 1, max = 20) int n) {
         float[] c = new float[m * n];
