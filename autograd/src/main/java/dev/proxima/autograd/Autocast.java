@@ -45,6 +45,16 @@ public final class Autocast {
         return set(DType.BFLOAT16);
     }
 
+    /**
+     * {@code body} run inside a {@link #bf16()} scope, for a call where a try block is awkward:
+     * {@code Tensor out = Autocast.bf16(() -> model.apply(params, x));}
+     */
+    public static <T> T bf16(java.util.function.Supplier<T> body) {
+        try (Autograd.Scope cast = bf16()) {
+            return body.get();
+        }
+    }
+
     /** A scope with autocast off (PyTorch's {@code autocast(enabled=False)}): a region that must stay in float32. */
     public static Autograd.Scope disabled() {
         return set(null);

@@ -44,7 +44,7 @@ final class BenchCommand implements Runnable, Main.Checked {
     Integer repeat;
 
     @Option(names = "--dtype", paramLabel = "TYPE", description = "sgemm, elementwise, reduce: bf16 adds a bfloat16 run of "
-            + "every case beside the float32 one (CPU only).")
+            + "every case beside the float32 one, the two timed in alternation (CPU only).")
     String dtype;
 
     @Option(names = "--warmup", paramLabel = "N", description = "autograd, train and conv: the fewest warm-up iterations (warm-up then lasts until the timing is stable).")

@@ -132,6 +132,11 @@ class AutocastTest {
             // bfloat16 operands stay bfloat16: nothing to lower, nothing to cast back
             assertEquals(DType.BFLOAT16, a.to(DType.BFLOAT16).matmul(b.to(DType.BFLOAT16)).dtype());
         }
+        // the call form is the scope around a body
+        Tensor a32 = a.to(DType.FLOAT32), b32 = b.to(DType.FLOAT32);
+        assertArrayEquals(rounded(rounded(a32.data()).matmul(rounded(b32.data()))).toFloatArray(),
+                Autocast.bf16(() -> a32.matmul(b32)).data().toFloatArray());
+        assertFalse(Autocast.isEnabled());
     }
 
     /** A graph recorded in float32 outside a scope gets the same gradient when grad is called inside one. */

@@ -20,7 +20,7 @@ import dev.proxima.tensor.UnaryOp;
  * rounded to bfloat16 once. Contiguous elementwise ops widen L1-sized chunks with the row
  * kernels' SIMD conversions and run the float32 kernels on them ({@link #bfloat16Chunks});
  * reductions read the bits directly into their double accumulators; the other kernels
- * (matmul, softmax, strided views) widen whole operands to float32 ({@link #widen},
+ * (matmul, softmax, batch norm, max-pool indices, strided views) widen whole operands to float32 ({@link #widen},
  * {@link #narrow}). Copies, gathers and selections move the bits without arithmetic.
  */
 public final class CpuBackend implements Backend {
@@ -509,21 +509,28 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray maxPool2dIndices(NDArray x, Pool2dSpec spec) {
-        return PoolKernels.maxIndices(x, spec);
+        return PoolKernels.maxIndices(x.dtype() == DType.BFLOAT16 ? widen(x) : x, spec); // widening keeps every order and tie
     }
 
     @Override
     public NDArray batchNormStats(NDArray x) {
+        if (x.dtype() == DType.BFLOAT16) return narrow(batchNormStats(widen(x)));
         return BatchNormKernels.stats(x);
     }
 
     @Override
     public NDArray batchNorm(NDArray x, NDArray weight, NDArray bias, double eps) {
+        if (x.dtype() == DType.BFLOAT16) return narrow(batchNorm(widen(x), widen(weight), widen(bias), eps));
         return BatchNormKernels.forward(x, weight, bias, eps);
     }
 
     @Override
     public NDArray[] batchNormBackward(NDArray x, NDArray weight, NDArray g, double eps) {
+        if (x.dtype() == DType.BFLOAT16) {
+            NDArray[] r = batchNormBackward(widen(x), widen(weight), widen(g), eps);
+            for (int i = 0; i < r.length; i++) r[i] = narrow(r[i]);
+            return r;
+        }
         return BatchNormKernels.backward(x, weight, g, eps);
     }
 
