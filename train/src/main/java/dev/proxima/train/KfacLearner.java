@@ -13,20 +13,16 @@ import dev.proxima.optim.Update;
  * need the loss's graph, so this step computes its gradient through {@link Kfac#gradients}
  * rather than {@link Autograd#valueAndGrad}).
  */
-final class KfacLearner implements Learner {
+final class KfacLearner extends OneWorkerLearner<Kfac.State> {
     private final Kfac kfac;
     private final Objective objective;
     private final double lr;
-    private Params params, buffers;
-    private Kfac.State state;
-    private long steps;
 
     KfacLearner(Kfac kfac, Objective objective, double lr) {
+        super(objective);
         this.kfac = kfac;
         this.objective = objective;
         this.lr = lr;
-        this.params = objective.model().params().detach();
-        this.buffers = objective.model().buffers().detach();
         try (var off = Autograd.noGrad()) {
             this.state = kfac.init(params);
         }
@@ -53,30 +49,7 @@ final class KfacLearner implements Learner {
     }
 
     @Override
-    public Params params() {
-        return params;
-    }
-
-    @Override
-    public Params buffers() {
-        return buffers;
-    }
-
-    @Override
     public double lr() {
         return lr;
-    }
-
-    @Override
-    public TrainState state() {
-        return new TrainState(params, buffers, state, steps);
-    }
-
-    @Override
-    public void restore(TrainState s) {
-        params = s.params().detach();
-        buffers = s.buffers().detach();
-        state = (Kfac.State) s.optimizer();
-        steps = s.step();
     }
 }

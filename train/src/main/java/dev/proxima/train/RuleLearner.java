@@ -8,18 +8,14 @@ import dev.proxima.optim.Update;
 import dev.proxima.optim.UpdateRule;
 
 /** {@link Learner#of}: a pure update rule stepped by hand; the state is a value a checkpoint can hold. */
-final class RuleLearner<S> implements Learner {
+final class RuleLearner<S> extends OneWorkerLearner<S> {
     private final UpdateRule<S> rule;
     private final Objective objective;
-    private Params params, buffers;
-    private S state;
-    private long steps;
 
     RuleLearner(UpdateRule<S> rule, Objective objective) {
+        super(objective);
         this.rule = rule;
         this.objective = objective;
-        this.params = objective.model().params().detach();
-        this.buffers = objective.model().buffers().detach();
         try (var off = Autograd.noGrad()) {
             this.state = rule.init(params);
         }
@@ -42,31 +38,7 @@ final class RuleLearner<S> implements Learner {
     }
 
     @Override
-    public Params params() {
-        return params;
-    }
-
-    @Override
-    public Params buffers() {
-        return buffers;
-    }
-
-    @Override
     public double lr() {
         return rule.learningRate(state);
-    }
-
-    @Override
-    public TrainState state() {
-        return new TrainState(params, buffers, state, steps);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public void restore(TrainState s) {
-        params = s.params().detach();
-        buffers = s.buffers().detach();
-        state = (S) s.optimizer();
-        steps = s.step();
     }
 }
