@@ -182,6 +182,37 @@ class ConvolutionPropertiesTest {
         assertAdjoint(forward, dot(w, dw));
     }
 
+    /**
+     * float32 with stride 1 is the CPU's direct convolution (an implicit im2col over a padded
+     * image; dev.proxima.tensor.cpu.DirectConv) on the Vector API path: its value and both
+     * gradients against the float64 composition at the same (rounded) inputs. Channel counts
+     * up to 9 and maps up to 13 wide leave partial register tiles in every direction.
+     */
+    @Property(tries = 200)
+    void float32StrideOneConvolutionMatchesFloat64(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int g = 1 + r.nextInt(2), kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
+        Conv2dSpec s = new Conv2dSpec(1, 1, r.nextInt(3), r.nextInt(3), 1 + r.nextInt(2), 1 + r.nextInt(2), g);
+        int h = Math.max(1, s.dilationH() * (kh - 1) + 1 - 2 * s.padH() + r.nextInt(11));
+        int w = Math.max(1, s.dilationW() * (kw - 1) + 1 - 2 * s.padW() + r.nextInt(11));
+        ConvCase c = new ConvCase(new int[] {1 + r.nextInt(3), g * (1 + r.nextInt(5)), h, w},
+                new int[] {g * (1 + r.nextInt(9)), 0, kh, kw}, s);
+        c.ws[1] = c.xs[1] / g;
+        NDArray x = randomView(r, c.xs).to(DType.FLOAT32), wt = randomView(r, c.ws).to(DType.FLOAT32);
+        NDArray gy = randomView(r, c.outShape()).to(DType.FLOAT32);
+        NDArray x64 = x.to(DType.FLOAT64), w64 = wt.to(DType.FLOAT64), g64 = gy.to(DType.FLOAT64);
+        // float32 rounding grows with the terms each element sums: 2e-6 per term, relative to 1 + |value|
+        int[] o = c.outShape();
+        double perTerm = 2e-6, forwardTol = perTerm * c.ws[1] * kh * kw, inputTol = perTerm * c.ws[0] / g * kh * kw,
+                weightTol = perTerm * o[0] * o[2] * o[3];
+        assertClose(conv2d(x64, w64, s).toDoubleArray(), o, conv2d(x, wt, s), forwardTol);
+        List<Tensor> exact = vjp(in -> Tensor.conv2d(in.get(0), in.get(1), s), g64, x64, w64);
+        List<Tensor> single = vjp(in -> Tensor.conv2d(in.get(0), in.get(1), s), gy, x, wt);
+        assertEquals(DType.FLOAT32, single.get(0).dtype());
+        assertClose(exact.get(0).data().toDoubleArray(), c.xs, single.get(0).data(), inputTol);
+        assertClose(exact.get(1).data().toDoubleArray(), c.ws, single.get(1).data(), weightTol);
+    }
+
     @Property
     void maxPool2dAndItsGradientMatchReference(@ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);
