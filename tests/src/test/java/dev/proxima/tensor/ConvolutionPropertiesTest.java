@@ -232,6 +232,24 @@ class ConvolutionPropertiesTest {
         assertClose(grad, xs, vjp(in -> Tensor.maxPool2d(in.get(0), p), g, x).get(0).data(), 1e-14);
     }
 
+    /**
+     * float32 max-pool indices (the CPU has a kernel of its own for 2x2 windows at stride 2,
+     * every other geometry shares float64's) are float64's on the same values: small integers
+     * for ties, and NaN now and then (the first NaN of a window wins).
+     */
+    @Property
+    void maxPool2dIndicesInFloat32AreFloat64s(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Pool2dSpec p = r.nextBoolean() ? Pool2dSpec.of(2) : randomPool(r);
+        int[] xs = poolInput(r, p);
+        xs[2] += r.nextInt(6);
+        xs[3] += r.nextInt(6);
+        double[] v = new double[xs[0] * xs[1] * xs[2] * xs[3]];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextInt(10) == 0 ? Double.NaN : r.nextInt(4);
+        NDArray x = NDArray.of(v, xs);
+        assertArrayEquals(x.maxPool2dIndices(p).toIntArray(), x.to(DType.FLOAT32).maxPool2dIndices(p).toIntArray());
+    }
+
     @Property
     void avgPool2dAndItsGradientMatchReference(@ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);

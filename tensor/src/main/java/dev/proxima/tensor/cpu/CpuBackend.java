@@ -454,7 +454,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray conv2d(NDArray x, NDArray w, Conv2dSpec spec) {
-        return DirectConv.applies(x, w.shape(), spec) ? DirectConv.forward(x, w, spec) : Backend.super.conv2d(x, w, spec);
+        return DirectConv.forwardApplies(x, w.shape(), spec) ? DirectConv.forward(x, w, spec) : Backend.super.conv2d(x, w, spec);
     }
 
     @Override
@@ -465,7 +465,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray conv2dBackwardWeight(NDArray x, NDArray g, int[] weightShape, Conv2dSpec spec) {
-        return DirectConv.applies(x, weightShape, spec) ? DirectConv.backwardWeight(x, g, weightShape, spec)
+        return DirectConv.backwardWeightApplies(x, weightShape, spec) ? DirectConv.backwardWeight(x, g, weightShape, spec)
                 : Backend.super.conv2dBackwardWeight(x, g, weightShape, spec);
     }
 
