@@ -7,8 +7,11 @@ package dev.proxima.tensor.cpu;
  * has none and convolutions take the im2col composition.
  */
 interface ConvTiles {
-    /** Rows of C one tile computes. */
+    /** Rows of C one {@link #shiftedColumns} tile computes. */
     int rows();
+
+    /** Rows of C one {@link #shiftedRows} tile computes (5). */
+    int weightRows();
 
     /** Columns of C one tile computes. */
     int cols();
@@ -22,7 +25,7 @@ interface ConvTiles {
 
     /**
      * The weight-gradient tile: {@code C[r][j] = (more ? C[r][j] : 0) + Σ_{p<depth} x[x_r + p] ·
-     * b[b0 + p·ldb + j]} for r < 4 rows starting at x0..x3 in the padded image, j < cols.
+     * b[b0 + p·ldb + j]} for 5 rows r starting at x0..x4 in the padded image, j < cols.
      */
-    void shiftedRows(int depth, float[] x, int x0, int x1, int x2, int x3, float[] b, int b0, int ldb, float[] c, int c0, int ldc, boolean more);
+    void shiftedRows(int depth, float[] x, int x0, int x1, int x2, int x3, int x4, float[] b, int b0, int ldb, float[] c, int c0, int ldc, boolean more);
 }

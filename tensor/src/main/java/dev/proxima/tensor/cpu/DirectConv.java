@@ -157,7 +157,7 @@ final class DirectConv {
         xa = xa.contiguous();
         ga = ga.contiguous();
         ConvTiles t = Simd.convTiles();
-        int mr = t.rows(), nr = t.cols();
+        int mr = t.weightRows(), nr = t.cols();
         int[] xs = xa.shape();
         int n = xs[0], c = xs[1], h = xs[2], w = xs[3], groups = s.groups();
         int outChannels = weightShape[0], cg = weightShape[1], kh = weightShape[2], kw = weightShape[3];
@@ -193,7 +193,7 @@ final class DirectConv {
                     int gi = q / (rowTiles * colTiles), kr = q / colTiles % rowTiles * mr, jr = q % colTiles * nr;
                     int x0 = b * padded + gi * cg * plane;
                     t.shiftedRows(depth, xall, x0 + tap(off, kr, kg), x0 + tap(off, kr + 1, kg), x0 + tap(off, kr + 2, kg),
-                            x0 + tap(off, kr + 3, kg), gall, (b * groups + gi) * depth * ogp + jr, ogp,
+                            x0 + tap(off, kr + 3, kg), x0 + tap(off, kr + 4, kg), gall, (b * groups + gi) * depth * ogp + jr, ogp,
                             acc, (gi * kgp + kr) * ogp + jr, ogp, b > 0);
                 }
         });
