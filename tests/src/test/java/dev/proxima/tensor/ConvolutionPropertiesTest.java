@@ -182,6 +182,37 @@ class ConvolutionPropertiesTest {
         assertAdjoint(forward, dot(w, dw));
     }
 
+    /**
+     * float32 with stride 1 is the CPU's direct convolution (an implicit im2col over a padded
+     * image; dev.proxima.tensor.cpu.DirectConv) on the Vector API path: its value and both
+     * gradients against the float64 composition at the same (rounded) inputs. Channel counts
+     * up to 9 and maps up to 13 wide leave partial register tiles in every direction.
+     */
+    @Property(tries = 200)
+    void float32StrideOneConvolutionMatchesFloat64(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int g = 1 + r.nextInt(2), kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(3);
+        Conv2dSpec s = new Conv2dSpec(1, 1, r.nextInt(3), r.nextInt(3), 1 + r.nextInt(2), 1 + r.nextInt(2), g);
+        int h = Math.max(1, s.dilationH() * (kh - 1) + 1 - 2 * s.padH() + r.nextInt(11));
+        int w = Math.max(1, s.dilationW() * (kw - 1) + 1 - 2 * s.padW() + r.nextInt(11));
+        ConvCase c = new ConvCase(new int[] {1 + r.nextInt(3), g * (1 + r.nextInt(5)), h, w},
+                new int[] {g * (1 + r.nextInt(9)), 0, kh, kw}, s);
+        c.ws[1] = c.xs[1] / g;
+        NDArray x = randomView(r, c.xs).to(DType.FLOAT32), wt = randomView(r, c.ws).to(DType.FLOAT32);
+        NDArray gy = randomView(r, c.outShape()).to(DType.FLOAT32);
+        NDArray x64 = x.to(DType.FLOAT64), w64 = wt.to(DType.FLOAT64), g64 = gy.to(DType.FLOAT64);
+        // float32 rounding grows with the terms each element sums: 2e-6 per term, relative to 1 + |value|
+        int[] o = c.outShape();
+        double perTerm = 2e-6, forwardTol = perTerm * c.ws[1] * kh * kw, inputTol = perTerm * c.ws[0] / g * kh * kw,
+                weightTol = perTerm * o[0] * o[2] * o[3];
+        assertClose(conv2d(x64, w64, s).toDoubleArray(), o, conv2d(x, wt, s), forwardTol);
+        List<Tensor> exact = vjp(in -> Tensor.conv2d(in.get(0), in.get(1), s), g64, x64, w64);
+        List<Tensor> single = vjp(in -> Tensor.conv2d(in.get(0), in.get(1), s), gy, x, wt);
+        assertEquals(DType.FLOAT32, single.get(0).dtype());
+        assertClose(exact.get(0).data().toDoubleArray(), c.xs, single.get(0).data(), inputTol);
+        assertClose(exact.get(1).data().toDoubleArray(), c.ws, single.get(1).data(), weightTol);
+    }
+
     @Property
     void maxPool2dAndItsGradientMatchReference(@ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -199,6 +230,24 @@ class ConvolutionPropertiesTest {
         });
         assertClose(expected, out.shape(), out, 0);
         assertClose(grad, xs, vjp(in -> Tensor.maxPool2d(in.get(0), p), g, x).get(0).data(), 1e-14);
+    }
+
+    /**
+     * float32 max-pool indices (the CPU has a kernel of its own for 2x2 windows at stride 2,
+     * every other geometry shares float64's) are float64's on the same values: small integers
+     * for ties, and NaN now and then (the first NaN of a window wins).
+     */
+    @Property
+    void maxPool2dIndicesInFloat32AreFloat64s(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Pool2dSpec p = r.nextBoolean() ? Pool2dSpec.of(2) : randomPool(r);
+        int[] xs = poolInput(r, p);
+        xs[2] += r.nextInt(6);
+        xs[3] += r.nextInt(6);
+        double[] v = new double[xs[0] * xs[1] * xs[2] * xs[3]];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextInt(10) == 0 ? Double.NaN : r.nextInt(4);
+        NDArray x = NDArray.of(v, xs);
+        assertArrayEquals(x.maxPool2dIndices(p).toIntArray(), x.to(DType.FLOAT32).maxPool2dIndices(p).toIntArray());
     }
 
     @Property

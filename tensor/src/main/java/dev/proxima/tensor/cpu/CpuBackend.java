@@ -3,6 +3,7 @@ package dev.proxima.tensor.cpu;
 import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.Backend;
 import dev.proxima.tensor.BinaryOp;
+import dev.proxima.tensor.Conv2dSpec;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
@@ -443,6 +444,29 @@ public final class CpuBackend implements Backend {
         if (perMatrix) Parallel.forRange(batch, work, Gemm.PARALLEL_WORK, 1, body);
         else body.run(0, batch);
         return out;
+    }
+
+    // ---- convolution -------------------------------------------------------------------
+    //
+    // Stride-1 float32 convolutions on the Vector API path read their GEMM operand in place
+    // from a padded image (DirectConv); the rest take the im2col composition (Convolution).
+    // Measured interleaved on Models.cnn's layers (see DirectConv).
+
+    @Override
+    public NDArray conv2d(NDArray x, NDArray w, Conv2dSpec spec) {
+        return DirectConv.forwardApplies(x, w.shape(), spec) ? DirectConv.forward(x, w, spec) : Backend.super.conv2d(x, w, spec);
+    }
+
+    @Override
+    public NDArray conv2dBackwardInput(NDArray g, NDArray w, int[] inputShape, Conv2dSpec spec) {
+        return DirectConv.backwardInputApplies(g, w.shape(), spec) ? DirectConv.backwardInput(g, w, spec)
+                : Backend.super.conv2dBackwardInput(g, w, inputShape, spec);
+    }
+
+    @Override
+    public NDArray conv2dBackwardWeight(NDArray x, NDArray g, int[] weightShape, Conv2dSpec spec) {
+        return DirectConv.backwardWeightApplies(x, weightShape, spec) ? DirectConv.backwardWeight(x, g, weightShape, spec)
+                : Backend.super.conv2dBackwardWeight(x, g, weightShape, spec);
     }
 
     // ---- indexing ----------------------------------------------------------------------

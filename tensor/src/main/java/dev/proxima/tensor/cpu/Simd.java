@@ -16,9 +16,10 @@ public final class Simd {
     private static final Logger LOG = Logger.getLogger("dev.proxima");
     private static final String VECTOR_ROWS = "dev.proxima.tensor.cpu.VectorRowKernels";
     private static final String VECTOR_GEMM = "dev.proxima.tensor.cpu.VectorGemm";
+    private static final String VECTOR_CONV = "dev.proxima.tensor.cpu.VectorConvTiles";
 
     /** The chosen kernels; null until first use. */
-    private record Choice(RowKernels rows, Gemm.Kernel gemm, String path, int floatLanes) {}
+    private record Choice(RowKernels rows, Gemm.Kernel gemm, ConvTiles conv, String path, int floatLanes) {}
 
     private static volatile Choice choice;
 
@@ -32,6 +33,11 @@ public final class Simd {
     /** The gemm micro-kernel of the chosen path. */
     static Gemm.Kernel gemm() {
         return choose().gemm;
+    }
+
+    /** The direct convolution's register tiles, or null on the scalar path (convolutions then take im2col). */
+    static ConvTiles convTiles() {
+        return choose().conv;
     }
 
     /**
@@ -66,7 +72,8 @@ public final class Simd {
                 RowKernels rows = (RowKernels) Class.forName(VECTOR_ROWS).getDeclaredConstructor().newInstance();
                 int lanes = (int) Class.forName(VECTOR_ROWS).getDeclaredMethod("floatLanes").invoke(null);
                 Gemm.Kernel gemm = (Gemm.Kernel) Class.forName(VECTOR_GEMM).getDeclaredConstructor().newInstance();
-                return new Choice(rows, gemm, "vector", lanes);
+                ConvTiles conv = (ConvTiles) Class.forName(VECTOR_CONV).getDeclaredConstructor().newInstance();
+                return new Choice(rows, gemm, conv, "vector", lanes);
             } catch (ReflectiveOperationException | LinkageError e) {
                 if (forced.equals("vector")) throw new IllegalStateException("-Dproxima.simd=vector: cannot load the Vector API kernels", e);
                 why = "Vector API kernels unavailable (" + e + ")";
@@ -75,7 +82,7 @@ public final class Simd {
             why = "jdk.incubator.vector is not in the boot layer (add --add-modules jdk.incubator.vector for SIMD)";
         }
         if (why != null) note("Proxima CPU kernels: scalar path; " + why);
-        return new Choice(new ScalarRowKernels(), new Gemm.Scalar(), "scalar", 1);
+        return new Choice(new ScalarRowKernels(), new Gemm.Scalar(), null, "scalar", 1);
     }
 
     /**
