@@ -144,6 +144,19 @@ class BackendParityProperties {
         NDArray bits = NDArray.ofBFloat16Bits(got, got.length);
         org.junit.jupiter.api.Assertions.assertArrayEquals(got, bits.to(cl()).toBFloat16Bits());
         assertClose("widening", bits.to(DType.FLOAT32), bits.to(cl()).to(DType.FLOAT32), 0, 0);
+        // Just above a tie, by less than a float32 ulp: a rounding through float32 lands on the
+        // tie and goes to even; rounding once (the CPU, through double) goes up.
+        NDArray ints = NDArray.of(new int[] {16842753, -16842753, Integer.MAX_VALUE, Integer.MIN_VALUE, 3}, 5);
+        assertSameBits("int to bfloat16", ints.to(DType.BFLOAT16), ints.to(cl()).to(DType.BFLOAT16));
+        if (OpenClAvailable.backendOrNull().supportsFloat64()) {
+            NDArray d = NDArray.of(new double[] {1 + 0x1p-8 + 0x1p-40, -(1 + 0x1p-8 + 0x1p-40), 1e300, Double.NaN}, 4);
+            assertSameBits("float64 to bfloat16", d.to(DType.BFLOAT16), d.to(cl()).to(DType.BFLOAT16));
+        }
+        NDArray above = NDArray.of(0x1p-8f + 0x1p-30f, -(0x1p-8f + 0x1p-30f));
+        NDArray dc = NDArray.of(1f, -1f).to(DType.BFLOAT16), dl = NDArray.of(1f, -1f).to(DType.BFLOAT16).to(cl());
+        Device.cpu().backend().copyInto(dc, above, true);
+        dl.backend().copyInto(dl, above.to(cl()), true);
+        assertSameBits("bfloat16 += float32", dc, dl);
     }
 
     @Property
