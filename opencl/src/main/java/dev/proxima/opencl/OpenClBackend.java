@@ -38,6 +38,11 @@ import org.jocl.cl_program;
  * <p>Devices are numbered across all platforms in the order the ICD loader reports them:
  * {@code opencl:0} is the first device of the first platform. {@link #describeAll()} lists
  * them. Kernels run asynchronously; {@link #finish()} waits for them.
+ *
+ * <p>bfloat16 arrays are stored as {@code ushort} (the bits, as the CPU's {@code short[]}) and
+ * cross to and from the host bit for bit. Their kernels are the float ones reading and writing
+ * 16-bit words (see {@link KernelSource}): they compute in float and round each result once, to
+ * nearest even, as the CPU backend does; reductions accumulate in float and round at the end.
  */
 public final class OpenClBackend implements Backend {
     /**
@@ -192,7 +197,7 @@ public final class OpenClBackend implements Backend {
         return pool;
     }
 
-    /** Tile sizes of the matmul kernel for this dtype. */
+    /** Tile sizes of the matmul kernel for this dtype (bfloat16 computes in float32's tiles). */
     public String gemmConfig(DType dtype) {
         return (dtype == DType.FLOAT64 ? gemm64 : gemm32).toString();
     }
@@ -215,8 +220,10 @@ public final class OpenClBackend implements Backend {
         long bytes = ClStorage.bytes(dtype, size);
         if (bytes > 0) {
             try {
+                // The pattern's size must divide the buffer's: 2 bytes for bfloat16, else 4.
                 synchronized (this) {
-                    clEnqueueFillBuffer(queue, s.mem, Pointer.to(new int[] {0}), Sizeof.cl_int, 0, bytes, 0, null, null);
+                    clEnqueueFillBuffer(queue, s.mem, Pointer.to(new int[] {0}), Math.min(Sizeof.cl_int, dtype.byteSize()),
+                            0, bytes, 0, null, null);
                 }
             } catch (CLException e) {
                 throw error("allocate", "zero-filling " + size + " " + dtype + " elements", e);
@@ -233,8 +240,8 @@ public final class OpenClBackend implements Backend {
         if (javaArray instanceof float[] f) { dtype = DType.FLOAT32; size = f.length; p = Pointer.to(f); }
         else if (javaArray instanceof double[] d) { dtype = DType.FLOAT64; size = d.length; p = Pointer.to(d); }
         else if (javaArray instanceof int[] i) { dtype = DType.INT32; size = i.length; p = Pointer.to(i); }
-        else if (javaArray instanceof short[]) throw noBFloat16("upload");
-        else throw new IllegalArgumentException("upload: expected float[], double[] or int[], got "
+        else if (javaArray instanceof short[] h) { dtype = DType.BFLOAT16; size = h.length; p = Pointer.to(h); }
+        else throw new IllegalArgumentException("upload: expected float[], double[], int[] or short[] (bfloat16 bits), got "
                     + (javaArray == null ? "null" : javaArray.getClass().getSimpleName()));
         ClStorage s = fresh(dtype, size, "upload");
         if (size == 1) {
@@ -269,6 +276,7 @@ public final class OpenClBackend implements Backend {
         switch (t) {
             case FLOAT32 -> { float[] a = new float[n]; r = a; p = Pointer.to(a); }
             case FLOAT64 -> { double[] a = new double[n]; r = a; p = Pointer.to(a); }
+            case BFLOAT16 -> { short[] a = new short[n]; r = a; p = Pointer.to(a); }
             default -> { int[] a = new int[n]; r = a; p = Pointer.to(a); }
         }
         if (n > 0) {
@@ -334,13 +342,23 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public NDArray reduce(ReduceOp op, NDArray x, int[] axes) {
+        if (x.dtype() != DType.BFLOAT16) return reduceInCompute(op, x, axes);
+        NDArray inFloat = reduceInCompute(op, x, axes); // accumulated in float, rounded once here
+        NDArray out = inFloat.to(DType.BFLOAT16);
+        ((ClStorage) inFloat.storage()).close();
+        return out;
+    }
+
+    /** The reduction in {@code x}'s compute type ({@link #computeType}): float32 for bfloat16. */
+    private NDArray reduceInCompute(ReduceOp op, NDArray x, int[] axes) {
         String name = op.opName();
+        DType acc = computeType(x.dtype());
         int[] shape = x.shape(), strides = x.strides();
         boolean[] reduced = new boolean[shape.length];
         for (int a : axes) reduced[a] = true;
         int[] outShape = shape.clone();
         for (int a : axes) outShape[a] = 1;
-        NDArray out = freshArray(x.dtype(), outShape, name);
+        NDArray out = freshArray(acc, outShape, name);
         int nk = shape.length - axes.length;
         int[] ks = new int[nk], kst = new int[nk], rs = new int[axes.length], rst = new int[axes.length];
         for (int d = 0, i = 0, j = 0; d < shape.length; d++) {
@@ -360,11 +378,12 @@ public final class OpenClBackend implements Backend {
             launchReduce(name, x, kernel, out, storage(x, name), kept, red, nOut, 1, local);
             return out;
         }
-        NDArray partial = freshArray(x.dtype(), new int[] {nOut, chunks}, name);
+        NDArray partial = freshArray(acc, new int[] {nOut, chunks}, name);
         launchReduce(name, x, kernel, partial, storage(x, name), kept, red, nOut, chunks, local);
         Layout k2 = new Layout(name, new int[] {nOut}, new int[][] {{chunks}}, new int[] {0});
         Layout r2 = new Layout(name, new int[] {chunks}, new int[][] {{1}}, new int[] {0});
-        launchReduce(name, x, kernel, out, storage(partial, name), k2, r2, nOut, 1, pow2AtMost(chunks, reduceLocal));
+        launchReduce(name, x, KernelSource.reduceName(op, acc), out, storage(partial, name), k2, r2, nOut, 1,
+                pow2AtMost(chunks, reduceLocal));
         ((ClStorage) partial.storage()).close();
         return out;
     }
@@ -372,7 +391,7 @@ public final class OpenClBackend implements Backend {
     private void launchReduce(String name, NDArray x, String kernel, NDArray out, ClStorage in, Layout kept,
                               Layout red, int nOut, int chunks, int local) {
         launch(name, kept, kernel, involves64(x), new long[] {(long) nOut * chunks * local}, new long[] {local},
-                storage(out, name), in, kept, red, chunks, new LocalMem((long) local * x.dtype().byteSize()));
+                storage(out, name), in, kept, red, chunks, new LocalMem((long) local * computeType(x.dtype()).byteSize()));
     }
 
     @Override
@@ -388,7 +407,7 @@ public final class OpenClBackend implements Backend {
         launch(name, kept, KernelSource.argReduceName(op, x.dtype()), involves64(x),
                 new long[] {(long) kept.n * local}, new long[] {local},
                 storage(out, name), storage(x, name), kept, len, stride,
-                new LocalMem((long) local * x.dtype().byteSize()), new LocalMem(4L * local));
+                new LocalMem((long) local * computeType(x.dtype()).byteSize()), new LocalMem(4L * local));
         return out;
     }
 
@@ -404,7 +423,7 @@ public final class OpenClBackend implements Backend {
         int local = pow2AtMost(len, reduceLocal);
         launch(name, kept, KernelSource.softmaxName(x.dtype()), involves64(x), new long[] {(long) kept.n * local},
                 new long[] {local}, storage(out, name), storage(x, name), kept, len, out.strides()[axis],
-                x.strides()[axis], log ? 1 : 0, new LocalMem((long) local * x.dtype().byteSize()));
+                x.strides()[axis], log ? 1 : 0, new LocalMem((long) local * computeType(x.dtype()).byteSize()));
         return out;
     }
 
@@ -451,6 +470,15 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void scatterAdd(NDArray dst, int axis, NDArray index, NDArray src) {
+        if (dst.dtype() == DType.BFLOAT16) {
+            // OpenCL 1.2 has no 16-bit atomics: add into a float32 copy, round once into dst.
+            NDArray acc = dst.to(DType.FLOAT32), wide = src.to(DType.FLOAT32);
+            scatterAdd(acc, axis, index, wide);
+            copyInto(dst, acc, false);
+            ((ClStorage) acc.storage()).close();
+            if (wide != src) ((ClStorage) wide.storage()).close();
+            return;
+        }
         if (dst.dtype() == DType.FLOAT64 && !int64Atomics)
             throw new UnsupportedOperationException("opencl scatterAdd: float64 needs cl_khr_int64_base_atomics, which "
                     + device + " (" + name + ") lacks");
@@ -462,6 +490,34 @@ public final class OpenClBackend implements Backend {
                 new int[] {src.offset(), index.offset(), dst.offset()});
         elementwise("scatterAdd", KernelSource.scatterAddName(dst.dtype()), involves64(dst, src), l,
                 storage(dst, "scatterAdd"), storage(index, "scatterAdd"), storage(src, "scatterAdd"), l, axisStride);
+    }
+
+    // ---- fused kernels: bfloat16 as the CPU backend computes it, in float32, rounded once --
+
+    @Override
+    public NDArray batchNormStats(NDArray x) {
+        if (x.dtype() == DType.BFLOAT16) return Backend.super.batchNormStats(widen(x)).to(DType.BFLOAT16);
+        return Backend.super.batchNormStats(x);
+    }
+
+    @Override
+    public NDArray batchNorm(NDArray x, NDArray weight, NDArray bias, double eps) {
+        if (x.dtype() == DType.BFLOAT16)
+            return Backend.super.batchNorm(widen(x), widen(weight), widen(bias), eps).to(DType.BFLOAT16);
+        return Backend.super.batchNorm(x, weight, bias, eps);
+    }
+
+    @Override
+    public NDArray[] batchNormBackward(NDArray x, NDArray weight, NDArray g, double eps) {
+        if (x.dtype() != DType.BFLOAT16) return Backend.super.batchNormBackward(x, weight, g, eps);
+        NDArray[] r = Backend.super.batchNormBackward(widen(x), widen(weight), widen(g), eps);
+        for (int i = 0; i < r.length; i++) r[i] = r[i].to(DType.BFLOAT16);
+        return r;
+    }
+
+    /** A bfloat16 array as a float32 copy on this device (exact). */
+    private static NDArray widen(NDArray x) {
+        return x.to(DType.FLOAT32);
     }
 
     // ---- launching ---------------------------------------------------------------------
@@ -564,17 +620,15 @@ public final class OpenClBackend implements Backend {
     // ---- helpers -----------------------------------------------------------------------
 
     private ClStorage fresh(DType dtype, int size, String op) {
-        if (dtype == DType.BFLOAT16) throw noBFloat16(op);
         if (dtype == DType.FLOAT64 && !fp64)
             throw new UnsupportedOperationException("opencl " + op + ": float64 arrays need cl_khr_fp64, which "
                     + device + " (" + name + ") does not support; use float32 on this device");
         return new ClStorage(this, dtype, size, pool.acquire(ClStorage.bytes(dtype, size), op));
     }
 
-    /** bfloat16 storage on OpenCL (as ushort) is not written yet: issue 22. */
-    static UnsupportedOperationException noBFloat16(String op) {
-        return new UnsupportedOperationException("opencl " + op + ": bfloat16 arrays are not supported on OpenCL yet; "
-                + "compute in float32 here, or in bfloat16 on the CPU");
+    /** The dtype a kernel of {@code t} computes and accumulates in: float32 for bfloat16. */
+    private static DType computeType(DType t) {
+        return t == DType.BFLOAT16 ? DType.FLOAT32 : t;
     }
 
     /** A contiguous output whose every element the kernel writes, so no zero fill. */

@@ -7,14 +7,14 @@ inline int argbetter_$NAME_$T(T v, int i, T bv, int bi) {
     return $BETTER || (v == bv && i < bi);
 }
 
-__kernel void argreduce_$NAME_$T(__global int* out, __global const T* xs, Layout K, int len,
+__kernel void argreduce_$NAME_$T(__global int* out, __global const TMEM* xs, Layout K, int len,
                                  int stride, __local T* pv, __local int* pi) {
     int g = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
     int base = K.off[0] + offset0(&K, g);
-    T bv = xs[base];
+    T bv = TLOAD(xs[base]);
     int bi = 0;
     for (int i = lid; i < len; i += lsz) {
-        T v = xs[base + i * stride];
+        T v = TLOAD(xs[base + i * stride]);
         if (i == lid || argbetter_$NAME_$T(v, i, bv, bi)) { bv = v; bi = i; }
     }
     if (lid >= len) bi = len; // no element: loses every comparison below

@@ -55,3 +55,39 @@ inline int acc_int_##S(int d, S v) {                                        \
     else if (s < 0 && f > 0) s += 1;                                        \
     return (int) clamp(s, (long) INT_MIN, (long) INT_MAX);                  \
 }
+
+// bfloat16 (DType.BFLOAT16) is stored as a ushort: the upper half of a float32's bits. Kernels
+// widen it by a shift (exact), compute in float, and round each result once, with the CPU's
+// rule (BFloat16.fromFloat): to nearest, ties to even, by adding 0x7FFF plus the lowest kept
+// bit; a carry out of the mantissa raises the exponent, correctly, up to infinity; a NaN stays
+// a NaN with its sign and upper payload, made quiet so the truncation cannot make it infinite.
+inline float bf16_to_float(ushort u) { return as_float((uint) u << 16); }
+
+inline float4 bf16_to_float4(ushort4 u) { return as_float4(convert_uint4(u) << 16); }
+
+inline ushort bf16_from_float(float f) {
+    uint b = as_uint(f);
+    uint rounded = (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
+    return (ushort) ((b & 0x7FFFFFFFu) > 0x7F800000u ? (b >> 16) | 0x0040u : rounded);
+}
+
+inline ushort4 bf16_from_float4(float4 f) {
+    return (ushort4) (bf16_from_float(f.s0), bf16_from_float(f.s1), bf16_from_float(f.s2), bf16_from_float(f.s3));
+}
+
+// A value wider than float rounds to bfloat16 once, as BFloat16.fromDouble does: truncate to
+// float (round toward zero) and set the lowest bit when anything was dropped (round to odd),
+// which keeps every bit the rounding to 8 significant bits needs, then round to nearest even.
+inline ushort bf16_from_int(int i) {
+    float f = convert_float_rtz(i);
+    return bf16_from_float(as_float(as_uint(f) | (convert_int_rtz(f) != i)));
+}
+
+// a + b (bfloat16 a, float b) rounded once to bfloat16, as the CPU's sum in double: the float
+// sum and its exact error (TwoSum) give the sum rounded to odd, then to nearest even.
+inline ushort bf16_sum(float a, float b) {
+    float s = a + b, bb = s - a, err = (a - (s - bb)) + (b - bb);
+    uint bits = as_uint(s);
+    if (err != 0 && isfinite(s) && (bits & 1u) == 0) bits = (err > 0) == (s > 0) ? bits + 1 : bits - 1;
+    return bf16_from_float(as_float(bits));
+}

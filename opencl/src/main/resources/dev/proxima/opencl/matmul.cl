@@ -13,6 +13,9 @@
 //   (vload4 when the run is inside the matrix, guarded scalar loads at the edges or for
 //   general strides), and the next tile is loaded into registers while the current one is
 //   multiplied, which hides global-memory latency behind arithmetic.
+// Elements are read as stored (TMEM: a bfloat16 is a ushort) and widened as they are loaded
+// (TLOAD, TLOAD4), so the tiles and the accumulators hold the compute type T; each element
+// of C is rounded once, when it is stored (TSTORE, TSTORE4).
 #define RM (TM / WM)
 #define RN (TN / WN)
 #define NT (RM * RN)
@@ -25,27 +28,27 @@
 
 // Loads 4 elements starting at (r, c) of a rows x cols matrix with strides (rs, cs), walking
 // along rows (alongRow) or columns; out-of-range elements read as 0.
-inline V4 load4_$T(__global const T* p, int r, int c, int rows, int cols, int rs, int cs,
+inline V4 load4_$T(__global const TMEM* p, int r, int c, int rows, int cols, int rs, int cs,
                    int alongRow) {
     V4 v;
     if (alongRow) {
-        if (r < rows && c + 3 < cols && cs == 1) return vload4(0, p + r * rs + c);
-        v.s0 = r < rows && c < cols ? p[r * rs + c * cs] : (T) 0;
-        v.s1 = r < rows && c + 1 < cols ? p[r * rs + (c + 1) * cs] : (T) 0;
-        v.s2 = r < rows && c + 2 < cols ? p[r * rs + (c + 2) * cs] : (T) 0;
-        v.s3 = r < rows && c + 3 < cols ? p[r * rs + (c + 3) * cs] : (T) 0;
+        if (r < rows && c + 3 < cols && cs == 1) return TLOAD4(p + r * rs + c);
+        v.s0 = r < rows && c < cols ? TLOAD(p[r * rs + c * cs]) : (T) 0;
+        v.s1 = r < rows && c + 1 < cols ? TLOAD(p[r * rs + (c + 1) * cs]) : (T) 0;
+        v.s2 = r < rows && c + 2 < cols ? TLOAD(p[r * rs + (c + 2) * cs]) : (T) 0;
+        v.s3 = r < rows && c + 3 < cols ? TLOAD(p[r * rs + (c + 3) * cs]) : (T) 0;
     } else {
-        if (c < cols && r + 3 < rows && rs == 1) return vload4(0, p + r + c * cs);
-        v.s0 = c < cols && r < rows ? p[r * rs + c * cs] : (T) 0;
-        v.s1 = c < cols && r + 1 < rows ? p[(r + 1) * rs + c * cs] : (T) 0;
-        v.s2 = c < cols && r + 2 < rows ? p[(r + 2) * rs + c * cs] : (T) 0;
-        v.s3 = c < cols && r + 3 < rows ? p[(r + 3) * rs + c * cs] : (T) 0;
+        if (c < cols && r + 3 < rows && rs == 1) return TLOAD4(p + r + c * cs);
+        v.s0 = c < cols && r < rows ? TLOAD(p[r * rs + c * cs]) : (T) 0;
+        v.s1 = c < cols && r + 1 < rows ? TLOAD(p[(r + 1) * rs + c * cs]) : (T) 0;
+        v.s2 = c < cols && r + 2 < rows ? TLOAD(p[(r + 2) * rs + c * cs]) : (T) 0;
+        v.s3 = c < cols && r + 3 < rows ? TLOAD(p[(r + 3) * rs + c * cs]) : (T) 0;
     }
     return v;
 }
 
 __kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
-void matmul_$T(__global T* C, __global const T* A, __global const T* B, int M, int N, int K,
+void matmul_$T(__global TMEM* C, __global const TMEM* A, __global const TMEM* B, int M, int N, int K,
                int ars, int acs, int brs, int bcs, Layout L) {
     __local T As[TK][TM];
     __local T Bs[TK][TN];
@@ -53,9 +56,9 @@ void matmul_$T(__global T* C, __global const T* A, __global const T* B, int M, i
     const int m0 = get_group_id(1) * TM, n0 = get_group_id(0) * TN;
     int bo[2];
     offsets(&L, get_group_id(2), 2, bo);
-    __global const T* Ab = A + bo[0] + m0 * ars;  // tile origin; rows left: M - m0
-    __global const T* Bb = B + bo[1] + n0 * bcs;
-    __global T* Cb = C + (long) get_group_id(2) * M * N;
+    __global const TMEM* Ab = A + bo[0] + m0 * ars;  // tile origin; rows left: M - m0
+    __global const TMEM* Bb = B + bo[1] + n0 * bcs;
+    __global TMEM* Cb = C + (long) get_group_id(2) * M * N;
     const int mLeft = M - m0, nLeft = N - n0;
     // A is read along k when its k stride is 1 (row-major), else along m; B likewise.
     const int aAlongK = acs == 1, bAlongN = bcs == 1 || brs != 1;
@@ -125,17 +128,17 @@ void matmul_$T(__global T* C, __global const T* A, __global const T* B, int M, i
     for (int i = 0; i < WM; i++) {
         int m = (i / 4) * 4 * RM + 4 * tm + i % 4;
         if (m >= mLeft) continue;
-        __global T* row = Cb + (long) (m0 + m) * N + n0;
+        __global TMEM* row = Cb + (long) (m0 + m) * N + n0;
         #pragma unroll
         for (int q = 0; q < WN / 4; q++) {
             int n = q * 4 * RN + 4 * tn;
             V4 v = (V4) (acc[i][4 * q], acc[i][4 * q + 1], acc[i][4 * q + 2], acc[i][4 * q + 3]);
             if (n + 3 < nLeft) {
-                vstore4(v, 0, row + n);
+                TSTORE4(v, row + n);
             } else {
-                if (n < nLeft) row[n] = v.s0;
-                if (n + 1 < nLeft) row[n + 1] = v.s1;
-                if (n + 2 < nLeft) row[n + 2] = v.s2;
+                if (n < nLeft) row[n] = TSTORE(v.s0);
+                if (n + 1 < nLeft) row[n + 1] = TSTORE(v.s1);
+                if (n + 2 < nLeft) row[n + 2] = TSTORE(v.s2);
             }
         }
     }

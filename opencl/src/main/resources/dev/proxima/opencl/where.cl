@@ -1,9 +1,10 @@
-// cond may have another element type C than the values T (a float mask, an int index).
-__kernel void where_$T_$C(__global T* out, __global const C* cond, __global const T* as,
-                        __global const T* bs, Layout L) {
+// cond may have another element type C than the values (a float mask, an int index); CLOAD
+// widens it (a bfloat16 -0 is zero, as on the CPU). The values move as stored (TMEM), bit for bit.
+__kernel void where_$T_$C(__global TMEM* out, __global const C* cond, __global const TMEM* as,
+                        __global const TMEM* bs, Layout L) {
     int i = get_global_id(0);
     if (i >= L.n) return;
     int o[4];
     offsets(&L, i, 4, o);
-    out[o[0]] = cond[o[1]] != (C)0 ? as[o[2]] : bs[o[3]];
+    out[o[0]] = CLOAD(cond[o[1]]) != 0 ? as[o[2]] : bs[o[3]];
 }

@@ -24,9 +24,12 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
  * CPU-vs-OpenCL parity of every kernel of the Backend SPI, on random shapes, strided views,
- * broadcasts, and float32 and float64 (when the device has cl_khr_fp64). The CPU backend is
- * the contract; float32 results may differ by the few ulps OpenCL allows its builtins and by
- * summation order.
+ * broadcasts, and float32, bfloat16 and float64 (when the device has cl_khr_fp64). The CPU
+ * backend is the contract; float32 results may differ by the few ulps OpenCL allows its
+ * builtins and by summation order, bfloat16 ones by the bfloat16 ulp such a difference can
+ * flip ({@link Pairs#rtol}). Where both devices do the same operations in the same order
+ * (moves, conversions, the correctly rounded ops) bfloat16 results are compared bit for bit,
+ * and every bfloat16 kernel is checked to be its float32 kernel rounded once.
  */
 @AddLifecycleHook(OpenClAvailable.class)
 class BackendParityProperties {
@@ -38,22 +41,122 @@ class BackendParityProperties {
 
     @Provide
     Arbitrary<DType> floats() {
-        return Arbitraries.of(DType.FLOAT32, DType.FLOAT64);
+        return Arbitraries.of(DType.FLOAT32, DType.FLOAT64, DType.BFLOAT16);
     }
 
     private static void requireDtype(DType t) {
         Assume.that(t != DType.FLOAT64 || OpenClAvailable.backendOrNull().supportsFloat64());
-        Assume.that(t != DType.BFLOAT16); // not on OpenCL yet: bfloat16ArraysAreRefusedClearly
     }
 
-    @net.jqwik.api.Example
-    void bfloat16ArraysAreRefusedClearly() {
-        Device cl = OpenClAvailable.backendOrNull().device();
-        for (Runnable r : new Runnable[] {() -> NDArray.zeros(DType.BFLOAT16, cl, 3),
-                () -> NDArray.of(1f, 2f).to(DType.BFLOAT16).to(cl), () -> NDArray.of(1f, 2f).to(cl).to(DType.BFLOAT16)}) {
-            UnsupportedOperationException e = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, r::run);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("bfloat16 arrays are not supported on OpenCL"), e.getMessage());
+    // ---- bfloat16: the float32 kernels on 16-bit words, each result rounded once ----------
+
+    /** The bits of a bfloat16 array, on whichever device. */
+    private static short[] bits(NDArray x) {
+        org.junit.jupiter.api.Assertions.assertEquals(DType.BFLOAT16, x.dtype());
+        return x.toBFloat16Bits();
+    }
+
+    private static void assertSameBits(String what, NDArray expected, NDArray actual) {
+        short[] e = bits(expected), a = bits(actual);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
+        for (int i = 0; i < e.length; i++)
+            if (e[i] != a[i])
+                throw new AssertionError(what + ": element " + i + " of shape " + Shapes.str(expected.shape()) + ": bits "
+                        + Integer.toHexString(e[i] & 0xFFFF) + " (" + dev.proxima.tensor.BFloat16.toFloat(e[i]) + ") vs "
+                        + Integer.toHexString(a[i] & 0xFFFF) + " (" + dev.proxima.tensor.BFloat16.toFloat(a[i]) + ")");
+    }
+
+    /** On OpenCL alone: a bfloat16 kernel gives the bits of its float32 kernel on the widened values, rounded once. */
+    @Property
+    void bfloat16KernelsAreTheFloat32KernelsRoundedOnce(@ForAll("shapes") int[] shape, @ForAll View view,
+                                                        @ForAll boolean special, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        NDArray x = make(shape, DType.BFLOAT16, view, special ? Values.SPECIAL : Values.NORMAL, r).cl();
+        NDArray y = make(shape, DType.BFLOAT16, View.BROADCAST, special ? Values.SPECIAL : Values.NORMAL, r).cl();
+        NDArray xf = x.to(DType.FLOAT32), yf = y.to(DType.FLOAT32);
+        for (UnaryOp op : UnaryOp.values())
+            assertSameBits(op.toString(), xf.map(op).to(DType.BFLOAT16), x.map(op));
+        for (BinaryOp op : BinaryOp.values())
+            assertSameBits(op.toString(), xf.zip(op, yf).to(DType.BFLOAT16), x.zip(op, y));
+        int[] axes = randomAxes(shape.length, r);
+        for (ReduceOp op : ReduceOp.values())
+            assertSameBits(op + " over " + Arrays.toString(axes), xf.reduce(op, axes, true).to(DType.BFLOAT16),
+                    x.reduce(op, axes, true));
+        if (shape.length > 0) {
+            int axis = r.nextInt(shape.length);
+            assertSameBits("softmax axis " + axis, xf.softmax(axis).to(DType.BFLOAT16), x.softmax(axis));
+            assertSameBits("logSoftmax axis " + axis, xf.logSoftmax(axis).to(DType.BFLOAT16), x.logSoftmax(axis));
         }
+    }
+
+    @Property
+    void bfloat16MatmulIsTheFloat32MatmulRoundedOnce(@ForAll boolean transA, @ForAll boolean transB, @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int m = 1 + r.nextInt(40), k = r.nextInt(70), n = 1 + r.nextInt(70);
+        NDArray a = matrix(new int[] {1 + r.nextInt(2)}, m, k, DType.BFLOAT16, transA, r).cl();
+        NDArray b = matrix(new int[] {1}, k, n, DType.BFLOAT16, transB, r).cl().expand(a.shape()[0], k, n);
+        assertSameBits("matmul " + Shapes.str(a.shape()) + (transA ? "^T" : "") + " x " + Shapes.str(b.shape()) + (transB ? "^T" : ""),
+                a.to(DType.FLOAT32).matmul(b.to(DType.FLOAT32)).to(DType.BFLOAT16), a.matmul(b));
+    }
+
+    /**
+     * CPU against OpenCL, bit for bit, where both do the same float32 operation and round once:
+     * the correctly rounded arithmetic, comparisons, max/min and the moves.
+     */
+    @Property
+    void bfloat16ExactOpsMatchTheCpuBitForBit(@ForAll("shapes") int[] shape, @ForAll View va, @ForAll View vb,
+                                              @ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Pair a = make(shape, DType.BFLOAT16, va, Values.SPECIAL, r), b = make(shape, DType.BFLOAT16, vb, Values.SPECIAL, r);
+        for (UnaryOp op : new UnaryOp[] {UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SQUARE, UnaryOp.RELU, UnaryOp.SIGN})
+            assertSameBits(op.toString(), a.cpu().map(op), a.cl().map(op));
+        for (BinaryOp op : new BinaryOp[] {BinaryOp.ADD, BinaryOp.SUB, BinaryOp.MUL, BinaryOp.MAXIMUM, BinaryOp.MINIMUM,
+                BinaryOp.EQ, BinaryOp.NE, BinaryOp.LT, BinaryOp.LE, BinaryOp.GT, BinaryOp.GE})
+            assertSameBits(op.toString(), a.cpu().zip(op, b.cpu()), a.cl().zip(op, b.cl()));
+        int[] axes = randomAxes(shape.length, r);
+        for (ReduceOp op : new ReduceOp[] {ReduceOp.MAX, ReduceOp.MIN})
+            assertSameBits(op + " over " + Arrays.toString(axes), a.cpu().reduce(op, axes, false), a.cl().reduce(op, axes, false));
+        assertSameBits("contiguous copy", a.cpu().contiguous(), a.cl().contiguous());
+        for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64, DType.INT32}) {
+            if (t == DType.FLOAT64 && !OpenClAvailable.backendOrNull().supportsFloat64()) continue;
+            // every int, and values from subnormal to past the largest bfloat16: rounding, ties, overflow
+            double[] v = values(r, Shapes.numel(shape), Values.SPECIAL);
+            for (int i = 0; i < v.length; i++) v[i] = t == DType.INT32 ? r.nextInt() : v[i] * Math.pow(2, r.nextInt(-140, 140));
+            NDArray h = host(v, t, shape);
+            Pair wide = new Pair(h, h.to(cl()));
+            assertSameBits("to bfloat16 from " + t, wide.cpu().to(DType.BFLOAT16), wide.cl().to(DType.BFLOAT16));
+            assertClose("from bfloat16 to " + t, a.cpu().to(t), a.cl().to(t), 0, 0);
+        }
+    }
+
+    /** Every float32 value next to a bfloat16 tie, and every NaN payload, rounds as on the CPU. */
+    @net.jqwik.api.Example
+    void bfloat16RoundingOfTiesInfinitiesAndNaNs() {
+        int[] patterns = {0x3F808000, 0x3F818000, 0x3F807FFF, 0x3F808001, 0x7F7F8000, 0x7F7FFFFF, 0xFF7F8000, 0x7F800000,
+                0xFF800000, 0x7F800001, 0xFFC00001, 0x7FBFFFFF, 0x00008000, 0x00018000, 0x80008000, 0x00000001, 0x80000000, 0};
+        float[] v = new float[patterns.length];
+        for (int i = 0; i < v.length; i++) v[i] = Float.intBitsToFloat(patterns[i]);
+        NDArray cpu = NDArray.of(v, v.length);
+        short[] want = cpu.toBFloat16Bits(), got = cpu.to(cl()).to(DType.BFLOAT16).toBFloat16Bits();
+        for (int i = 0; i < v.length; i++)
+            org.junit.jupiter.api.Assertions.assertEquals(want[i], got[i], "float bits " + Integer.toHexString(patterns[i]));
+        // and back: the widening is exact, the bits of a NaN survive a round trip through the device
+        NDArray bits = NDArray.ofBFloat16Bits(got, got.length);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(got, bits.to(cl()).toBFloat16Bits());
+        assertClose("widening", bits.to(DType.FLOAT32), bits.to(cl()).to(DType.FLOAT32), 0, 0);
+        // Just above a tie, by less than a float32 ulp: a rounding through float32 lands on the
+        // tie and goes to even; rounding once (the CPU, through double) goes up.
+        NDArray ints = NDArray.of(new int[] {16842753, -16842753, Integer.MAX_VALUE, Integer.MIN_VALUE, 3}, 5);
+        assertSameBits("int to bfloat16", ints.to(DType.BFLOAT16), ints.to(cl()).to(DType.BFLOAT16));
+        if (OpenClAvailable.backendOrNull().supportsFloat64()) {
+            NDArray d = NDArray.of(new double[] {1 + 0x1p-8 + 0x1p-40, -(1 + 0x1p-8 + 0x1p-40), 1e300, Double.NaN}, 4);
+            assertSameBits("float64 to bfloat16", d.to(DType.BFLOAT16), d.to(cl()).to(DType.BFLOAT16));
+        }
+        NDArray above = NDArray.of(0x1p-8f + 0x1p-30f, -(0x1p-8f + 0x1p-30f));
+        NDArray dc = NDArray.of(1f, -1f).to(DType.BFLOAT16), dl = NDArray.of(1f, -1f).to(DType.BFLOAT16).to(cl());
+        Device.cpu().backend().copyInto(dc, above, true);
+        dl.backend().copyInto(dl, above.to(cl()), true);
+        assertSameBits("bfloat16 += float32", dc, dl);
     }
 
     @Property
@@ -206,10 +309,13 @@ class BackendParityProperties {
         Pair index = indices(shape, axis, r);
         int[] srcShape = index.cpu().shape();
         Pair src = make(srcShape, t, view, t == DType.INT32 ? Values.FEW : Values.NORMAL, r);
-        NDArray dc = NDArray.zeros(t, Device.cpu(), shape), dl = NDArray.zeros(t, cl(), shape);
-        Device.cpu().backend().scatterAdd(dc, axis, index.cpu(), src.cpu());
+        // bfloat16 on OpenCL adds in float32 and rounds once (the CPU rounds after every add):
+        // its reference is the CPU's float32 scatter-add, rounded once.
+        DType ct = t == DType.BFLOAT16 ? DType.FLOAT32 : t;
+        NDArray dc = NDArray.zeros(ct, Device.cpu(), shape), dl = NDArray.zeros(t, cl(), shape);
+        Device.cpu().backend().scatterAdd(dc, axis, index.cpu(), src.cpu().to(ct));
         dl.backend().scatterAdd(dl, axis, index.cl(), src.cl());
-        assertClose("scatterAdd axis " + axis, dc, dl, rtol(t), atol(t) * 100);
+        assertClose("scatterAdd axis " + axis, dc.to(t), dl, rtol(t), atol(t) * 100);
     }
 
     /** INT32 indices into {@code shape} along {@code axis}: other dims no larger, axis any length, with repeats. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.proxima.tensor.BFloat16;
 import dev.proxima.tensor.DType;
+import dev.proxima.opencl.OpenClBackend;
+import dev.proxima.tensor.Device;
 import dev.proxima.tensor.NDArray;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,6 +41,11 @@ import org.junit.jupiter.api.Test;
  * seen over 100 seeds per entry was 2.2 N u (conv2d's gradient), 3.2 N u for a value
  * (klDivLogits, whose result is a small difference of larger terms).
  *
+ * <p>The same check runs with the bfloat16 side on the OpenCL device ({@link
+ * #everyEntryInBFloat16OnOpenCl}; the float64 reference stays on the CPU), reported as skipped,
+ * with the reason, where there is no OpenCL device. Its kernels compute in float and round once
+ * as the CPU's do, so the same tolerance holds.
+ *
  * <p>Second order is not checked in bfloat16: the entries' second-order function, y tanh y,
  * cancels in its second derivative (1 - y tanh y), and the result is then small beside the
  * terms it is made of (fold2d's reached 13 N u of it).
@@ -51,12 +59,28 @@ class BFloat16GradTableTest {
     @Test
     void everyEntryInBFloat16() {
         for (GradTable.Case c : GradTable.CASES.values())
-            for (long seed = 1; seed <= 3; seed++) check(c, seed);
+            for (long seed = 1; seed <= 3; seed++) check(c, seed, Device.cpu());
     }
 
     @Property(tries = 60)
     void entriesOnRandomValues(@ForAll("entries") String signature, @ForAll long seed) {
-        check(GradTable.CASES.get(signature), seed);
+        check(GradTable.CASES.get(signature), seed, Device.cpu());
+    }
+
+    @Test
+    void everyEntryInBFloat16OnOpenCl() {
+        OpenClBackend cl;
+        try {
+            cl = (OpenClBackend) Device.opencl().backend();
+        } catch (RuntimeException | LinkageError e) {
+            Assumptions.abort("no usable OpenCL device: " + e.getMessage());
+            return;
+        }
+        for (GradTable.Case c : GradTable.CASES.values()) {
+            // to(DType)'s entry ends in float64, which a device without cl_khr_fp64 cannot hold
+            if (c.signature().equals("to(DType)") && !cl.supportsFloat64()) continue;
+            for (long seed = 1; seed <= 3; seed++) check(c, seed, cl.device());
+        }
     }
 
     @Provide
@@ -64,26 +88,29 @@ class BFloat16GradTableTest {
         return Arbitraries.of(List.copyOf(GradTable.CASES.keySet()));
     }
 
-    private static void check(GradTable.Case c, long seed) {
+    /** The entry in float64 on the CPU against the same in bfloat16 on {@code device}. */
+    private static void check(GradTable.Case c, long seed, Device device) {
         SplittableRandom r = new SplittableRandom(seed);
         List<Tensor> x64 = new ArrayList<>(), xb = new ArrayList<>();
         for (Tensor x : c.inputs().apply(r)) {
             Tensor v = x.detach().to(DType.BFLOAT16).to(DType.FLOAT64);
             x64.add(v.requiresGrad(true));
-            xb.add(v.to(DType.BFLOAT16).requiresGrad(true));
+            xb.add(v.to(DType.BFLOAT16).to(device).requiresGrad(true));
         }
         Tensor y64 = c.f().apply(x64), yb = c.f().apply(xb);
+        String what = c.signature() + " seed " + seed + " on " + device;
+        assertEquals(device, yb.device(), what + ": the value left the device");
         // to(DType)'s entry is a round trip ending in float64: its value is float64 from any input
         if (!c.signature().equals("to(DType)")) assertEquals(DType.BFLOAT16, yb.dtype(), c.signature() + ": the value's dtype");
-        String what = c.signature() + " seed " + seed;
         assertClose(y64, yb, nodes(yb), what + ": value");
         double[] cv = new double[y64.size()];
         for (int i = 0; i < cv.length; i++) cv[i] = BFloat16.toDouble(BFloat16.fromDouble(2 * r.nextDouble() - 1));
         Tensor c64 = Tensor.of(NDArray.of(cv, y64.shape()));
         List<Tensor> g64 = Autograd.grad(List.of(y64), x64, List.of(c64), false, false, false);
-        List<Tensor> gb = Autograd.grad(List.of(yb), xb, List.of(c64.to(yb.dtype())), true, true, false);
+        List<Tensor> gb = Autograd.grad(List.of(yb), xb, List.of(c64.to(yb.dtype()).to(device)), true, true, false);
         for (int k = 0; k < g64.size(); k++) {
             assertEquals(DType.BFLOAT16, gb.get(k).dtype(), what + ": gradient " + k + "'s dtype");
+            assertEquals(device, gb.get(k).device(), what + ": gradient " + k + " left the device");
             assertClose(g64.get(k), gb.get(k), nodes(gb.get(k)), what + ": gradient " + k);
         }
     }

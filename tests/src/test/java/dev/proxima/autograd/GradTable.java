@@ -142,9 +142,12 @@ final class GradTable {
 
         // ---- indexing ----
         Tensor index = Tensor.of(NDArray.of(new int[] {1, 0, 2, 2, 0, 1}, 2, 3));
-        add("gather(int,Tensor)", distinct(new int[] {3, 3}), x -> x.get(0).gather(0, index));
-        add("scatterAdd(int,Tensor,Tensor)", distinct(new int[] {3, 3}, new int[] {2, 3}), x -> x.get(0).scatterAdd(0, index, x.get(1)));
-        add("indexSelect(int,Tensor)", distinct(new int[] {3, 2}), x -> x.get(0).indexSelect(0, Tensor.of(NDArray.of(new int[] {2, 0, 2}, 3))));
+        // Constant indices go to the device of the inputs (BFloat16GradTableTest runs the entries on OpenCL too).
+        add("gather(int,Tensor)", distinct(new int[] {3, 3}), x -> x.get(0).gather(0, index.to(x.get(0).device())));
+        add("scatterAdd(int,Tensor,Tensor)", distinct(new int[] {3, 3}, new int[] {2, 3}),
+                x -> x.get(0).scatterAdd(0, index.to(x.get(0).device()), x.get(1)));
+        add("indexSelect(int,Tensor)", distinct(new int[] {3, 2}),
+                x -> x.get(0).indexSelect(0, Tensor.of(NDArray.of(new int[] {2, 0, 2}, 3)).to(x.get(0).device())));
 
         // ---- normalization ----
         add("batchNorm(Tensor,Tensor,Tensor,double)", distinct(new int[] {3, 2, 2}, new int[] {2}, new int[] {2}),

@@ -20,9 +20,9 @@ import dev.proxima.tensor.UnaryOp;
  * <p>bfloat16 arrays ({@code short[]} of bits) are computed in float32 and each result is
  * rounded to bfloat16 once. Contiguous elementwise ops widen L1-sized chunks with the row
  * kernels' SIMD conversions and run the float32 kernels on them ({@link #bfloat16Chunks});
- * reductions read the bits directly into their double accumulators; the other kernels
- * (matmul, softmax, batch norm, max-pool indices, strided views) widen whole operands to float32 ({@link #widen},
- * {@link #narrow}). Copies, gathers and selections move the bits without arithmetic.
+ * reductions read the bits directly into their double accumulators, and matmul's kernels as
+ * they pack their blocks ({@link Gemm}); the other kernels (softmax, batch norm, max-pool
+ * indices, strided views) widen whole operands to float32 ({@link #widen}, {@link #narrow}). Copies, gathers and selections move the bits without arithmetic.
  */
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
@@ -410,12 +410,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public NDArray matmul(NDArray a, NDArray b) {
-        if (a.dtype() == DType.BFLOAT16) return narrow(matmul(widen(a), widen(b)));
+        // bfloat16 operands: the kernels widen them as they pack them, into a float32 product rounded once
+        boolean bf16 = a.dtype() == DType.BFLOAT16;
         int[] as = a.shape(), bs = b.shape();
         int nd = as.length, m = as[nd - 2], k = as[nd - 1], n = bs[nd - 1];
         int[] outShape = as.clone();
         outShape[nd - 1] = n;
-        NDArray out = fresh(a.dtype(), outShape);
+        NDArray out = fresh(bf16 ? DType.FLOAT32 : a.dtype(), outShape);
         int batch = 1;
         for (int d = 0; d < nd - 2; d++) batch *= as[d];
         int[] ast = a.strides(), bst = b.strides();
@@ -443,7 +444,7 @@ public final class CpuBackend implements Backend {
         };
         if (perMatrix) Parallel.forRange(batch, work, Gemm.PARALLEL_WORK, 1, body);
         else body.run(0, batch);
-        return out;
+        return bf16 ? narrow(out) : out;
     }
 
     // ---- convolution -------------------------------------------------------------------

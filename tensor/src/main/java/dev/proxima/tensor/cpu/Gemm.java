@@ -1,10 +1,14 @@
 package dev.proxima.tensor.cpu;
 
+import dev.proxima.tensor.BFloat16;
+
 /**
  * General matrix multiply C = A B for one batch element. A is m x k with row stride
  * {@code ars} and column stride {@code acs}; B is k x n likewise; C is a contiguous m x n
- * block at {@code co} (row stride n) that is overwritten. Arrays are all {@code float[]} or
- * all {@code double[]}.
+ * block at {@code co} (row stride n) that is overwritten. Arrays are all {@code float[]}, or
+ * all {@code double[]}, or A and B {@code short[]} bfloat16 bits and C {@code float[]}: the
+ * kernels widen bfloat16 as they pack or read it (exact), so C gets the bits of the float32
+ * product of the widened operands, without a float32 copy of either.
  *
  * <p>This class splits C into one rectangle per thread and hands each to a {@link Kernel}:
  * the Vector API one ({@code VectorGemm}, loaded by {@link Simd}) or {@link Scalar}. Both
@@ -70,24 +74,29 @@ final class Gemm {
         @Override
         public void block(int m, int n, int k, Object a, int ao, int ars, int acs, Object b, int bo, int brs, int bcs,
                           Object c, int co, int i0, int i1, int j0, int j1) {
-            if (a instanceof float[] af) floats(k, n, af, ao, ars, acs, (float[]) b, bo, brs, bcs, (float[]) c, co, i0, i1, j0, j1);
+            if (c instanceof float[] cf) floats(k, n, a, ao, ars, acs, b, bo, brs, bcs, cf, co, i0, i1, j0, j1);
             else doubles(k, n, (double[]) a, ao, ars, acs, (double[]) b, bo, brs, bcs, (double[]) c, co, i0, i1, j0, j1);
         }
 
-        private static void floats(int k, int n, float[] a, int ao, int ars, int acs, float[] b, int bo, int brs, int bcs,
+        /** A and B float32, or bfloat16 bits ({@code short[]}) widened exactly as they are read. */
+        private static void floats(int k, int n, Object a, int ao, int ars, int acs, Object b, int bo, int brs, int bcs,
                                    float[] c, int co, int i0, int i1, int j0, int j1) {
-            float[] bp = FLOATS.get();
+            float[] bp = FLOATS.get(), af = a instanceof float[] f ? f : null, bf = b instanceof float[] f ? f : null;
+            short[] ah = af == null ? (short[]) a : null, bh = bf == null ? (short[]) b : null;
             for (int jc = j0; jc < j1; jc += NC) {
                 int nc = Math.min(NC, j1 - jc);
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
                     for (int p = 0; p < kc; p++)
-                        for (int j = 0; j < nc; j++) bp[p * nc + j] = b[bo + (pc + p) * brs + (jc + j) * bcs];
+                        for (int j = 0; j < nc; j++) {
+                            int at = bo + (pc + p) * brs + (jc + j) * bcs;
+                            bp[p * nc + j] = bf != null ? bf[at] : BFloat16.toFloat(bh[at]);
+                        }
                     for (int i = i0; i < i1; i++) {
                         int crow = co + i * n + jc, arow = ao + i * ars + pc * acs;
                         if (pc == 0) java.util.Arrays.fill(c, crow, crow + nc, 0f);
                         for (int p = 0; p < kc; p++) {
-                            float av = a[arow + p * acs];
+                            float av = af != null ? af[arow + p * acs] : BFloat16.toFloat(ah[arow + p * acs]);
                             int brow = p * nc;
                             for (int j = 0; j < nc; j++) c[crow + j] += av * bp[brow + j];
                         }

@@ -1,5 +1,6 @@
 package dev.proxima.tensor.cpu;
 
+import dev.proxima.tensor.BFloat16;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -44,6 +45,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The float and double kernels are the same code on the two vector types (NC is halved
  * for double so that the block of B keeps its size in bytes).
+ *
+ * <p>bfloat16 operands ({@code short[]} bits) into a float32 C take the float path: they are
+ * widened (exactly, a shift) as B's block and A's sliver are packed, A's sliver then always
+ * packed, so the micro-kernel sees the float values of the bits and C gets the bits of the
+ * float32 product of the widened operands, without a float32 copy of either operand.
  */
 public final class VectorGemm implements Gemm.Kernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -59,6 +65,8 @@ public final class VectorGemm implements Gemm.Kernel {
             new double[KC * roundUp(NCD, NRD)], new double[MR * KC], new double[MR * NRD]});
 
     private static final Gemm.Kernel SCALAR = new Gemm.Scalar();
+    /** The Vector API row kernels' bfloat16 widening (exact), for packing bfloat16 operands. */
+    private static final RowKernels WIDEN = new VectorRowKernels();
 
     public VectorGemm() {}
 
@@ -74,8 +82,8 @@ public final class VectorGemm implements Gemm.Kernel {
         // whole of C, not this rectangle, so that every thread takes the same path.
         if (m < MR && n < FL) {
             SCALAR.block(m, n, k, a, ao, ars, acs, b, bo, brs, bcs, c, co, i0, i1, j0, j1);
-        } else if (a instanceof float[] af) {
-            floats(n, k, af, ao, ars, acs, (float[]) b, bo, brs, bcs, (float[]) c, co, i0, i1, j0, j1);
+        } else if (c instanceof float[] cf) { // A and B float32, or bfloat16 bits widened as they are packed
+            floats(n, k, a, ao, ars, acs, b, bo, brs, bcs, cf, co, i0, i1, j0, j1);
         } else {
             doubles(n, k, (double[]) a, ao, ars, acs, (double[]) b, bo, brs, bcs, (double[]) c, co, i0, i1, j0, j1);
         }
@@ -87,10 +95,12 @@ public final class VectorGemm implements Gemm.Kernel {
 
     // ---- float -------------------------------------------------------------------------
 
-    private static void floats(int n, int k, float[] a, int ao, int ars, int acs, float[] b, int bo, int brs, int bcs,
+    /** A and B both float32, or both bfloat16 bits ({@code short[]}). */
+    private static void floats(int n, int k, Object a, int ao, int ars, int acs, Object b, int bo, int brs, int bcs,
                                float[] c, int co, int i0, int i1, int j0, int j1) {
         float[][] buf = FLOAT_BUFFERS.get();
         float[] bp = buf[0], ap = buf[1], tile = buf[2];
+        float[] af = a instanceof float[] f ? f : null; // null: bfloat16, packed (widened) always
         for (int jc = j0; jc < j1; jc += NCF) {
             int nc = Math.min(NCF, j1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -99,10 +109,10 @@ public final class VectorGemm implements Gemm.Kernel {
                 packB(b, bo + pc * brs + jc * bcs, brs, bcs, kc, nc, bp);
                 for (int ir = i0; ir < i1; ir += MR) {
                     int rows = Math.min(MR, i1 - ir), from = ao + ir * ars + pc * acs;
-                    // A's rows are read in place when they are contiguous and all there
-                    float[] as = a;
+                    // A's rows are read in place when they are float32, contiguous and all there
+                    float[] as = af;
                     int a0 = from, ak = ars;
-                    if (acs != 1 || rows < MR) {
+                    if (af == null || acs != 1 || rows < MR) {
                         packA(a, from, ars, acs, rows, kc, ap);
                         as = ap;
                         a0 = 0;
@@ -119,6 +129,11 @@ public final class VectorGemm implements Gemm.Kernel {
     }
 
     /** B[p, j] for p < kc, j < nc into micro-panels of NRF columns (panel q at q * NRF * kc), zero past nc. */
+    private static void packB(Object b, int bo, int brs, int bcs, int kc, int nc, float[] bp) {
+        if (b instanceof float[] bf) packB(bf, bo, brs, bcs, kc, nc, bp);
+        else packB((short[]) b, bo, brs, bcs, kc, nc, bp);
+    }
+
     private static void packB(float[] b, int bo, int brs, int bcs, int kc, int nc, float[] bp) {
         for (int jr = 0; jr < nc; jr += NRF) {
             int w = Math.min(NRF, nc - jr), base = jr * kc, src = bo + jr * bcs;
@@ -139,7 +154,30 @@ public final class VectorGemm implements Gemm.Kernel {
         }
     }
 
+    /** bfloat16 bits widened: the float32 packing's loops on {@code short[]}, rows of B widened by the row kernels' SIMD. */
+    private static void packB(short[] b, int bo, int brs, int bcs, int kc, int nc, float[] bp) {
+        for (int jr = 0; jr < nc; jr += NRF) {
+            int w = Math.min(NRF, nc - jr), base = jr * kc, src = bo + jr * bcs;
+            if (w < NRF) { // the last, partial panel
+                for (int p = 0, s = src, d = base; p < kc; p++, s += brs, d += NRF) {
+                    for (int j = 0; j < w; j++) bp[d + j] = BFloat16.toFloat(b[s + j * bcs]);
+                    for (int j = w; j < NRF; j++) bp[d + j] = 0f;
+                }
+            } else if (bcs == 1) {
+                for (int p = 0, s = src, d = base; p < kc; p++, s += brs, d += NRF) WIDEN.widen(b, s, bp, d, NRF);
+            } else {
+                for (int j = 0; j < NRF; j++)
+                    for (int p = 0, s = src + j * bcs, d = base + j; p < kc; p++, s += brs, d += NRF) bp[d] = BFloat16.toFloat(b[s]);
+            }
+        }
+    }
+
     /** A[i, p] for i < rows, p < kc as MR rows of kc values, zero past rows. */
+    private static void packA(Object a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
+        if (a instanceof float[] af) packA(af, ao, ars, acs, rows, kc, ap);
+        else packA((short[]) a, ao, ars, acs, rows, kc, ap);
+    }
+
     private static void packA(float[] a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
         if (rows < MR) java.util.Arrays.fill(ap, rows * kc, MR * kc, 0f);
         if (ars == 1) { // A is a transposed view: read along its columns
@@ -148,6 +186,20 @@ public final class VectorGemm implements Gemm.Kernel {
         } else {
             for (int i = 0; i < rows; i++)
                 for (int p = 0, s = ao + i * ars, d = i * kc; p < kc; p++, s += acs, d++) ap[d] = a[s];
+        }
+    }
+
+    /** bfloat16 bits widened, as the float32 packing; a row of A with unit stride by the row kernels' SIMD. */
+    private static void packA(short[] a, int ao, int ars, int acs, int rows, int kc, float[] ap) {
+        if (rows < MR) java.util.Arrays.fill(ap, rows * kc, MR * kc, 0f);
+        if (acs == 1) {
+            for (int i = 0; i < rows; i++) WIDEN.widen(a, ao + i * ars, ap, i * kc, kc);
+        } else if (ars == 1) {
+            for (int p = 0, s = ao; p < kc; p++, s += acs)
+                for (int i = 0; i < rows; i++) ap[i * kc + p] = BFloat16.toFloat(a[s + i]);
+        } else {
+            for (int i = 0; i < rows; i++)
+                for (int p = 0, s = ao + i * ars, d = i * kc; p < kc; p++, s += acs, d++) ap[d] = BFloat16.toFloat(a[s]);
         }
     }
 

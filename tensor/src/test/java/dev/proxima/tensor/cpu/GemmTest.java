@@ -62,6 +62,50 @@ class GemmTest {
         else assertArrayEquals((float[]) whole, (float[]) split, 0f, what);
     }
 
+    /**
+     * bfloat16 operands (short[] bits, any layout) into a float32 C: the bits of the same
+     * kernel on the widened float32 operands, for each kernel and the threaded driver. The
+     * values span many binades, with NaN and infinities, so any widening that is not the
+     * exact shift (or any other order of the multiply-adds) shows in the bits.
+     */
+    @Property(tries = 40)
+    void bfloat16OperandsGiveTheFloat32ProductOfTheirValues(@ForAll @IntRange(min = 1, max = 150) int m,
+                                                           @ForAll @IntRange(min = 1, max = 150) int n,
+                                                           @ForAll @IntRange(min = 1, max = 300) int k,
+                                                           @ForAll @IntRange(max = 2) int which, @ForAll long seed) {
+        Random r = new Random(seed);
+        Layout la = Layout.random(r, m, k), lb = Layout.random(r, k, n);
+        short[] ah = new short[la.size], bh = new short[lb.size];
+        for (int i = 0; i < ah.length; i++) ah[i] = dev.proxima.tensor.BFloat16.fromDouble(value(r));
+        for (int i = 0; i < bh.length; i++) bh[i] = dev.proxima.tensor.BFloat16.fromDouble(value(r));
+        float[] af = dev.proxima.tensor.BFloat16.toFloats(ah), bf = dev.proxima.tensor.BFloat16.toFloats(bh);
+        float[] got = new float[m * n], want = new float[m * n];
+        java.util.Arrays.fill(got, 1e3f); // stale values in C must be overwritten
+        if (which == 2) {
+            Gemm.gemm(m, n, k, ah, la.off, la.rs, la.cs, bh, lb.off, lb.rs, lb.cs, got, 0, true);
+            Gemm.gemm(m, n, k, af, la.off, la.rs, la.cs, bf, lb.off, lb.rs, lb.cs, want, 0, true);
+        } else {
+            Gemm.Kernel kernel = which == 0 ? VECTOR : SCALAR;
+            kernel.block(m, n, k, ah, la.off, la.rs, la.cs, bh, lb.off, lb.rs, lb.cs, got, 0, 0, m, 0, n);
+            kernel.block(m, n, k, af, la.off, la.rs, la.cs, bf, lb.off, lb.rs, lb.cs, want, 0, 0, m, 0, n);
+        }
+        // NaN payloads are left to the JIT (which operand of an add it keeps), so any NaN matches any NaN
+        for (int i = 0; i < m * n; i++)
+            assertTrue(Float.floatToRawIntBits(got[i]) == Float.floatToRawIntBits(want[i]) || Float.isNaN(got[i]) && Float.isNaN(want[i]),
+                    "C[" + i + "] = " + got[i] + " from bfloat16, " + want[i] + " from float32 (m=" + m + " n=" + n + " k=" + k
+                            + " " + la + " " + lb + ", kernel " + which + ")");
+    }
+
+    /** Mostly N(0, 1) scaled by 2^-20..2^20, now and then 0, an infinity or NaN. */
+    private static double value(Random r) {
+        return switch (r.nextInt(200)) {
+            case 0 -> Double.NaN;
+            case 1 -> Double.POSITIVE_INFINITY;
+            case 2 -> 0.0;
+            default -> r.nextGaussian() * Math.scalb(1.0, r.nextInt(41) - 20);
+        };
+    }
+
     @Property(tries = 20)
     void emptyDepthGivesZeros(@ForAll @IntRange(min = 1, max = 20) int m, @ForAll @IntRange(min = 1, max = 20) int n) {
         float[] c = new float[m * n];
