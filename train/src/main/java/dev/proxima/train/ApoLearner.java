@@ -55,6 +55,12 @@ final class ApoLearner<S> implements Learner {
         return Learner.learnedRate(apo);
     }
 
+    /** After a step, the rate its meta-step left: the one its update used. */
+    @Override
+    public double lastLr() {
+        return apo.steps() == 0 ? Double.NaN : lr();
+    }
+
     @Override
     public TrainState state() {
         return new TrainState(apo.params(), model.buffers(), new TrainState.ApoState<>(apo.state(), apo.meta(), apo.metaState()), apo.steps());

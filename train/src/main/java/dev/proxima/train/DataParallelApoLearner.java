@@ -59,6 +59,11 @@ final class DataParallelApoLearner<S> implements Learner {
     }
 
     @Override
+    public double lastLr() {
+        return apos.get(0).lastLr();
+    }
+
+    @Override
     public TrainState state() {
         return apos.get(0).state();
     }

@@ -29,6 +29,7 @@ final class DataParallelLearner<S> implements Learner {
     private final List<DataParallelTrainer<S>> trainers = new ArrayList<>();
     private final Params[] buffers;
     private long steps;
+    private double lastLr = Double.NaN;
 
     DataParallelLearner(UpdateRule<S> rule, Objective objective, WorkerGroup workers) {
         this.rule = rule;
@@ -49,6 +50,7 @@ final class DataParallelLearner<S> implements Learner {
     @Override
     public double step(Tensor x, Tensor y, Tensor xMeta) {
         int n = workers.size();
+        lastLr = lr();
         List<Double> losses = workers.onEveryWorker(r -> {
             Tensor xs = DataParallelTrainer.shard(x, r, n), ys = DataParallelTrainer.shard(y, r, n);
             Params[] moved = {buffers[r]};
@@ -77,6 +79,11 @@ final class DataParallelLearner<S> implements Learner {
     @Override
     public double lr() {
         return rule.learningRate(trainers.get(0).state());
+    }
+
+    @Override
+    public double lastLr() {
+        return lastLr;
     }
 
     @Override

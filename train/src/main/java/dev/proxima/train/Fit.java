@@ -18,7 +18,8 @@ import java.util.function.UnaryOperator;
  * the batch half an epoch ahead of B in the same order. A run therefore needs only the
  * learner's {@link TrainState} and the {@link Position} to continue exactly as the
  * uninterrupted run would: {@link #run} from a restored learner and its position gives the
- * same parameters bit for bit.
+ * same parameters bit for bit. {@link #secondBatchOrder} takes B' from an independently
+ * shuffled order instead, at the same position in it.
  */
 public final class Fit {
     /**
@@ -43,8 +44,12 @@ public final class Fit {
         }
     }
 
-    /** A step just taken: the position after it, its loss (before the step), and the rate it used. */
-    public record Step(Position position, double loss, double lr) {}
+    /**
+     * A step just taken: the position after it, its loss (before the step), the rate it used
+     * ({@link Learner#lastLr}), and how long the learner's step took (nanoseconds; the batches'
+     * preparation not included).
+     */
+    public record Step(Position position, double loss, double lr, long nanos) {}
 
     /** How a run ended: its position, the last training loss, the last evaluation (null: none in this run), whether a listener stopped it. */
     public record Outcome(Position position, double lastLoss, Evaluation.Result lastTest, boolean stopped) {}
@@ -72,6 +77,7 @@ public final class Fit {
     private final int batch, epochs, perEpoch;
     private final UnaryOperator<Batch> prepare;
     private final Supplier<Evaluation.Result> evaluate;
+    private DataLoader secondOrder; // null: B' is half an epoch ahead of B in B's order
 
     /**
      * @param learner   the learner to step
@@ -95,6 +101,17 @@ public final class Fit {
         this.evaluate = Objects.requireNonNull(evaluate, "Fit: evaluate");
     }
 
+    /**
+     * Takes APO's second batch B' from its own order of the training set, shuffled with
+     * {@code seed}: step k of epoch e gets batch k of that order's epoch e (an order
+     * independent of B's, as the APO paper draws B'), instead of the batch half an epoch
+     * ahead of B. Call before {@link #run}; a resumed run must make the same call.
+     */
+    public Fit secondBatchOrder(long seed) {
+        this.secondOrder = DataLoader.of(train, batch).shuffle(seed).dropLast(true);
+        return this;
+    }
+
     /** The steps an epoch takes. */
     public int stepsPerEpoch() {
         return perEpoch;
@@ -112,17 +129,20 @@ public final class Fit {
         for (; epoch < epochs; epoch++, batchInEpoch = 0, evaluated = false) {
             int[] order = loader.order(epoch);
             if (batchInEpoch < perEpoch) {
+                int[] metaOrder = !learner.usesSecondBatch() ? null : secondOrder == null ? order : secondOrder.order(epoch);
                 listener.epochStarted(epoch, perEpoch, batchInEpoch);
                 try {
                     for (; batchInEpoch < perEpoch; batchInEpoch++) {
                         Batch b = batch(order, batchInEpoch);
                         // B' for APO's function-space term: another batch of the same epoch.
-                        Batch meta = learner.usesSecondBatch() ? batch(order, (batchInEpoch + loader.numBatches() / 2) % loader.numBatches()) : null;
-                        double lr = learner.lr();
+                        Batch meta = metaOrder == null ? null
+                                : batch(metaOrder, secondOrder != null ? batchInEpoch : (batchInEpoch + loader.numBatches() / 2) % loader.numBatches());
+                        long started = System.nanoTime();
                         lastLoss = learner.step(b.x(), b.y(), meta == null ? null : meta.x());
+                        long nanos = System.nanoTime() - started;
                         step++;
                         Position at = new Position(epoch, batchInEpoch + 1, step, false);
-                        if (!listener.stepped(new Step(at, lastLoss, lr))) return new Outcome(at, lastLoss, test, true);
+                        if (!listener.stepped(new Step(at, lastLoss, learner.lastLr(), nanos))) return new Outcome(at, lastLoss, test, true);
                     }
                 } finally {
                     listener.epochEnded(epoch);

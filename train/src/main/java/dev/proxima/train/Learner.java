@@ -40,6 +40,13 @@ public interface Learner extends AutoCloseable {
     /** The learning rate the next step uses (APO: the learned one; per layer: their geometric mean). */
     double lr();
 
+    /**
+     * The learning rate the last {@link #step} used (NaN before this learner's first step):
+     * what {@link #lr} said before it, except for APO, whose meta-step sets the rate within the
+     * step, before the update it scales.
+     */
+    double lastLr();
+
     /** Whether {@link #step} uses a second batch (APO's function-space term). */
     default boolean usesSecondBatch() {
         return false;
@@ -60,9 +67,18 @@ public interface Learner extends AutoCloseable {
         return new RuleLearner<>(rule, objective);
     }
 
-    /** KFAC: each step taps the Linear/Conv2d layers for the Kronecker factors; {@code lr} is what {@link #lr} reports. */
+    /**
+     * KFAC: each step taps the Linear/Conv2d layers for the Kronecker factors, from the
+     * empirical Fisher with N the rows of the batch ({@link KfacOptions#EMPIRICAL});
+     * {@code lr} is what {@link #lr} reports.
+     */
     static Learner kfac(Kfac kfac, Objective objective, double lr) {
-        return new KfacLearner(kfac, objective, lr);
+        return kfac(kfac, objective, lr, KfacOptions.EMPIRICAL);
+    }
+
+    /** KFAC with {@code options}: the true Fisher from sampled targets, or another N than the batch's rows. */
+    static Learner kfac(Kfac kfac, Objective objective, double lr, KfacOptions options) {
+        return new KfacLearner(kfac, objective, lr, options);
     }
 
     /** APO (LR or Precond) over its base rule, on one worker. */
@@ -84,6 +100,7 @@ public interface Learner extends AutoCloseable {
     static double learnedRate(Apo<?> apo) {
         Map<String, Double> rates = apo.learningRates();
         if (rates.isEmpty()) return Double.NaN;
+        if (rates.size() == 1) return rates.values().iterator().next(); // exp(log r) can miss r by an ulp
         double logSum = 0;
         for (double r : rates.values()) logSum += Math.log(r);
         return Math.exp(logSum / rates.size());

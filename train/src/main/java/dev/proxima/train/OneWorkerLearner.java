@@ -11,6 +11,8 @@ abstract class OneWorkerLearner<S> implements Learner {
     protected Params params, buffers;
     protected S state;
     protected long steps;
+    /** The rate the last step used (NaN: none yet). */
+    protected double lastLr = Double.NaN;
 
     protected OneWorkerLearner(Objective objective) {
         this.params = objective.model().params().detach();
@@ -25,6 +27,11 @@ abstract class OneWorkerLearner<S> implements Learner {
     @Override
     public Params buffers() {
         return buffers;
+    }
+
+    @Override
+    public double lastLr() {
+        return lastLr;
     }
 
     @Override

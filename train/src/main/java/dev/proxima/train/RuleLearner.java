@@ -29,6 +29,7 @@ final class RuleLearner<S> extends OneWorkerLearner<S> {
             moved[0] = a.buffers();
             return objective.loss().apply(a.output(), y);
         }, params);
+        lastLr = rule.learningRate(state);
         Update<S> u = rule.step(vg.grads(), state, params);
         params = u.params();
         state = u.state();

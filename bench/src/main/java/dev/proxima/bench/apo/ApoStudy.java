@@ -26,17 +26,19 @@ import java.util.Locale;
  * {@code RESULT bench=apo task=... method=... final_loss=... test_metric=... step_ms=...}
  * lines; the full protocol adds {@code final_loss_mean/sd} and {@code test_metric_mean/sd}.
  * {@code --measure}: every method's step time on every task (what the budgets were sized by).
+ * {@code --verify}: runs no new cell; recomputes stored cells ({@link #verify}) and exits
+ * non-zero when any number differs.
  */
 public final class ApoStudy {
     private ApoStudy() {}
 
-    static final String USAGE = "usage: ./proxima bench apo [--quick | --protocol full [--report-only]] [--out DIR] "
+    static final String USAGE = "usage: ./proxima bench apo [--quick | --protocol full [--report-only | --verify]] [--out DIR] "
             + "[--tasks regression,autoencoder,charlm,cnn] | --measure [TASKS]";
 
     public static void main(String[] args) throws IOException {
         System.setProperty("java.awt.headless", "true");
         Protocol.Profile profile = Protocol.Profile.QUICK;
-        boolean reportOnly = false;
+        boolean reportOnly = false, verify = false;
         Path out = null;
         List<String> only = null;
         for (int i = 0; i < args.length; i++) {
@@ -48,6 +50,7 @@ public final class ApoStudy {
                     profile = Protocol.Profile.FULL;
                 }
                 case "--report-only" -> reportOnly = true;
+                case "--verify" -> verify = true;
                 case "--out" -> out = Path.of(args[++i]);
                 case "--tasks" -> only = List.of(args[++i].split(","));
                 case "--measure" -> {
@@ -59,11 +62,18 @@ public final class ApoStudy {
             }
         }
         if (reportOnly && profile != Protocol.Profile.FULL) fail("bench apo: --report-only goes with --protocol full");
+        if (verify && (reportOnly || profile != Protocol.Profile.FULL)) fail("bench apo: --verify goes with --protocol full, without --report-only");
         if (out == null)
             out = profile == Protocol.Profile.FULL ? (Files.isRegularFile(Path.of("proxima")) && Files.isDirectory(Path.of("docs")) ? Path.of("docs") : Path.of("."))
                     : Files.createTempDirectory("apo-quick");
         if (only != null) for (String n : only) StudyTask.named(n); // an unknown name is an error
         List<String> runs = only;
+        if (verify) {
+            List<StudyTask> tasks = new ArrayList<>();
+            for (StudyTask t : StudyTask.all()) if (runs == null || runs.contains(t.name)) tasks.add(t);
+            int differ = verify(tasks, new CellStore(out.resolve("apo-study")));
+            System.exit(differ == 0 ? 0 : 1);
+        }
         if (profile == Protocol.Profile.FULL) {
             // The report always covers every task (a claim is decided over all four); --tasks
             // says which tasks this process runs, the others are read from their stored cells.
@@ -144,18 +154,67 @@ public final class ApoStudy {
      * the study from the code it began on or to bump the version.
      */
     static void checkNumerics(StudyTask task, String version, CellStore store) {
-        Cell stored = store.all().stream()
-                .filter(c -> c.key().task().equals(task.name) && c.key().version().equals(version)
-                        && !c.key().method().equals(Runner.OVERHEAD))
-                .min(java.util.Comparator.comparingDouble(c -> c.scalar(Cell.WALL_S))).orElse(null);
+        Cell stored = cheapest(store.all().stream().filter(c -> c.key().task().equals(task.name) && c.key().version().equals(version)));
         if (stored == null) return; // the task's first cell: nothing to compare with yet
+        recompute(task, stored);
+    }
+
+    /** The stored training cell (not a timing cell) that took the least time, or null. */
+    private static Cell cheapest(java.util.stream.Stream<Cell> cells) {
+        return cells.filter(c -> !c.key().method().equals(Runner.OVERHEAD))
+                .min(java.util.Comparator.comparingDouble(c -> c.scalar(Cell.WALL_S))).orElse(null);
+    }
+
+    /** Runs {@code stored}'s configuration again; an error, naming the cell and the number, unless every number comes out the same. */
+    static void recompute(StudyTask task, Cell stored) {
         Cell again = Runner.train(task, stored.key());
         for (String s : List.of(Cell.FINAL_LOSS, Cell.TEST_METRIC, Cell.LR_END))
             if (Double.compare(stored.scalar(s), again.scalar(s)) != 0) numericsDiffer(stored, s, stored.scalar(s), again.scalar(s));
         for (var e : stored.series().entrySet())
             if (!java.util.Arrays.equals(e.getValue(), again.series().get(e.getKey()))) numericsDiffer(stored, "series " + e.getKey(), Double.NaN, Double.NaN);
-        System.out.printf(Locale.ROOT, "bench apo: %s's numerics checked: cell %s (%s %s seed %d) recomputed bit-identically%n", task.name,
-                stored.key().hash(), stored.key().method(), stored.key().setting(), stored.key().seed());
+        System.out.printf(Locale.ROOT, "bench apo: %s's numerics checked: cell %s (version %s: %s %s seed %d, %d steps) recomputed bit-identically%n",
+                task.name, stored.key().hash(), stored.key().version(), stored.key().method(), stored.key().setting(), stored.key().seed(), stored.key().steps());
+    }
+
+    /**
+     * {@code --verify}: for each task and each study version among its stored cells, recomputes
+     * the cheapest stored cell of every method (so every kind of learner is checked, not only
+     * the one {@link #checkNumerics} happens to pick) and the cheapest one with a test metric
+     * (so the evaluation is checked too), and prints one line per cell. Runs no new cell and
+     * writes nothing. Returns the number of cells that came out differently.
+     */
+    static int verify(List<StudyTask> tasks, CellStore store) throws IOException {
+        List<Cell> all = store.all();
+        int checked = 0, differ = 0;
+        for (StudyTask task : tasks) {
+            java.util.Map<String, Cell> picked = new java.util.LinkedHashMap<>();
+            List<Cell> own = all.stream().filter(c -> c.key().task().equals(task.name)).toList();
+            for (String version : own.stream().map(c -> c.key().version()).distinct().sorted().toList()) {
+                for (Method m : Method.values()) {
+                    Cell c = cheapest(own.stream().filter(x -> x.key().version().equals(version) && x.key().method().equals(m.id)));
+                    if (c != null) picked.putIfAbsent(c.key().hash(), c);
+                }
+                Cell evaluated = cheapest(own.stream().filter(x -> x.key().version().equals(version) && Double.isFinite(x.scalar(Cell.TEST_METRIC))));
+                if (evaluated != null) picked.putIfAbsent(evaluated.key().hash(), evaluated);
+            }
+            if (picked.isEmpty()) {
+                System.out.printf(Locale.ROOT, "bench apo: %s: no stored cells in %s%n", task.name, store.dir());
+                continue;
+            }
+            task.ensureLoaded();
+            for (Cell c : picked.values()) {
+                checked++;
+                try {
+                    recompute(task, c);
+                } catch (IllegalStateException e) {
+                    differ++;
+                    System.out.println(e.getMessage());
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "bench apo: verify: %d of %d cells recomputed bit-identically%s%n", checked - differ, checked,
+                differ == 0 ? "" : "; " + differ + " differ");
+        return differ;
     }
 
     private static void numericsDiffer(Cell stored, String what, double was, double now) {

@@ -1,21 +1,21 @@
 package dev.proxima.bench.apo;
 
 import dev.proxima.autograd.Autocast;
-import dev.proxima.autograd.Params;
-import dev.proxima.bench.apo.Trainers.Trainer;
 import dev.proxima.nn.Module;
 import dev.proxima.nn.data.Batch;
 import dev.proxima.nn.data.DataLoader;
 import dev.proxima.optim.Sgd;
 import dev.proxima.optim.apo.ApoConfig;
 import dev.proxima.optim.apo.ApoLr;
+import dev.proxima.train.Evaluation;
+import dev.proxima.train.Fit;
+import dev.proxima.train.Learner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +34,11 @@ final class Runner {
     private Runner() {}
 
     /**
-     * One training run. The seed fixes the model's initial weights and the order of the
-     * batches (B from a loader shuffled with the seed, B' from one shuffled with seed +
-     * 1,000,003); every method sees the same batches for the same seed.
+     * One training run: the method's {@link Learner} through the library's {@link Fit}, for
+     * {@code key.steps()} steps. The seed fixes the model's initial weights and the order of the
+     * batches (B from the training set shuffled with the seed, epoch after epoch; B' from an
+     * order shuffled with seed + 1,000,003, {@link Fit#secondBatchOrder}); every method sees the
+     * same batches for the same seed. A loss above {@link #DIVERGED} (or not finite) ends the run.
      */
     static Cell train(StudyTask task, Cell.Key key) {
         Method method = Method.of(key.method());
@@ -44,30 +46,30 @@ final class Runner {
         boolean bf16 = s.getOr(BF16, 0) != 0;
         int steps = key.steps();
         Module model = task.model(key.seed());
-        Params init = model.params().detach();
-        Trainer trainer = Trainers.create(method, s, task, model, init, steps, key.seed());
-        Cycle batches = new Cycle(DataLoader.of(task.train, task.batchSize).shuffle(key.seed()).dropLast(true));
-        Cycle metaBatches = new Cycle(DataLoader.of(task.train, task.batchSize).shuffle(key.seed() + 1_000_003).dropLast(true));
+        Learner learner = Learners.create(method, s, task, model, steps, key.seed());
+        int perEpoch = Math.max(1, task.train.size() / task.batchSize);
+        Fit fit = new Fit(learner, task.train, task.batchSize, key.seed(), (steps + perEpoch - 1) / perEpoch, 0, task::prepare,
+                () -> NOT_EVALUATED).secondBatchOrder(key.seed() + 1_000_003);
         double[] losses = new double[steps], lrs = new double[steps];
+        long[] nanos = {0};
+        int[] done = {0};
         String loadStart = loadAverage();
-        long t0 = System.nanoTime(), nanos = 0;
-        int done = 0;
-        for (int t = 0; t < steps; t++) {
-            Batch b = task.prepare(batches.next()), bm = task.prepare(metaBatches.next());
-            long st = System.nanoTime();
-            double loss;
-            try (var cast = bf16 ? Autocast.bf16() : null) { // the whole step: forward, meta-step, curvature
-                loss = trainer.step(b, bm);
-            }
-            nanos += System.nanoTime() - st;
-            losses[t] = loss;
-            lrs[t] = trainer.lr();
-            done = t + 1;
-            if (!Double.isFinite(loss) || loss > DIVERGED) break;
+        long t0 = System.nanoTime();
+        try (var cast = bf16 ? Autocast.bf16() : null) { // the whole step: forward, meta-step, curvature
+            fit.run(Fit.Position.START, new Fit.Listener() {
+                @Override
+                public boolean stepped(Fit.Step st) {
+                    int t = done[0]++;
+                    losses[t] = st.loss();
+                    lrs[t] = st.lr();
+                    nanos[0] += st.nanos();
+                    return done[0] < steps && Double.isFinite(st.loss()) && st.loss() <= DIVERGED;
+                }
+            });
         }
         int tail = Math.max(1, steps / 10);
         double finalLoss = Double.NaN, lrEnd = Double.NaN;
-        if (done == steps && Double.isFinite(losses[steps - 1]) && losses[steps - 1] <= DIVERGED) {
+        if (done[0] == steps && Double.isFinite(losses[steps - 1]) && losses[steps - 1] <= DIVERGED) {
             finalLoss = 0;
             double logLr = 0;
             for (int t = steps - tail; t < steps; t++) {
@@ -80,20 +82,23 @@ final class Runner {
         double metric = Double.NaN;
         if (key.evaluate() && Double.isFinite(finalLoss))
             try (var cast = bf16 ? Autocast.bf16() : null) { // evaluated in the precision it trained in
-                metric = task.testMetric(model, trainer.params());
+                metric = task.testMetric(model, learner.params());
             }
         Map<String, Double> scalars = new LinkedHashMap<>();
         scalars.put(Cell.FINAL_LOSS, finalLoss);
         scalars.put(Cell.TEST_METRIC, metric);
-        scalars.put(Cell.STEP_MS, nanos / 1e6 / Math.max(1, done));
+        scalars.put(Cell.STEP_MS, nanos[0] / 1e6 / Math.max(1, done[0]));
         scalars.put(Cell.LR_END, lrEnd);
-        scalars.put(Cell.STEPS_DONE, (double) done);
+        scalars.put(Cell.STEPS_DONE, (double) done[0]);
         scalars.put(Cell.WALL_S, (System.nanoTime() - t0) / 1e9);
         Map<String, double[]> series = new LinkedHashMap<>();
-        series.put("loss", curve(losses, done, false));
-        series.put("lr", curve(lrs, done, true));
+        series.put("loss", curve(losses, done[0], false));
+        series.put("lr", curve(lrs, done[0], true));
         return new Cell(key, scalars, series, provenance(loadStart));
     }
+
+    /** What {@link Fit} is given to run after each epoch: the study evaluates once, at the end of a run. */
+    private static final Evaluation.Result NOT_EVALUATED = new Evaluation.Result(Double.NaN, Double.NaN);
 
     /** Means over CURVE_POINTS equal parts of the run (geometric for rates). */
     static double[] curve(double[] v, int n, boolean geometric) {
@@ -118,13 +123,14 @@ final class Runner {
      */
     static Cell overhead(StudyTask task, Cell.Key key) {
         Module model = task.model(key.seed());
-        Params init = model.params().detach();
         ApoConfig c = ApoConfig.builder().divergence(task.divergence()).build();
-        Trainer base = new Trainers.RuleTrainer<>(Sgd.builder().lr(0.01).momentum(Trainers.MOMENTUM).build(), model, task, init);
-        Trainer apo = new Trainers.ApoTrainer<>(ApoLr.over(Sgd.builder().lr(1).momentum(Trainers.MOMENTUM).build(), c), model, task, init, c);
-        Cycle batches = new Cycle(DataLoader.of(task.train, task.batchSize).shuffle(key.seed()).dropLast(true));
+        Learner base = Learner.of(Sgd.builder().lr(0.01).momentum(Learners.MOMENTUM).build(), task.objective(model));
+        Learner apo = Learner.apo(ApoLr.over(Sgd.builder().lr(1).momentum(Learners.MOMENTUM).build(), c), task.objective(model), c);
         List<Batch> fixed = new ArrayList<>();
-        for (int i = 0; i < 20; i++) fixed.add(task.prepare(batches.next()));
+        for (Batch b : DataLoader.of(task.train, task.batchSize).shuffle(key.seed()).dropLast(true).epoch(0)) {
+            if (fixed.size() == 20) break;
+            fixed.add(task.prepare(b));
+        }
         String loadStart = loadAverage();
         timeSteps(base, fixed); // warm
         timeSteps(apo, fixed);
@@ -148,9 +154,12 @@ final class Runner {
         return new Cell(key, scalars, Map.of(), provenance(loadStart));
     }
 
-    private static double timeSteps(Trainer trainer, List<Batch> batches) {
+    private static double timeSteps(Learner learner, List<Batch> batches) {
         long s = System.nanoTime();
-        for (int i = 0; i < batches.size(); i++) trainer.step(batches.get(i), batches.get((i + 1) % batches.size()));
+        for (int i = 0; i < batches.size(); i++) {
+            Batch b = batches.get(i);
+            learner.step(b.x(), b.y(), batches.get((i + 1) % batches.size()).x());
+        }
         return (System.nanoTime() - s) / 1e6 / batches.size();
     }
 
@@ -213,22 +222,5 @@ final class Runner {
             }
         }
         return commit;
-    }
-
-    /** Batches from a loader, epoch after epoch. */
-    static final class Cycle {
-        private final DataLoader loader;
-        private int epoch;
-        private Iterator<Batch> it;
-
-        Cycle(DataLoader loader) {
-            this.loader = loader;
-            this.it = loader.epoch(0).iterator();
-        }
-
-        Batch next() {
-            if (!it.hasNext()) it = loader.epoch(++epoch).iterator();
-            return it.next();
-        }
     }
 }

@@ -14,15 +14,17 @@ import dev.proxima.nn.data.Dataset;
 import dev.proxima.nn.data.FashionMnist;
 import dev.proxima.nn.functional.Losses;
 import dev.proxima.nn.models.Models;
-import dev.proxima.optim.Kfac;
 import dev.proxima.optim.apo.Divergence;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.Rng;
+import dev.proxima.train.Evaluation;
+import dev.proxima.train.KfacOptions;
+import dev.proxima.train.Objective;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The four CPU-scale tasks of the APO study, counterparts of the paper's regression,
@@ -34,7 +36,7 @@ import java.util.List;
  */
 abstract class StudyTask {
     /** What a task is fitted and scored with. */
-    enum Objective {
+    enum LossFamily {
         /** {@code Losses.mse} = mean((f − y)²); ρ its Bregman divergence mean((Δf)²); metric an MSE (lower is better). */
         SQUARED_ERROR(Divergence.SQUARED_ERROR),
         /** Softmax cross-entropy; ρ its Bregman divergence, the KL; metric an accuracy or bits per character. */
@@ -42,24 +44,24 @@ abstract class StudyTask {
 
         final Divergence divergence;
 
-        Objective(Divergence divergence) {
+        LossFamily(Divergence divergence) {
             this.divergence = divergence;
         }
     }
 
     final String name;
     final int batchSize;
-    private final Objective objective;
+    private final LossFamily family;
     /** What {@link #testMetric} measures, for the report. */
     final String metricName;
     final boolean higherIsBetter;
     Dataset train;
     private boolean loaded;
 
-    StudyTask(String name, int batchSize, Objective objective, String metricName, boolean higherIsBetter) {
+    StudyTask(String name, int batchSize, LossFamily family, String metricName, boolean higherIsBetter) {
         this.name = name;
         this.batchSize = batchSize;
-        this.objective = objective;
+        this.family = family;
         this.metricName = metricName;
         this.higherIsBetter = higherIsBetter;
     }
@@ -76,39 +78,36 @@ abstract class StudyTask {
     abstract void load() throws IOException;
 
     Tensor loss(Tensor output, Tensor target) {
-        return switch (objective) {
+        return switch (family) {
             case SQUARED_ERROR -> Losses.mse(output, target);
             case CLASSIFICATION -> Losses.crossEntropy(output, target);
         };
     }
 
     Divergence divergence() {
-        return objective.divergence;
+        return family.divergence;
+    }
+
+    /** The task's model as the library trains it: the module, called functionally, and {@link #loss}. */
+    Objective objective(Module model) {
+        return Objective.of(model, this::loss);
     }
 
     /**
      * The loss against targets drawn from the model's own predictive distribution: its
-     * output-gradients give KFAC the true Fisher. Cross-entropy: labels sampled from the
-     * softmax. {@code mean((f − y)²)} is the negative log-likelihood of N(f, ½) up to a
-     * constant, so its targets are f + N(0, ½).
+     * output-gradients give KFAC the true Fisher ({@link KfacOptions#sampledSquaredError},
+     * {@link KfacOptions#sampledCrossEntropy}).
      */
-    Tensor sampledLoss(Tensor output, Rng rng) {
-        return switch (objective) {
-            case SQUARED_ERROR -> {
-                Tensor noise = Kfac.sampleGaussianTargets(output, rng).sub(output.detach()).mul(Math.sqrt(0.5));
-                yield Losses.mse(output, output.detach().add(noise));
-            }
-            case CLASSIFICATION -> {
-                int classes = output.shape(output.ndim() - 1);
-                Tensor rows = output.reshape(-1, classes);
-                yield Losses.crossEntropy(rows, Kfac.sampleLabels(rows, rng));
-            }
+    BiFunction<Tensor, Rng, Tensor> sampledLoss() {
+        return switch (family) {
+            case SQUARED_ERROR -> KfacOptions.sampledSquaredError();
+            case CLASSIFICATION -> KfacOptions.sampledCrossEntropy();
         };
     }
 
     /** The number of terms the batch loss is a mean over (KFAC's N): the rows of the batch. */
-    int examplesPerLoss(Batch b) {
-        return b.x().shape(0);
+    int examplesPerLoss(Tensor x, Tensor y) {
+        return x.shape(0);
     }
 
     /** A batch as the model and the loss take it: (input, target). */
@@ -119,60 +118,32 @@ abstract class StudyTask {
     /** The test metric of {@code model} evaluated with {@code params}. */
     abstract double testMetric(Module model, Params params);
 
-    /** Training batches that set a model's running statistics before it is evaluated (as {@code train}'s Trainer does). */
+    /** Training batches that set a model's running statistics before it is evaluated (as {@code train}'s Trainer did). */
     static final int CALIBRATION_BATCHES = 20;
+    /** Examples per evaluation batch. */
+    static final int EVALUATION_BATCH = 500;
 
     /**
-     * Mean of {@code perBatch} over {@code data} in chunks of 500 examples, weighted by size,
-     * in evaluation mode. Training calls the model functionally, which never updates running
-     * statistics (the CNN's BatchNorm), so they are first estimated at {@code params} from the
-     * first {@link #CALIBRATION_BATCHES} training batches ("precise BatchNorm", as the CLI's
-     * Trainer does); a model without buffers is evaluated as it is.
+     * The library's {@link Evaluation} of {@code model} at {@code params} over {@code data}, in
+     * batches of {@link #EVALUATION_BATCH}: the mean loss, and the accuracy when asked for. A
+     * model with buffers (the CNN's BatchNorm) is evaluated with statistics estimated at
+     * {@code params} from the model's own buffers and the first {@link #CALIBRATION_BATCHES}
+     * training batches ("precise BatchNorm"), as the study's first cells were: its learners
+     * move the statistics as they train, but the study's protocol fixed this estimate before
+     * they did.
      */
-    final double meanOver(Dataset data, Module model, Params params, java.util.function.BiFunction<Tensor, Batch, Double> sumOfBatch) {
-        double sum = 0;
-        int n = data.size(), chunk = 500;
-        Params initialBuffers = model.buffers();
-        try (var off = Autograd.noGrad()) {
-            if (!initialBuffers.isEmpty()) {
-                Params buffers = initialBuffers;
-                model.train(true);
+    final Evaluation.Result evaluate(Dataset data, Module model, Params params, Evaluation.Accuracy accuracy) {
+        var objective = objective(model);
+        Params buffers = model.buffers();
+        if (!buffers.isEmpty())
+            try (var off = Autograd.noGrad()) {
                 for (int k = 0; k < CALIBRATION_BATCHES; k++) {
                     int[] idx = new int[batchSize];
                     for (int i = 0; i < batchSize; i++) idx[i] = (k * batchSize + i) % train.size();
-                    buffers = model.applyWithBuffers(params, buffers, prepare(train.get(idx)).x()).buffers();
+                    buffers = objective.forward(params, buffers, prepare(train.get(idx)).x(), Module.Context.training(null)).buffers();
                 }
-                model.setBuffers(buffers);
-                model.eval();
             }
-            for (int start = 0; start < n; start += chunk) {
-                int end = Math.min(n, start + chunk);
-                int[] idx = new int[end - start];
-                for (int i = 0; i < idx.length; i++) idx[i] = start + i;
-                Batch b = prepare(data.get(idx));
-                sum += sumOfBatch.apply(model.apply(params, b.x()), b);
-            }
-        } finally {
-            if (!initialBuffers.isEmpty()) {
-                model.setBuffers(initialBuffers);
-                model.train(true);
-            }
-        }
-        return sum / n;
-    }
-
-    /** Mean squared error of a batch, summed over its examples (mean over each example's outputs). */
-    static double squaredErrorSum(Tensor output, Tensor y) {
-        Tensor d = output.sub(y.reshape(output.shape()));
-        return d.square().mean().item() * output.shape(0);
-    }
-
-    static double correct(Tensor logits, Tensor labels) {
-        int[] pred = logits.argmax(logits.ndim() - 1, false).data().toIntArray();
-        int[] truth = labels.data().toIntArray();
-        int c = 0;
-        for (int i = 0; i < pred.length; i++) if (pred[i] == truth[i]) c++;
-        return c;
+        return Evaluation.run(objective, params, buffers, data, EVALUATION_BATCH, this::prepare, accuracy);
     }
 
     /** The four tasks by name, in the report's order. */
@@ -193,7 +164,7 @@ abstract class StudyTask {
         Dataset test;
 
         Regression() {
-            super("regression", 64, Objective.SQUARED_ERROR, "test MSE", false);
+            super("regression", 64, LossFamily.SQUARED_ERROR, "test MSE", false);
         }
 
         @Override
@@ -221,7 +192,7 @@ abstract class StudyTask {
 
         @Override
         double testMetric(Module model, Params params) {
-            return meanOver(test, model, params, (out, b) -> squaredErrorSum(out, b.y()));
+            return evaluate(test, model, params, null).loss(); // the loss is the MSE
         }
     }
 
@@ -236,7 +207,7 @@ abstract class StudyTask {
         Dataset test;
 
         Autoencoder() {
-            super("autoencoder", 64, Objective.SQUARED_ERROR, "test reconstruction MSE", false);
+            super("autoencoder", 64, LossFamily.SQUARED_ERROR, "test reconstruction MSE", false);
         }
 
         @Override
@@ -260,7 +231,7 @@ abstract class StudyTask {
 
         @Override
         double testMetric(Module model, Params params) {
-            return meanOver(test, model, params, (out, b) -> squaredErrorSum(out, b.y()));
+            return evaluate(test, model, params, null).loss(); // the loss is the MSE
         }
     }
 
@@ -269,14 +240,14 @@ abstract class StudyTask {
      * {@code Models.cnn(seed, 1, 28, 28, 16, 32, 128, 10)} (two blocks of conv 3×3, BatchNorm,
      * ReLU, 2×2 pool with 16 and 32 channels; linear 128, linear 10), standardized pixels;
      * accuracy on the 10,000 test images, BatchNorm's statistics re-estimated first
-     * ({@link #meanOver}).
+     * ({@link #evaluate}).
      */
     static final class Cnn extends StudyTask {
         static final int C1 = 16, C2 = 32, HIDDEN = 128;
         Dataset test;
 
         Cnn() {
-            super("cnn", 32, Objective.CLASSIFICATION, "test accuracy", true);
+            super("cnn", 32, LossFamily.CLASSIFICATION, "test accuracy", true);
         }
 
         @Override
@@ -298,7 +269,7 @@ abstract class StudyTask {
 
         @Override
         double testMetric(Module model, Params params) {
-            return meanOver(test, model, params, (out, b) -> correct(out, b.y()));
+            return evaluate(test, model, params, new Evaluation.Accuracy(-1)).metric();
         }
     }
 
@@ -326,7 +297,7 @@ abstract class StudyTask {
 
         /** On a given text (tests). */
         CharLm(String text) {
-            super("charlm", 16, Objective.CLASSIFICATION, "validation bits per character", false);
+            super("charlm", 16, LossFamily.CLASSIFICATION, "validation bits per character", false);
             this.text = text;
         }
 
@@ -361,25 +332,17 @@ abstract class StudyTask {
         }
 
         @Override
-        int examplesPerLoss(Batch b) {
-            return b.y().size(); // the cross-entropy is a mean over every position of every window
+        int examplesPerLoss(Tensor x, Tensor y) {
+            return y.size(); // the cross-entropy is a mean over every position of every window
         }
 
         @Override
         double testMetric(Module model, Params params) {
-            List<Integer> starts = new ArrayList<>();
-            for (int s = 0; s < validation.size() && starts.size() < EVAL_WINDOWS; s += SEQ_LEN) starts.add(s);
-            double nats = 0;
-            int n = 0;
-            try (var off = Autograd.noGrad()) {
-                for (int from = 0; from < starts.size(); from += 128) {
-                    int[] idx = starts.subList(from, Math.min(starts.size(), from + 128)).stream().mapToInt(Integer::intValue).toArray();
-                    Batch b = validation.get(idx);
-                    nats += loss(model.apply(params, b.x()), b.y()).item() * idx.length;
-                    n += idx.length;
-                }
-            }
-            return nats / n / Math.log(2);
+            int windows = Math.min(EVAL_WINDOWS, (validation.size() + SEQ_LEN - 1) / SEQ_LEN);
+            int[] starts = new int[windows];
+            for (int i = 0; i < windows; i++) starts[i] = i * SEQ_LEN;
+            Evaluation.Result r = Evaluation.run(objective(model), params, model.buffers(), validation.subset(starts), 128, b -> b, null);
+            return r.loss() / Math.log(2); // the mean cross-entropy in nats per character, in bits
         }
     }
 }

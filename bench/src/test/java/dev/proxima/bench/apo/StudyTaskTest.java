@@ -74,7 +74,7 @@ class StudyTaskTest {
                 Tensor loss;
                 try (var on = Autograd.enableGrad()) {
                     t = layer.applyTapped(params.requiresGrad(), x);
-                    loss = task.sampledLoss(t.output(), rng);
+                    loss = task.sampledLoss().apply(t.output(), rng);
                 }
                 Kfac.Curvature c = Kfac.curvature(loss, t.taps(), rows);
                 Tensor g = c.outputGrads().get(0).to(F64).mul((double) rows); // per-example gradients
@@ -121,9 +121,8 @@ class StudyTaskTest {
         int n = task.test.size();
         int[] reversed = new int[n];
         for (int i = 0; i < n; i++) reversed[i] = n - 1 - i;
-        java.util.function.BiFunction<Tensor, dev.proxima.nn.data.Batch, Double> mse = (out, b) -> StudyTask.squaredErrorSum(out, b.y());
-        double inOrder = task.meanOver(task.test, model, params, mse);
-        double backwards = task.meanOver(task.test.subset(reversed), model, params, mse);
+        double inOrder = task.evaluate(task.test, model, params, null).loss();
+        double backwards = task.evaluate(task.test.subset(reversed), model, params, null).loss();
         assertEquals(inOrder, backwards, 1e-5 * inOrder);
         assertTrue(model.isTraining(), "training mode restored");
         org.junit.jupiter.api.Assertions.assertArrayEquals(before, model.buffers().values().get(0).toDoubleArray(), "buffers restored");
