@@ -113,7 +113,11 @@ public final class ApoStudy {
                 throw new UncheckedIOException(e);
             }
             if (checked.add(task.name + "@" + key.version())) checkNumerics(task, key.version(), store);
-            Cell c = key.method().equals(Runner.OVERHEAD) ? Runner.overhead(task, key) : Runner.train(task, key);
+            Cell c = switch (key.method()) {
+                case Runner.OVERHEAD -> Runner.overhead(task, key);
+                case Runner.PYTORCH -> Runner.torch(task, key);
+                default -> Runner.train(task, key);
+            };
             store.put(c);
             if (key.method().equals(Runner.OVERHEAD)) {
                 System.out.printf(Locale.ROOT, "cell %s overhead: APO-LR step / base step %.2fx (median of %.0f interleaved rounds; %.0f s so far)%n", task.name,
@@ -159,9 +163,12 @@ public final class ApoStudy {
         recompute(task, stored);
     }
 
-    /** The stored training cell (not a timing cell) that took the least time, or null. */
+    /**
+     * The stored training cell of Proxima's that took the least time, or null: not a timing
+     * cell, and not PyTorch's (its numbers are torch's; nothing here can recompute them).
+     */
     private static Cell cheapest(java.util.stream.Stream<Cell> cells) {
-        return cells.filter(c -> !c.key().method().equals(Runner.OVERHEAD))
+        return cells.filter(c -> !c.key().method().equals(Runner.OVERHEAD) && !c.key().method().equals(Runner.PYTORCH))
                 .min(java.util.Comparator.comparingDouble(c -> c.scalar(Cell.WALL_S))).orElse(null);
     }
 

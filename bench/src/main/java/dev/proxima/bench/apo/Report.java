@@ -104,6 +104,7 @@ final class Report {
                     b.append("![").append(r.task.name).append(": APO-LR's learning rate](apo-study-").append(r.task.name).append("-lr.png)\n\n");
             }
             if (!r.lowPrecision.isEmpty()) lowPrecision(b, protocol, r);
+            if (!r.sixEpochs.isEmpty()) sixEpochs(b, protocol, r);
             b.append("Selection (seeds ").append(java.util.Arrays.toString(protocol.selectionSeeds)).append(", ").append(protocol.selectionSteps(r.plan))
                     .append(" steps; mean final training loss ± sd; ★ selected):\n\n");
             for (var e : r.selection.entrySet()) {
@@ -120,6 +121,24 @@ final class Report {
         for (String l : resultLines(results, true)) b.append(l).append('\n');
         b.append("```\n");
         return b.toString();
+    }
+
+    /** Claim 7's runs at 6 epochs (amendment 2): the selected settings and PyTorch on the same model. */
+    private static void sixEpochs(StringBuilder b, Protocol protocol, TaskResult r) {
+        b.append("Six epochs (study version ").append(Protocol.SIX_EPOCH_VERSION).append(", [amendment 2](APO.md#amendment-2-2026-12-03-after-version-1-completed-before-any-of-its-cells-ran-claim-7-at-6-epochs)): ")
+                .append("the selected settings on the report seeds ").append(java.util.Arrays.toString(protocol.reportSeeds)).append(", ")
+                .append(Protocol.SIX_EPOCH_STEPS).append(" steps, and PyTorch (torch, `cnn_torch.py`) on the same model and data.\n\n");
+        b.append("| method | setting | final training loss | ").append(r.task.metricName).append(" | step ms |\n|---|---|---|---|---|\n");
+        for (var e : r.sixEpochs.entrySet()) {
+            Summary s = e.getValue();
+            if (s == null) {
+                b.append("| ").append(e.getKey()).append(" | pending | | | |\n");
+                continue;
+            }
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s ± %s | %s ± %s | %.2f |%n", e.getKey(), s.setting(), Claims.g(s.lossMean()), Claims.g(s.lossSd()),
+                    Claims.g(s.metricMean()), Claims.g(s.metricSd()), s.stepMs()));
+        }
+        b.append('\n');
     }
 
     /**

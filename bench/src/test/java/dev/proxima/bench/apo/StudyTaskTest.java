@@ -153,4 +153,25 @@ class StudyTaskTest {
             assertTrue(c.scalar(Cell.TEST_METRIC) < untrained, m.id + " lowers the bits per character: " + c.scalar(Cell.TEST_METRIC) + " vs " + untrained);
         }
     }
+
+    /**
+     * Claim 7's peer (amendment 2): {@code cnn_torch.py} trains the CNN in PyTorch for a few
+     * steps and comes back as a cell with a finite loss, an accuracy in [0, 1] and its curve.
+     * Skipped where Debian's python3-torch or Fashion-MNIST is not installed.
+     */
+    @Test
+    void pyTorchsCnnRunBecomesACell() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(dev.proxima.nn.data.FashionMnist.DEFAULT_DIR), "no Fashion-MNIST");
+        Process probe = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true).start();
+        probe.getInputStream().readAllBytes();
+        org.junit.jupiter.api.Assumptions.assumeTrue(probe.waitFor() == 0, "no python3-torch");
+        StudyTask cnn = StudyTask.named("cnn");
+        Cell c = Runner.torch(cnn, new Cell.Key(Protocol.SIX_EPOCH_VERSION, "cnn", 30, Runner.PYTORCH, Protocol.TORCH_SETTING.toString(), 11, true));
+        assertTrue(Double.isFinite(c.scalar(Cell.FINAL_LOSS)) && c.scalar(Cell.FINAL_LOSS) < 2.4, "loss " + c.scalar(Cell.FINAL_LOSS));
+        double acc = c.scalar(Cell.TEST_METRIC);
+        assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
+        assertEquals(30, c.scalar(Cell.STEPS_DONE));
+        assertEquals(30, c.series().get("loss").length);
+        assertEquals(0.05, c.scalar(Cell.LR_END));
+    }
 }
