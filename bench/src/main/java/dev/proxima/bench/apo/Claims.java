@@ -246,6 +246,6 @@ final class Claims {
         }
         return new Verdict("7. The CNN reaches PyTorch's accuracy on the same model",
                 "APO-LR's mean test accuracy ≥ 91.0% (PyTorch's 91.5% − 0.5 point), judged only at a budget ≥ 6 epochs (amendment 2's runs where there are)", lines,
-                0, 0, decision);
+                decision.equals("holds") ? 1 : 0, decision.equals("holds") || decision.equals("does not hold") ? 1 : 0, decision);
     }
 }
