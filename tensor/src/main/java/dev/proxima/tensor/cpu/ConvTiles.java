@@ -10,9 +10,6 @@ interface ConvTiles {
     /** Rows of C one {@link #shiftedColumns} tile computes. */
     int rows();
 
-    /** Rows of C one {@link #shiftedRows} tile computes (5). */
-    int weightRows();
-
     /** Columns of C one tile computes. */
     int cols();
 
@@ -23,9 +20,14 @@ interface ConvTiles {
      */
     void shiftedColumns(int depth, float[] a, int a0, int lda, float[] x, int[] off, int x0, float[] c, int c0, int ldc, boolean more);
 
+    /** Lanes of one vector: the width of {@link #dotTile}'s partial sums. */
+    int lanes();
+
     /**
-     * The weight-gradient tile: {@code C[r][j] = (more ? C[r][j] : 0) + Σ_{p<depth} x[x_r + p] ·
-     * b[b0 + p·ldb + j]} for 5 rows r starting at x0..x4 in the padded image, j < cols.
+     * The weight-gradient tile, dot products taken lane-wise: for r < 4 rows of b (row r at
+     * {@code b0 + r·ldb}) and t < 3 runs of x (at x0, x1, x2), the {@link #lanes()} partial
+     * sums {@code C[(r·3 + t)·L + l] = (more ? C[...] : 0) + Σ_{p < depth/L} b[row_r + p·L + l]
+     * · x[x_t + p·L + l]}, C from c0. depth is a multiple of L.
      */
-    void shiftedRows(int depth, float[] x, int x0, int x1, int x2, int x3, int x4, float[] b, int b0, int ldb, float[] c, int c0, int ldc, boolean more);
+    void dotTile(int depth, float[] b, int b0, int ldb, float[] x, int x0, int x1, int x2, float[] c, int c0, boolean more);
 }

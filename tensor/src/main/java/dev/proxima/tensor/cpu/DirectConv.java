@@ -21,10 +21,11 @@ import dev.proxima.tensor.NDArray;
  *   <li>input gradient: the same convolution of g (its transposed convolution: weights
  *       flipped in space and transposed per group, padding {@code (k-1)·dil - pad}), which
  *       needs {@code pad <= (k-1)·dil};</li>
- *   <li>weight gradient: {@code dw[o, tap] = Σ_n Σ_q xpad_n[off(tap) + q] · gT_n[q, o]}, the
- *       {@link ConvTiles#shiftedRows} tile, with g transposed to [OH·R, O] per image and zero
- *       on the junk positions. Threads split the (tap, o) tiles; each walks the whole batch
- *       in order, so the sum over images and positions has one order.</li>
+ *   <li>weight gradient: {@code dw[o, tap] = Σ_n Σ_q g_n[o, q] · xpad_n[off(tap) + q]}, the
+ *       {@link ConvTiles#dotTile} tile (lane-wise partial sums, the lanes summed in order at
+ *       the end), with g copied to rows R wide per channel, zero on the junk positions and on
+ *       a tail up to a whole vector. Threads split the (o, tap) tiles; each walks the whole
+ *       batch in order, so the sum over images and positions has one order.</li>
  * </ul>
  * Junk positions cost OW/R of the work (12.5% on 14x14 with padding 1).
  *
@@ -33,7 +34,8 @@ import dev.proxima.tensor.NDArray;
  * order differs from the im2col path's, so results differ from it in the last bits. Products
  * with zero padding or junk positions are summed as im2col sums its padding: a non-finite
  * input can turn an infinite gradient into NaN (0 x inf), as a non-finite g does on the
- * im2col path.
+ * im2col path. The weight gradient's tail positions read past an image's last row into the
+ * next image (or group), against zeros of g: a non-finite x there meets a zero as well.
  */
 final class DirectConv {
     private DirectConv() {}
@@ -43,6 +45,9 @@ final class DirectConv {
 
     /** Arrays of this many floats or more per image (padded image, or weights) take the im2col path: measured on small maps only. */
     private static final int MAX_FLOATS = 1 << 16;
+
+    /** The weight-gradient tile's shape ({@link ConvTiles#dotTile}): 4 output channels by 3 taps. */
+    private static final int WEIGHT_ROWS = 4, WEIGHT_TAPS = 3;
 
     /**
      * Whether {@link #forward} takes this convolution of x; otherwise the im2col composition
@@ -69,8 +74,8 @@ final class DirectConv {
         if (Simd.convTiles() == null || in.dtype() != DType.FLOAT32 || s.strideH() != 1 || s.strideW() != 1) return false;
         int[] is = in.shape();
         long plane = (is[2] + 2L * ph) * (is[3] + 2L * pw), image = is[1] * plane, weights = (long) ws[0] * ws[1] * ws[2] * ws[3];
-        // the weight gradient holds every padded image and g transposed (channels rounded up to a tile) at once
-        long batch = is[0] * (image + (ws[0] + 64L * s.groups()) * plane + 64);
+        // the weight gradient holds every padded image and g (channels rounded up to a tile, rows to a vector) at once
+        long batch = is[0] * (image + (ws[0] + 4L * s.groups()) * (plane + 64) + 64);
         return image < MAX_FLOATS && weights < MAX_FLOATS && batch < Integer.MAX_VALUE / 2;
     }
 
@@ -157,50 +162,60 @@ final class DirectConv {
         xa = xa.contiguous();
         ga = ga.contiguous();
         ConvTiles t = Simd.convTiles();
-        int mr = t.weightRows(), nr = t.cols();
+        int lanes = t.lanes();
         int[] xs = xa.shape();
         int n = xs[0], c = xs[1], h = xs[2], w = xs[3], groups = s.groups();
         int outChannels = weightShape[0], cg = weightShape[1], kh = weightShape[2], kw = weightShape[3];
-        int og = outChannels / groups, ogp = roundUp(og, nr), kg = cg * kh * kw, kgp = roundUp(kg, mr);
+        int og = outChannels / groups, ogp = roundUp(og, WEIGHT_ROWS), kg = cg * kh * kw, kgp = roundUp(kg, WEIGHT_TAPS);
         int ph = s.padH(), pw = s.padW(), dh = s.dilationH(), dw = s.dilationW();
         int r = w + 2 * pw, hp = h + 2 * ph, plane = hp * r;
-        int oh = hp - (kh - 1) * dh, ow = r - (kw - 1) * dw, depth = oh * r;
+        int oh = hp - (kh - 1) * dh, ow = r - (kw - 1) * dw, depth = roundUp(oh * r, lanes); // positions, junk and a zero tail included
         int[] off = taps(cg, kh, kw, plane, r, dh, dw);
-        int padded = c * plane + (kw - 1) * dw; // the last tap reads up to here
+        int padded = c * plane + (kw - 1) * dw + depth - oh * r; // the last tap reads up to here
+        int gImage = groups * ogp * depth;
         float[] xd = floats(xa), gd = floats(ga);
         int xo = xa.offset(), go = ga.offset();
-        // Every image padded, and g transposed to [G, OH·R, O/G rounded up] per image, zero at
-        // junk positions and past O/G: the tiles below read each image once per tile.
-        float[] xall = new float[n * padded], gall = new float[n * groups * depth * ogp];
+        // Every image padded, and g laid out as [G, O/G rounded up, depth] per image: rows R
+        // wide, zero at the junk positions, the tail and the rows past O/G. Both operands of
+        // the tile are then read in order; g needs no transpose (its strided transposing copy
+        // cost more than the products on Models.cnn's conv1).
+        float[] xall = new float[n * padded], gall = new float[n * gImage];
         Parallel.forRange(n, (long) (c * h + outChannels * oh) * w, Parallel.GRAIN, 1, (from, to) -> {
             for (int b = from; b < to; b++) {
                 for (int ch = 0; ch < c; ch++)
                     for (int y = 0; y < h; y++)
                         System.arraycopy(xd, xo + ((b * c + ch) * h + y) * w, xall, b * padded + ch * plane + (y + ph) * r + pw, w);
-                for (int gi = 0; gi < groups; gi++) // written in order; read along og rows at once, each in order
-                    for (int y = 0; y < oh; y++)
-                        for (int z = 0; z < ow; z++) {
-                            int src = go + ((b * outChannels + gi * og) * oh + y) * ow + z, dst = ((b * groups + gi) * depth + y * r + z) * ogp;
-                            for (int o = 0; o < og; o++) gall[dst + o] = gd[src + o * oh * ow];
-                        }
+                for (int gi = 0; gi < groups; gi++)
+                    for (int o = 0; o < og; o++)
+                        for (int y = 0; y < oh; y++)
+                            System.arraycopy(gd, go + ((b * outChannels + gi * og + o) * oh + y) * ow, gall,
+                                    b * gImage + (gi * ogp + o) * depth + y * r, ow);
             }
         });
-        float[] acc = new float[groups * kgp * ogp]; // dw transposed: [G, taps rounded up, O/G rounded up]
-        int rowTiles = kgp / mr, colTiles = ogp / nr, tiles = groups * rowTiles * colTiles;
-        Parallel.forRange(tiles, (long) mr * nr * depth * n, Gemm.PARALLEL_WORK, 1, (from, to) -> {
+        // Lane-wise partial sums, 12 vectors per (4 o x 3 taps) tile; threads split the tiles
+        // and each walks the whole batch in order.
+        float[] acc = new float[groups * ogp * kgp * lanes];
+        int rowTiles = ogp / WEIGHT_ROWS, tapTiles = kgp / WEIGHT_TAPS, tiles = groups * rowTiles * tapTiles;
+        Parallel.forRange(tiles, (long) WEIGHT_ROWS * WEIGHT_TAPS * depth * n, Gemm.PARALLEL_WORK, 1, (from, to) -> {
             for (int b = 0; b < n; b++) // images outermost: one image's x and g stay in cache while this thread's tiles pass
                 for (int q = from; q < to; q++) {
-                    int gi = q / (rowTiles * colTiles), kr = q / colTiles % rowTiles * mr, jr = q % colTiles * nr;
+                    int gi = q / (rowTiles * tapTiles), orow = q / tapTiles % rowTiles * WEIGHT_ROWS, k = q % tapTiles * WEIGHT_TAPS;
                     int x0 = b * padded + gi * cg * plane;
-                    t.shiftedRows(depth, xall, x0 + tap(off, kr, kg), x0 + tap(off, kr + 1, kg), x0 + tap(off, kr + 2, kg),
-                            x0 + tap(off, kr + 3, kg), x0 + tap(off, kr + 4, kg), gall, (b * groups + gi) * depth * ogp + jr, ogp,
-                            acc, (gi * kgp + kr) * ogp + jr, ogp, b > 0);
+                    t.dotTile(depth, gall, b * gImage + (gi * ogp + orow) * depth, depth, xall, x0 + tap(off, k, kg), x0 + tap(off, k + 1, kg),
+                            x0 + tap(off, k + 2, kg), acc, q * WEIGHT_ROWS * WEIGHT_TAPS * lanes, b > 0);
                 }
         });
+        // Each (o, tap) sums its lanes in order; tile q holds its row r, tap t at (q·12 + r·3 + t)·lanes.
         float[] dwd = new float[outChannels * kg];
         for (int gi = 0; gi < groups; gi++)
             for (int o = 0; o < og; o++)
-                for (int k = 0; k < kg; k++) dwd[(gi * og + o) * kg + k] = acc[(gi * kgp + k) * ogp + o];
+                for (int k = 0; k < kg; k++) {
+                    int at = (((gi * rowTiles + o / WEIGHT_ROWS) * tapTiles + k / WEIGHT_TAPS) * WEIGHT_ROWS * WEIGHT_TAPS
+                            + o % WEIGHT_ROWS * WEIGHT_TAPS + k % WEIGHT_TAPS) * lanes;
+                    float sum = 0;
+                    for (int l = 0; l < lanes; l++) sum += acc[at + l];
+                    dwd[(gi * og + o) * kg + k] = sum;
+                }
         return NDArray.of(dwd, weightShape);
     }
 

@@ -27,9 +27,10 @@ final class PoolKernels {
         int xo = x.offset(), plane = h * w, outPlane = oh * ow;
         boolean pairs = data instanceof float[] && p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2 && p.strideW() == 2
                 && p.padH() == 0 && p.padW() == 0;
+        RowKernels rows = Simd.rows();
         Parallel.forRange(n * c, (long) plane, Parallel.GRAIN, 1, (from, to) -> {
             for (int q = from; q < to; q++) {
-                if (pairs) windows2x2((float[]) data, xo + q * plane, w, oh, ow, out, q * outPlane);
+                if (pairs) rows.maxPool2x2((float[]) data, xo + q * plane, w, oh, ow, out, q * outPlane);
                 else windows(data, xo + q * plane, h, w, oh, ow, p, out, q * outPlane);
             }
         });
@@ -45,31 +46,6 @@ final class PoolKernels {
                 int w0 = j * p.strideW() - p.padW(), w1 = Math.min(w, w0 + p.kernelW());
                 w0 = Math.max(0, w0);
                 out[at++] = data instanceof float[] f ? argmax(f, base, w, h0, h1, w0, w1) : argmax((double[]) data, base, w, h0, h1, w0, w1);
-            }
-        }
-    }
-
-    /**
-     * One plane's 2x2 windows at stride 2 without padding (a CNN's usual pooling), float32: the
-     * same selections as {@link #argmax} written out for the four elements, which the general
-     * loops (trip counts of 1 and 2) ran about 4x slower (measured on Models.cnn's pools).
-     */
-    private static void windows2x2(float[] f, int base, int w, int oh, int ow, int[] out, int at) {
-        for (int i = 0; i < oh; i++) {
-            int top = 2 * i * w, r0 = base + top, r1 = r0 + w;
-            for (int j = 0; j < ow; j++) {
-                int z = 2 * j, best = top + z;
-                float bv = f[r0 + z], v = f[r0 + z + 1];
-                boolean take = v > bv | (v != v & bv == bv);
-                best = take ? top + z + 1 : best;
-                bv = take ? v : bv;
-                v = f[r1 + z];
-                take = v > bv | (v != v & bv == bv);
-                best = take ? top + w + z : best;
-                bv = take ? v : bv;
-                v = f[r1 + z + 1];
-                take = v > bv | (v != v & bv == bv);
-                out[at++] = take ? top + w + z + 1 : best;
             }
         }
     }

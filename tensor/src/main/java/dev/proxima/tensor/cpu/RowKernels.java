@@ -38,4 +38,12 @@ interface RowKernels {
 
     /** Softmax, or log-softmax when {@code log}, of one row into {@code out[oo + i*os]}. */
     void softmax(Object x, int xo, int xs, Object out, int oo, int os, int n, boolean log);
+
+    /**
+     * Max pooling's 2x2 windows at stride 2 without padding, over one float32 plane whose rows
+     * are w wide from {@code base}: {@code out[at + i·ow + j]} is the flat index {@code y·w + z}
+     * of the first maximum of window (i, j) in row-major window order, NaN counting as the
+     * maximum (the first NaN wins), for i < oh, j < ow.
+     */
+    void maxPool2x2(float[] f, int base, int w, int oh, int ow, int[] out, int at);
 }

@@ -100,4 +100,32 @@ final class ScalarRowKernels implements RowKernels {
             o.write(oo + i * os, log ? z - logSum : Math.exp(z) / sum);
         }
     }
+
+    /**
+     * The selections of PoolKernels' general scan written out for the four elements, which
+     * its loops (trip counts of 1 and 2) ran about 4x slower (measured on Models.cnn's pools).
+     * Branch-free selections (C2 makes them conditional moves where it can): on random data
+     * "v > best" is a coin toss. "First NaN wins" is kept by taking a NaN only while best is not one.
+     */
+    @Override
+    public void maxPool2x2(float[] f, int base, int w, int oh, int ow, int[] out, int at) {
+        for (int i = 0; i < oh; i++) {
+            int top = 2 * i * w, r0 = base + top, r1 = r0 + w;
+            for (int j = 0; j < ow; j++) {
+                int z = 2 * j, best = top + z;
+                float bv = f[r0 + z], v = f[r0 + z + 1];
+                boolean take = v > bv | (v != v & bv == bv);
+                best = take ? top + z + 1 : best;
+                bv = take ? v : bv;
+                v = f[r1 + z];
+                take = v > bv | (v != v & bv == bv);
+                best = take ? top + w + z : best;
+                bv = take ? v : bv;
+                v = f[r1 + z + 1];
+                take = v > bv | (v != v & bv == bv);
+                out[at++] = take ? top + w + z + 1 : best;
+            }
+        }
+    }
+
 }

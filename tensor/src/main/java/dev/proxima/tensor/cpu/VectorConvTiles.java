@@ -5,27 +5,33 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link DirectConv}'s two register tiles on the Vector API (float32), loaded only through
- * {@link Simd}'s reflection. Each is {@link VectorGemm}'s micro-kernel with one operand read
- * through row offsets into a zero-padded image instead of from a packed panel: that is what
- * makes im2col implicit. Tiles are NR = 2 vectors wide (16 floats with AVX2, 32 with
- * AVX-512), so that the accumulators, 2 loads and the broadcasts stay within AVX2's 16
- * registers (see VectorGemm on what spilling costs). A partial tile is computed on zero rows
- * and thrown away. The forward tile has MR = 4 rows (output channels, mostly multiples of 4;
- * measured faster than 5 x 2 with positions as rows, whose output then needs a transposing
- * copy); the weight tile has 5 (taps: 144 = 5 x 29 - 1), 10 accumulators, which hide the FMA
- * latency better than 8 (measured 10% faster on Models.cnn's conv2, one thread).
+ * {@link Simd}'s reflection. The forward tile is {@link VectorGemm}'s micro-kernel with one
+ * operand read through row offsets into a zero-padded image instead of from a packed panel:
+ * that is what makes im2col implicit. It is NR = 2 vectors wide (16 floats with AVX2, 32 with
+ * AVX-512) and MR = 4 rows (output channels, mostly multiples of 4; measured faster than
+ * 5 x 2 with positions as rows, whose output then needs a transposing copy), so that the
+ * accumulators, 2 loads and the broadcasts stay within AVX2's 16 registers (see VectorGemm on
+ * what spilling costs). A partial tile is computed on zero rows and thrown away.
  *
- * <p>Every element of C is one chain of fused multiply-adds, p ascending, from 0 or from C's
- * value ({@code more}): where a tile runs never changes a bit.
+ * <p>The weight-gradient tile takes dot products along the positions instead: 4 rows of g by
+ * 3 taps' runs of the padded image, both read in order, 12 accumulators of lane-wise partial
+ * sums plus 3 + 1 loaded vectors (16 registers). Its operands need no transposed copy of g,
+ * which the earlier 5 x 2 outer-product tile did, and which cost more than the products on
+ * Models.cnn's conv1 (16 channels of 28x28).
+ *
+ * <p>Every element (every lane of a partial sum) is one chain of fused multiply-adds, p
+ * ascending, from 0 or from C's value ({@code more}): where a tile runs never changes a bit.
+ * No lane reduction here ({@code reduceLanes} has no specified order): DirectConv sums the
+ * lanes in order.
  */
 public final class VectorConvTiles implements ConvTiles {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int FL = F.length(), MR = 4, WEIGHT_ROWS = 5, NR = 2 * FL;
+    private static final int FL = F.length(), MR = 4, NR = 2 * FL;
 
     public VectorConvTiles() {}
 
     @Override public int rows() { return MR; }
-    @Override public int weightRows() { return WEIGHT_ROWS; }
+    @Override public int lanes() { return FL; }
     @Override public int cols() { return NR; }
 
     @Override
@@ -60,36 +66,31 @@ public final class VectorConvTiles implements ConvTiles {
     }
 
     @Override
-    public void shiftedRows(int depth, float[] x, int x0, int x1, int x2, int x3, int x4, float[] b, int b0, int ldb, float[] c, int c0, int ldc, boolean more) {
-        int r1 = c0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc, r4 = r3 + ldc;
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
+    public void dotTile(int depth, float[] b, int b0, int ldb, float[] x, int x0, int x1, int x2, float[] c, int c0, boolean more) {
+        int b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+        FloatVector c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
         if (more) {
-            c00 = FloatVector.fromArray(F, c, c0); c01 = FloatVector.fromArray(F, c, c0 + FL);
-            c10 = FloatVector.fromArray(F, c, r1); c11 = FloatVector.fromArray(F, c, r1 + FL);
-            c20 = FloatVector.fromArray(F, c, r2); c21 = FloatVector.fromArray(F, c, r2 + FL);
-            c30 = FloatVector.fromArray(F, c, r3); c31 = FloatVector.fromArray(F, c, r3 + FL);
-            c40 = FloatVector.fromArray(F, c, r4); c41 = FloatVector.fromArray(F, c, r4 + FL);
+            c00 = FloatVector.fromArray(F, c, c0); c01 = FloatVector.fromArray(F, c, c0 + FL); c02 = FloatVector.fromArray(F, c, c0 + 2 * FL);
+            c10 = FloatVector.fromArray(F, c, c0 + 3 * FL); c11 = FloatVector.fromArray(F, c, c0 + 4 * FL); c12 = FloatVector.fromArray(F, c, c0 + 5 * FL);
+            c20 = FloatVector.fromArray(F, c, c0 + 6 * FL); c21 = FloatVector.fromArray(F, c, c0 + 7 * FL); c22 = FloatVector.fromArray(F, c, c0 + 8 * FL);
+            c30 = FloatVector.fromArray(F, c, c0 + 9 * FL); c31 = FloatVector.fromArray(F, c, c0 + 10 * FL); c32 = FloatVector.fromArray(F, c, c0 + 11 * FL);
         } else {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = FloatVector.zero(F);
+            c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = FloatVector.zero(F);
         }
-        for (int p = 0; p < depth; p++) {
-            int j = b0 + p * ldb;
-            FloatVector v0 = FloatVector.fromArray(F, b, j), v1 = FloatVector.fromArray(F, b, j + FL);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + p]);
-            c00 = v.fma(v0, c00); c01 = v.fma(v1, c01);
-            v = FloatVector.broadcast(F, x[x1 + p]);
-            c10 = v.fma(v0, c10); c11 = v.fma(v1, c11);
-            v = FloatVector.broadcast(F, x[x2 + p]);
-            c20 = v.fma(v0, c20); c21 = v.fma(v1, c21);
-            v = FloatVector.broadcast(F, x[x3 + p]);
-            c30 = v.fma(v0, c30); c31 = v.fma(v1, c31);
-            v = FloatVector.broadcast(F, x[x4 + p]);
-            c40 = v.fma(v0, c40); c41 = v.fma(v1, c41);
+        for (int p = 0; p < depth; p += FL) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + p), v1 = FloatVector.fromArray(F, x, x1 + p), v2 = FloatVector.fromArray(F, x, x2 + p);
+            FloatVector g = FloatVector.fromArray(F, b, b0 + p);
+            c00 = g.fma(v0, c00); c01 = g.fma(v1, c01); c02 = g.fma(v2, c02);
+            g = FloatVector.fromArray(F, b, b1 + p);
+            c10 = g.fma(v0, c10); c11 = g.fma(v1, c11); c12 = g.fma(v2, c12);
+            g = FloatVector.fromArray(F, b, b2 + p);
+            c20 = g.fma(v0, c20); c21 = g.fma(v1, c21); c22 = g.fma(v2, c22);
+            g = FloatVector.fromArray(F, b, b3 + p);
+            c30 = g.fma(v0, c30); c31 = g.fma(v1, c31); c32 = g.fma(v2, c32);
         }
-        c00.intoArray(c, c0); c01.intoArray(c, c0 + FL);
-        c10.intoArray(c, r1); c11.intoArray(c, r1 + FL);
-        c20.intoArray(c, r2); c21.intoArray(c, r2 + FL);
-        c30.intoArray(c, r3); c31.intoArray(c, r3 + FL);
-        c40.intoArray(c, r4); c41.intoArray(c, r4 + FL);
+        c00.intoArray(c, c0); c01.intoArray(c, c0 + FL); c02.intoArray(c, c0 + 2 * FL);
+        c10.intoArray(c, c0 + 3 * FL); c11.intoArray(c, c0 + 4 * FL); c12.intoArray(c, c0 + 5 * FL);
+        c20.intoArray(c, c0 + 6 * FL); c21.intoArray(c, c0 + 7 * FL); c22.intoArray(c, c0 + 8 * FL);
+        c30.intoArray(c, c0 + 9 * FL); c31.intoArray(c, c0 + 10 * FL); c32.intoArray(c, c0 + 11 * FL);
     }
 }

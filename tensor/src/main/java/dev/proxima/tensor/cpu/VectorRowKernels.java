@@ -11,6 +11,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -578,6 +579,55 @@ public final class VectorRowKernels implements RowKernels {
             FloatVector r = FloatVector.broadcast(F, (float) (1 / sum));
             for (i = 0; i < end; i += FL) FloatVector.fromArray(F, out, oo + i).mul(r).intoArray(out, oo + i);
             for (; i < n; i++) out[oo + i] = (float) (out[oo + i] / sum);
+        }
+    }
+
+    // ---- max pooling -------------------------------------------------------------------
+
+    /** The even and the odd elements of two vectors; the windows' first columns 0, 2, 4, .... */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.makeUnzip(F, 0), ODD = VectorShuffle.makeUnzip(F, 1);
+    private static final FloatVector COLUMNS = FloatVector.fromArray(F, floatLanes(0, 2), 0), ZERO = FloatVector.zero(F);
+
+    private static float[] floatLanes(int from, int step) {
+        float[] v = new float[FL];
+        for (int i = 0; i < FL; i++) v[i] = from + i * step;
+        return v;
+    }
+
+    /**
+     * FL windows at a time: the two rows' 2·FL elements load as two vectors each (masked at a
+     * row's end), split into even and odd columns by two-vector shuffles, and the scalar
+     * kernel's four selections run lane-wise (same rule, same bits). On Models.cnn's pools the
+     * scalar selections mispredicted: about 16 ns a window.
+     */
+    @Override
+    public void maxPool2x2(float[] f, int base, int w, int oh, int ow, int[] out, int at) {
+        for (int i = 0; i < oh; i++) {
+            int top = 2 * i * w, r0 = base + top, r1 = r0 + w;
+            for (int j = 0; j < ow; j += FL) {
+                int m = Math.min(FL, ow - j), z = 2 * j; // windows here, and their first column
+                FloatVector t0, t1, b0, b1;
+                if (r1 + z + 2 * FL <= f.length) { // lanes past the row read the next one: their windows are not stored
+                    t0 = FloatVector.fromArray(F, f, r0 + z); t1 = FloatVector.fromArray(F, f, r0 + z + FL);
+                    b0 = FloatVector.fromArray(F, f, r1 + z); b1 = FloatVector.fromArray(F, f, r1 + z + FL);
+                } else { // the array's end: zeros past the row
+                    VectorMask<Float> lo = F.indexInRange(0, 2 * m), hi = F.indexInRange(FL, 2 * m);
+                    t0 = FloatVector.fromArray(F, f, r0 + z, lo); t1 = FloatVector.fromArray(F, f, r0 + z + FL, hi);
+                    b0 = FloatVector.fromArray(F, f, r1 + z, lo); b1 = FloatVector.fromArray(F, f, r1 + z + FL, hi);
+                }
+                FloatVector a = t0.rearrange(EVEN, t1), b = t0.rearrange(ODD, t1), c = b0.rearrange(EVEN, b1), d = b0.rearrange(ODD, b1);
+                // the four selections, with NaN tested as x != x
+                VectorMask<Float> take = b.compare(VectorOperators.GT, a).or(b.compare(VectorOperators.NE, b).andNot(a.compare(VectorOperators.NE, a)));
+                FloatVector best = a.blend(b, take), k = ZERO.blend(1f, take);
+                take = c.compare(VectorOperators.GT, best).or(c.compare(VectorOperators.NE, c).andNot(best.compare(VectorOperators.NE, best)));
+                best = best.blend(c, take);
+                k = k.blend((float) w, take);
+                take = d.compare(VectorOperators.GT, best).or(d.compare(VectorOperators.NE, d).andNot(best.compare(VectorOperators.NE, best)));
+                k = k.blend((float) (w + 1), take);
+                // indices within a plane are far below 2^24: exact in float32
+                ((IntVector) COLUMNS.add((float) (top + z)).add(k).convert(VectorOperators.F2I, 0))
+                        .intoArray(out, at + i * ow + j, I_AS_F.indexInRange(0, m));
+            }
         }
     }
 }

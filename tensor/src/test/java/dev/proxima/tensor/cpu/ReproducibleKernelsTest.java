@@ -11,7 +11,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The vector reductions, softmax, log-softmax and GEMM compute the same bits whether the
+ * The vector reductions, softmax, log-softmax, GEMM and the convolution's weight-gradient tile compute the same bits whether the
  * interpreter, C1 or C2 runs them: before and after warm-up in one JVM, and in an
  * {@code -Xint} JVM against a warmed-up one. A lane reduction by {@code reduceLanes(ADD)} did
  * not (its order is unspecified, and the fallback and C2's intrinsic differ), so a training
@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 class ReproducibleKernelsTest {
     private static final RowKernels VEC = new VectorRowKernels();
     private static final Gemm.Kernel GEMM = new VectorGemm();
+    private static final ConvTiles CONV = new VectorConvTiles();
     private static final long[] SEEDS = {1, 2, 3, 0x5eed};
 
     private static String hex(double v) {
@@ -97,6 +98,15 @@ class ReproducibleKernelsTest {
         GEMM.block(m, n, k, ad, 0, k, 1, bd, 0, n, 1, cd, 0, 0, m, 0, n);
         lines.add("GEMM f32 " + m + "x" + k + "x" + n + " " + hex(cf));
         lines.add("GEMM f64 " + m + "x" + k + "x" + n + " " + hex(cd));
+        // The convolution's weight-gradient tile, over a few vectors of depth, twice (from 0, then accumulating).
+        int lanes = CONV.lanes(), depth = lanes * (1 + r.nextInt(6));
+        float[] g = new float[4 * depth + 5], x = new float[depth + 40], c = new float[12 * lanes];
+        for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian();
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        int x1 = 1 + r.nextInt(19), x2 = x1 + 1 + r.nextInt(19);
+        CONV.dotTile(depth, g, 5, depth, x, 0, x1, x2, c, 0, false);
+        CONV.dotTile(depth, g, 3, depth, x, 1, x2, x1, c, 0, true);
+        lines.add("CONV dotTile f32 depth=" + depth + " " + hex(c));
         return lines;
     }
 
@@ -126,6 +136,7 @@ class ReproducibleKernelsTest {
             VEC.softmax(xd, 0, 1, od, 0, 1, n, rep % 2 == 0);
             GEMM.block(12, 40, 64, af, 0, 64, 1, bf, 0, 40, 1, cf, 0, 0, 12, 0, 40);
             GEMM.block(12, 40, 64, ad, 0, 64, 1, bd, 0, 40, 1, cd, 0, 0, 12, 0, 40);
+            CONV.dotTile(4 * CONV.lanes(), xf, 0, 100, xf, 500, 510, 520, of, 0, rep % 2 == 1);
         }
     }
 
