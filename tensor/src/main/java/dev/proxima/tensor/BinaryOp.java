@@ -13,7 +13,11 @@ public enum BinaryOp {
     SUB((a, b) -> a - b, "a - b"),
     MUL((a, b) -> a * b, "a * b"),
     DIV((a, b) -> a / b, "a / b"),
-    POW(Math::pow, "pow(a, b)"),
+    /**
+     * C's pow, which PyTorch and OpenCL follow: a base of 1 gives 1 whatever the exponent (NaN
+     * too), and −1 to ±∞ gives 1, where {@code Math.pow} answers NaN.
+     */
+    POW(BinaryOp::pow, "pow(a, b)"),
     /** NaN-propagating, as torch.maximum. */
     MAXIMUM(Math::max, "(isnan(a) || a > b ? a : b)"),
     MINIMUM(Math::min, "(isnan(a) || a < b ? a : b)"),
@@ -31,6 +35,10 @@ public enum BinaryOp {
     BinaryOp(DoubleBinaryOperator fn, String openclExpression) {
         this.fn = fn;
         this.openclExpression = openclExpression;
+    }
+
+    private static double pow(double a, double b) {
+        return a == 1 || (a == -1 && Double.isInfinite(b)) ? 1 : Math.pow(a, b);
     }
 
     public double apply(double a, double b) {

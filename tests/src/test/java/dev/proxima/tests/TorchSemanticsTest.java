@@ -7,13 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Tensor;
+import dev.proxima.tensor.BinaryOp;
 import dev.proxima.tensor.DType;
 import dev.proxima.tensor.NDArray;
 import dev.proxima.tensor.Pool2dSpec;
 import java.util.List;
 import java.util.SplittableRandom;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -134,6 +138,27 @@ class TorchSemanticsTest {
     }
 
     // ---- max pooling ties ----------------------------------------------------------------
+
+    /**
+     * pow follows C (and torch.pow): 1 to any power is 1, NaN included, and (−1)^±∞ is 1, on
+     * every float dtype; Math.pow would give NaN for both. Elsewhere it is Math.pow's value.
+     */
+    @Property(tries = 30)
+    void powOfOneIsOneWhateverTheExponent(@ForAll("floatTypes") DType t, @ForAll double exponent) {
+        double[] bases = {1, 1, -1, -1, 2, 0.5};
+        double[] exps = {Double.NaN, exponent, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, exponent, Double.NaN};
+        double[] got = NDArray.of(bases, 6).to(t).zip(BinaryOp.POW, NDArray.of(exps, 6).to(t)).toDoubleArray();
+        double[] want = {1, 1, 1, 1, Math.pow(2, (double) NDArray.of(new double[] {exponent}, 1).to(t).toDoubleArray()[0]), Double.NaN};
+        for (int i = 0; i < 6; i++) {
+            double w = NDArray.of(new double[] {want[i]}, 1).to(t).toDoubleArray()[0];
+            assertEquals(w, got[i], 0, t + ": pow(" + bases[i] + ", " + exps[i] + ")");
+        }
+    }
+
+    @Provide
+    Arbitrary<DType> floatTypes() {
+        return Arbitraries.of(DType.FLOAT32, DType.FLOAT64, DType.BFLOAT16);
+    }
 
     @Property(tries = 60)
     void maxPoolSendsEachWindowsGradientToItsFirstMaximum(@ForAll long seed) {
