@@ -14,7 +14,7 @@ import java.util.Objects;
  *   g = g + weightDecay * p
  *   clr = lr / (1 + step * lrDecay)          (step = updates taken before this one)
  *   sum = sum + g^2                           (sum starts at initialAccumulatorValue)
- *   p' = p - clr * g / (sqrt(sum) + eps)
+ *   update = -(clr * g / (sqrt(sum) + eps))    (p' = p + update)
  * </pre>
  * Defaults are PyTorch's: lr 1e-2, lrDecay 0, eps 1e-10, initial accumulator 0.
  */
@@ -60,7 +60,7 @@ public final class Adagrad extends AbstractLearningRateRule<Adagrad.State, Adagr
     @Override
     public Update<State> update(Params grads, State state, Params params) {
         Trees.requireCongruent("Adagrad.update", grads, params);
-        List<Tensor> next = new ArrayList<>(params.size()), sums = new ArrayList<>(params.size());
+        List<Tensor> updates = new ArrayList<>(params.size()), sums = new ArrayList<>(params.size());
         for (String name : params.names()) {
             Tensor p = params.get(name), g = grads.get(name);
             g = withCoupledDecay(g, p, name);
@@ -69,9 +69,9 @@ public final class Adagrad extends AbstractLearningRateRule<Adagrad.State, Adagr
             Tensor sum = state.sum().get(name).add(g.mul(g));
             sums.add(sum);
             Tensor denom = sum.sqrt().add(Trees.cast(eps.scalar(name, p), p));
-            next.add(p.sub(g.div(denom).mul(Trees.cast(rate, p))));
+            updates.add(g.div(denom).mul(Trees.cast(rate, p)).neg());
         }
-        return new Update<>(params.withValues(next), new State(state.step() + 1, params.withValues(sums)));
+        return new Update<>(params.withValues(updates), new State(state.step() + 1, params.withValues(sums)));
     }
 
     @Override

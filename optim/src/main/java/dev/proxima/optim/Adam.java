@@ -13,15 +13,21 @@ import java.util.Objects;
  * {@code AdamW} (bias correction included; AMSGrad optional):
  * <pre>
  *   g = g + weightDecay * p                  (Adam: coupled, L2)
- *   p = p * (1 - lr * weightDecay)           (AdamW: decoupled)
+ *   p * (1 - lr * weightDecay)               (AdamW: decoupled, see the update)
  *   m = beta1 * m + (1 - beta1) * g
  *   v = beta2 * v + (1 - beta2) * g^2
  *   t = step + 1;  bc1 = 1 - beta1^t;  bc2 = 1 - beta2^t
  *   vMax = max(vMax, v); v = vMax            (AMSGrad only, for the denominator)
  *   denom = sqrt(v) / sqrt(bc2) + eps        (epsRoot = 0, PyTorch's form)
  *   denom = sqrt(v / bc2 + epsRoot) + eps    (epsRoot > 0, optax's form)
- *   p' = p - (lr / bc1) * m / denom
+ *   step = (lr / bc1) * m / denom
+ *   update = -step                            (Adam; p' = p + update = p - step)
+ *   update = (p * (1 - lr * weightDecay) - step) - p   (AdamW with a decay)
  * </pre>
+ * AdamW's update is the difference the step makes, so that {@code p + update} is PyTorch's
+ * {@code p * (1 - lr * wd) - step} to the bit whenever that difference is exact: when the new
+ * weight is within a factor 2 of the old one with the same sign (Sterbenz's lemma): when a
+ * step at most halves or doubles a weight. Beyond that the two may differ in the last bit.
  *
  * <p><b>Why {@code epsRoot}.</b> The derivative of {@code sqrt(v)} is {@code 1 / (2 sqrt v)},
  * infinite wherever {@code v = 0} (a parameter whose gradients have all been zero, e.g. a
@@ -95,13 +101,13 @@ public final class Adam extends AbstractLearningRateRule<Adam.State, Adam> {
     public Update<State> update(Params grads, State state, Params params) {
         Trees.requireCongruent(name() + ".update", grads, params);
         int n = params.size();
-        List<Tensor> next = new ArrayList<>(n), ms = new ArrayList<>(n), vs = new ArrayList<>(n), maxes = new ArrayList<>(n);
+        List<Tensor> updates = new ArrayList<>(n), ms = new ArrayList<>(n), vs = new ArrayList<>(n), maxes = new ArrayList<>(n);
         double t = state.step() + 1;
         for (String name : params.names()) {
-            Tensor p = params.get(name), g = grads.get(name);
+            Tensor p = params.get(name), g = grads.get(name), decayed = null;
             Tensor rate = Trees.learningRate(lr, schedule, state.step(), name, p);
             if (!decoupled) g = withCoupledDecay(g, p, name);
-            else if (!weightDecay.isZero()) p = p.mul(Trees.cast(rate.mul(weightDecay.scalar(name, p)).neg().add(1.0), p));
+            else if (!weightDecay.isZero()) decayed = p.mul(Trees.cast(rate.mul(weightDecay.scalar(name, p)).neg().add(1.0), p));
             Tensor b1 = beta1.scalar(name, p), b2 = beta2.scalar(name, p);
             Tensor m = state.m().get(name).mul(Trees.cast(b1, p)).add(g.mul(Trees.cast(b1.neg().add(1.0), p)));
             Tensor v = state.v().get(name).mul(Trees.cast(b2, p)).add(g.mul(g).mul(Trees.cast(b2.neg().add(1.0), p)));
@@ -115,11 +121,16 @@ public final class Adam extends AbstractLearningRateRule<Adam.State, Adam> {
                     ? second.sqrt().div(Trees.cast(bc2.sqrt(), p))
                     : second.div(Trees.cast(bc2, p)).add(epsRoot).sqrt();
             denom = denom.add(Trees.cast(eps.scalar(name, p), p));
-            next.add(p.sub(m.div(denom).mul(Trees.cast(rate.div(bc1), p))));
+            Tensor step = m.div(denom).mul(Trees.cast(rate.div(bc1), p));
+            // The decoupled decay multiplies p, which no single addend reproduces bit for bit;
+            // the update is the difference the step makes, (p * (1 - lr * wd) - step) - p,
+            // exact (so p + update is PyTorch's value to the bit) whenever the new weight is
+            // within a factor 2 of the old one, of the same sign (Sterbenz's lemma).
+            updates.add(decayed == null ? step.neg() : decayed.sub(step).sub(p));
             ms.add(m);
             vs.add(v);
         }
-        return new Update<>(params.withValues(next), new State(state.step() + 1, params.withValues(ms), params.withValues(vs),
+        return new Update<>(params.withValues(updates), new State(state.step() + 1, params.withValues(ms), params.withValues(vs),
                 amsgrad ? params.withValues(maxes) : state.vMax()));
     }
 

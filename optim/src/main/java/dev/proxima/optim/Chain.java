@@ -2,101 +2,90 @@ package dev.proxima.optim;
 
 import dev.proxima.autograd.Params;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * Gradient transforms applied in order, then an update rule: optax's {@code chain}. For
- * example gradient clipping before Adam:
- * {@code Chain.of(ClipByGlobalNorm.of(1.0), Adam.builder().build())}. Each stage keeps its
- * own state; the chain's state is the list of them. The chain's learning rate is its rule's.
+ * Stages applied in order, each to the updates the one before it returned: optax's
+ * {@code chain}. The first stage receives the gradients, the chain returns the last stage's
+ * updates. Any {@link UpdateRule}s in any order and number, for example gradient clipping
+ * before Adam, {@code Chain.of(ClipByGlobalNorm.of(1.0), Adam.builder().build())}, or a
+ * clipping of Adam's step, {@code Chain.of(adam, ClipByGlobalNorm.of(0.1))}. Every stage sees
+ * the same parameters (those before the step) and keeps its own state; the chain's state is
+ * the list of them. The chain's learning rate is that of its one stage that has one.
  */
 public final class Chain implements UpdateRule<Chain.State> {
 
-    /**
-     * @param transforms the state of each transform, in order
-     * @param rule       the state of the final rule
-     */
-    public record State(List<Object> transforms, Object rule) {
+    /** @param stages the state of each stage, in order */
+    public record State(List<Object> stages) {
         public State {
-            transforms = List.copyOf(transforms);
-            Objects.requireNonNull(rule);
+            stages = List.copyOf(stages);
         }
     }
 
-    private final List<GradientTransform<?>> transforms;
-    private final UpdateRule<?> rule;
+    private final List<UpdateRule<?>> stages;
 
-    private Chain(List<GradientTransform<?>> transforms, UpdateRule<?> rule) {
-        this.transforms = List.copyOf(transforms);
-        this.rule = Objects.requireNonNull(rule, "Chain: rule");
+    private Chain(List<? extends UpdateRule<?>> stages) {
+        if (stages.isEmpty()) throw new IllegalArgumentException("Chain.of: no stages");
+        for (int i = 0; i < stages.size(); i++) Objects.requireNonNull(stages.get(i), "Chain.of: stage " + i);
+        this.stages = List.copyOf(stages);
     }
 
-    /** {@code transforms} in order, then {@code rule}. */
-    public static Chain of(List<? extends GradientTransform<?>> transforms, UpdateRule<?> rule) {
-        return new Chain(new ArrayList<>(transforms), rule);
+    /** {@code stages} in order (at least one). */
+    public static Chain of(List<? extends UpdateRule<?>> stages) {
+        return new Chain(stages);
     }
 
-    /**
-     * Stages in order: any number of {@link GradientTransform}s followed by exactly one
-     * {@link UpdateRule}, e.g. {@code Chain.of(clip, decay, sgd)}.
-     */
-    public static Chain of(Object... stages) {
-        if (stages.length == 0 || !(stages[stages.length - 1] instanceof UpdateRule<?> last))
-            throw new IllegalArgumentException("Chain.of: the last stage must be an UpdateRule, got " + Arrays.toString(stages));
-        List<GradientTransform<?>> ts = new ArrayList<>();
-        for (int i = 0; i < stages.length - 1; i++) {
-            if (!(stages[i] instanceof GradientTransform<?> t))
-                throw new IllegalArgumentException("Chain.of: stage " + i + " (" + stages[i] + ") is not a GradientTransform; only the last stage may be a rule");
-            ts.add(t);
-        }
-        return new Chain(ts, last);
+    /** Stages in order, e.g. {@code Chain.of(clip, decay, sgd)}. */
+    public static Chain of(UpdateRule<?>... stages) {
+        return new Chain(List.of(stages));
     }
 
-    /** {@link #of(Object...)}, named for a static import: {@code chain(clip, adam)}. */
-    public static Chain chain(Object... stages) {
+    /** {@link #of(UpdateRule...)}, named for a static import: {@code chain(clip, adam)}. */
+    public static Chain chain(UpdateRule<?>... stages) {
         return of(stages);
     }
 
-    public List<GradientTransform<?>> transforms() { return transforms; }
-
-    public UpdateRule<?> rule() { return rule; }
+    public List<UpdateRule<?>> stages() { return stages; }
 
     @Override
     public State init(Params params) {
-        List<Object> states = new ArrayList<>(transforms.size());
-        for (GradientTransform<?> t : transforms) states.add(t.init(params));
-        return new State(states, rule.init(params));
+        List<Object> states = new ArrayList<>(stages.size());
+        for (UpdateRule<?> s : stages) states.add(s.init(params));
+        return new State(states);
     }
 
     @Override
-    public Update<State> update(Params grads, State state, Params params) {
-        Trees.requireCongruent("Chain.update", grads, params);
-        List<Object> states = new ArrayList<>(transforms.size());
-        for (int i = 0; i < transforms.size(); i++) {
-            GradientTransform.Transformed<?> t = transform(transforms.get(i), grads, state.transforms().get(i), params);
-            grads = t.grads();
-            states.add(t.state());
+    public Update<State> update(Params updates, State state, Params params) {
+        Trees.requireCongruent("Chain.update", updates, params);
+        if (state.stages().size() != stages.size())
+            throw new IllegalArgumentException("Chain.update: a state of " + state.stages().size() + " stages for a chain of " + stages.size());
+        List<Object> states = new ArrayList<>(stages.size());
+        for (int i = 0; i < stages.size(); i++) {
+            Update<?> u = update(stages.get(i), updates, state.stages().get(i), params);
+            updates = u.updates();
+            states.add(u.state());
         }
-        Update<?> u = step(rule, grads, state.rule(), params);
-        return new Update<>(u.params(), new State(states, u.state()));
+        return new Update<>(updates, new State(states));
     }
 
+    /** The learning rate of the one stage that has one (NaN when none or several do). */
     @Override
     public double learningRate(State state) {
-        return learningRate(rule, state.rule());
+        double lr = Double.NaN;
+        for (int i = 0; i < stages.size(); i++) {
+            double r = learningRate(stages.get(i), state.stages().get(i));
+            if (Double.isNaN(r)) continue;
+            if (!Double.isNaN(lr)) return Double.NaN;
+            lr = r;
+        }
+        return lr;
     }
 
     // The stage states are stored untyped; each goes back only to the stage that made it.
     @SuppressWarnings("unchecked")
-    private static <S> GradientTransform.Transformed<S> transform(GradientTransform<S> t, Params grads, Object state, Params params) {
-        return t.transform(grads, (S) state, params);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <S> Update<S> step(UpdateRule<S> r, Params grads, Object state, Params params) {
-        return r.update(grads, (S) state, params);
+    private static <S> Update<S> update(UpdateRule<S> r, Params updates, Object state, Params params) {
+        return r.update(updates, (S) state, params);
     }
 
     @SuppressWarnings("unchecked")
@@ -107,7 +96,7 @@ public final class Chain implements UpdateRule<Chain.State> {
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("Chain(");
-        for (GradientTransform<?> t : transforms) b.append(t).append(" -> ");
-        return b.append(rule).append(')').toString();
+        for (int i = 0; i < stages.size(); i++) b.append(i == 0 ? "" : " -> ").append(stages.get(i));
+        return b.append(')').toString();
     }
 }

@@ -29,10 +29,10 @@ public record ClipByGlobalNorm(double maxNorm) implements GradientTransform<Grad
     }
 
     @Override
-    public Transformed<Stateless> transform(Params grads, Stateless state, Params params) {
-        if (grads.isEmpty()) return new Transformed<>(grads, state);
+    public Update<Stateless> update(Params grads, Stateless state, Params params) {
+        if (grads.isEmpty()) return new Update<>(grads, state);
         Tensor scale = grads.norm().add(EPS).reciprocal().mul(maxNorm).minimum(1.0);
-        return new Transformed<>(grads.map(g -> g.mul(scale.to(g.dtype()))), state);
+        return new Update<>(grads.map(g -> g.mul(scale.to(g.dtype()))), state);
     }
 
     @Override

@@ -18,7 +18,7 @@ import java.util.Objects;
  * {@code double} is therefore exactly the constant tensor of its value: with nothing
  * differentiated, a rule given {@code Hyper.of(Tensor)} holding the same value takes the
  * same ops and follows the same trajectory bit for bit (tested). When the tensor requires
- * gradients, the new parameters are a differentiable function of it.
+ * gradients, the updates are a differentiable function of it.
  */
 public sealed interface Hyper permits Hyper.Constant, Hyper.Scalar, Hyper.PerParam {
 

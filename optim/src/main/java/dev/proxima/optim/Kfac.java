@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
  * KFAC: Kronecker-factored approximate curvature (Martens and Grosse, "Optimizing Neural
@@ -70,9 +69,11 @@ import java.util.function.Supplier;
  *   Tensor loss = lossOf(t.output(), y);
  *   Kfac.Gradients g = Kfac.gradients(loss, params, t.taps(), x.shape(0));   // one backward pass
  *   Update<Kfac.State> u = kfac.update(g.grads(), s, params, g.curvature());
+ *   params = u.applyTo(params); s = u.state();
  * }</pre>
- * {@link #rule(Supplier)} adapts it to an {@link UpdateRule} (for an {@link Optimizer} or a
- * {@link Chain}) that reads the current step's {@link Curvature} from a supplier.
+ * The curvature is an argument of each step, not something the optimizer reads from the
+ * side: {@link #rule(Curvature)} binds one step's curvature into an {@link UpdateRule} to
+ * compose in a {@link Chain}; train's {@code Learner.kfac} runs this loop.
  *
  * <p>Defaults: lr 0.01 (ours), momentum 0.9 (paper, section 7), damping λ 1e-3 (ours; the
  * paper adapts it with Levenberg-Marquardt, which we do not), statDecay 0.95 (paper),
@@ -199,7 +200,11 @@ public final class Kfac {
         return new State(0, Map.of(), momentum.isZero() ? Params.empty() : Trees.zerosLike(params));
     }
 
-    /** One KFAC step; see the class comment. */
+    /**
+     * One KFAC step; see the class comment. The curvature is this step's: the taps of its
+     * forward pass and the loss gradients at their outputs. Returns the updates (the step to
+     * add to the parameters, {@link Update#applyTo}) and the next state.
+     */
     public Update<State> update(Params grads, State state, Params params, Curvature curvature) {
         Trees.requireCongruent("Kfac.update", grads, params);
         Objects.requireNonNull(curvature, "Kfac.update: curvature (taps and output gradients) is required");
@@ -246,7 +251,7 @@ public final class Kfac {
             nu = Math.min(1, Math.sqrt(klClip / (rate * rate * vg)));
         }
 
-        List<Tensor> next = new ArrayList<>(params.size()), bufs = new ArrayList<>(params.size());
+        List<Tensor> updates = new ArrayList<>(params.size()), bufs = new ArrayList<>(params.size());
         for (String name : params.names()) {
             Tensor p = params.get(name);
             Tensor d = directions.containsKey(name) ? (nu == 1 ? directions.get(name) : directions.get(name).mul(nu)) : grads.get(name);
@@ -255,9 +260,9 @@ public final class Kfac {
                 bufs.add(buf);
                 d = buf;
             }
-            next.add(p.sub(d.mul(Trees.cast(lr.scalar(name, p), p))));
+            updates.add(d.mul(Trees.cast(lr.scalar(name, p), p)).neg());
         }
-        return new Update<>(params.withValues(next), new State(state.step() + 1, factors, momentum.isZero() ? state.momentum() : params.withValues(bufs)));
+        return new Update<>(params.withValues(updates), new State(state.step() + 1, factors, momentum.isZero() ? state.momentum() : params.withValues(bufs)));
     }
 
     /** The layer's running factors after this batch. */
@@ -311,22 +316,29 @@ public final class Kfac {
     }
 
     /**
-     * This optimizer as an {@link UpdateRule} that takes each step's curvature from
-     * {@code source} (set it after the forward pass, before the step). A null curvature is
-     * an error.
+     * This optimizer's step for one batch as an {@link UpdateRule}, with that batch's
+     * curvature bound: to compose it in a {@link Chain} (e.g. after a clipping), build the
+     * chain anew each step around the step's curvature; its state (and this rule's,
+     * {@link State}) carries over from step to step, as with {@code withLr} for APO:
+     * <pre>{@code
+     *   Chain.State s = Chain.of(clip, kfac.rule(first)).init(params);
+     *   ... each step: Update<Chain.State> u = Chain.of(clip, kfac.rule(curvature)).update(grads, s, params);
+     * }</pre>
      */
-    public UpdateRule<State> rule(Supplier<Curvature> source) {
+    public UpdateRule<State> rule(Curvature curvature) {
+        Objects.requireNonNull(curvature, "Kfac.rule: curvature (taps and output gradients) is required");
         Kfac self = this;
         return new UpdateRule<>() {
             @Override public State init(Params params) { return self.init(params); }
-            @Override public Update<State> update(Params grads, State state, Params params) {
-                Curvature c = source.get();
-                if (c == null) throw new IllegalStateException("Kfac.rule: no curvature for this step; set it after the forward pass");
-                return self.update(grads, state, params, c);
-            }
-            @Override public double learningRate(State state) { return Trees.learningRate(lr, null, state.step()); }
+            @Override public Update<State> update(Params grads, State state, Params params) { return self.update(grads, state, params, curvature); }
+            @Override public double learningRate(State state) { return self.learningRate(state); }
             @Override public String toString() { return self.toString(); }
         };
+    }
+
+    /** The learning rate of the next step (NaN when it differs per parameter). */
+    public double learningRate(State state) {
+        return Trees.learningRate(lr, null, state.step());
     }
 
     @Override

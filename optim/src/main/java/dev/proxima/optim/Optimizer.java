@@ -38,13 +38,13 @@ import java.util.function.Consumer;
  * step count) does not advance until it gets a gradient; its first step then is the one a
  * fresh optimizer would take. For that the wrapper keeps one state per parameter when the
  * rule treats its parameters independently: {@link Sgd}, {@link Adam} and {@link AdamW},
- * {@link RmsProp}, {@link Adagrad}, alone or in a {@link Chain} after stateless transforms
- * ({@link WeightDecay}; {@link ClipByGlobalNorm}, whose norm then covers the gradients
+ * {@link RmsProp}, {@link Adagrad}, alone or in a {@link Chain} whose other stages keep no
+ * state ({@link WeightDecay}; {@link ClipByGlobalNorm}, whose norm then covers the gradients
  * present, as {@code clip_grad_norm_} skips None). A learning-rate {@link Schedule} then
  * follows this wrapper's step count (every {@link #step} counts), as a PyTorch scheduler does,
  * not a parameter's own. Stepping parameter by parameter runs the same ops as stepping the
  * tree, so with every gradient present the trajectory is the pure rule's bit for bit
- * (tested). A rule that couples its parameters ({@link Kfac#rule}, a transform with a state,
+ * (tested). A rule that couples its parameters ({@link Kfac#rule}, a stage with a state,
  * a rule of your own) keeps one state for the tree and cannot skip part of it: a missing
  * gradient is then an error naming the parameters. The pure rules themselves take congruent
  * trees only (see {@link UpdateRule#update}).
@@ -179,26 +179,32 @@ public final class Optimizer {
         Object state();
     }
 
-    /** Per-parameter states when {@code rule} treats its parameters independently, else one. */
+    /**
+     * Per-parameter states when {@code rule} treats its parameters independently (a rule of
+     * {@link AbstractLearningRateRule}'s kind, alone or in a {@link Chain} whose other stages
+     * keep no state), else one.
+     */
     private static Stepper stepperFor(UpdateRule<?> rule, Params params) {
-        List<GradientTransform<?>> transforms = List.of();
-        UpdateRule<?> core = rule;
-        if (rule instanceof Chain chain) {
-            transforms = chain.transforms();
-            core = chain.rule();
-            for (GradientTransform<?> t : transforms)
-                if (!(t.init(params) instanceof GradientTransform.Stateless)) return whole(rule, params);
+        List<UpdateRule<?>> stages = rule instanceof Chain chain ? chain.stages() : List.of(rule);
+        int core = -1;
+        for (int i = 0; i < stages.size(); i++) {
+            if (stages.get(i) instanceof AbstractLearningRateRule<?, ?>) {
+                if (core >= 0) return whole(rule, params);
+                core = i;
+            } else if (!(stages.get(i).init(params) instanceof GradientTransform.Stateless)) {
+                return whole(rule, params);
+            }
         }
-        if (core instanceof AbstractLearningRateRule<?, ?> independent) return perParameter(transforms, independent, params);
-        return whole(rule, params);
+        if (core < 0) return whole(rule, params);
+        return perParameter(stages, core, (AbstractLearningRateRule<?, ?>) stages.get(core), params);
     }
 
     private static <S> Stepper whole(UpdateRule<S> rule, Params params) {
         return new Whole<>(rule, rule.init(params));
     }
 
-    private static <S> Stepper perParameter(List<GradientTransform<?>> transforms, AbstractLearningRateRule<S, ?> core, Params params) {
-        return new PerParameter<>(transforms, core, params);
+    private static <S> Stepper perParameter(List<UpdateRule<?>> stages, int core, AbstractLearningRateRule<S, ?> rule, Params params) {
+        return new PerParameter<>(stages.subList(0, core), rule, stages.subList(core + 1, stages.size()), params);
     }
 
     /** One state for the whole tree: every parameter needs a gradient. */
@@ -222,7 +228,7 @@ public final class Optimizer {
             }
             Update<S> u = rule.update(grads, state, params);
             state = u.state();
-            return u.params();
+            return u.applyTo(params);
         }
 
         @Override
@@ -236,15 +242,19 @@ public final class Optimizer {
         }
     }
 
-    /** One state per parameter name: a parameter without a gradient keeps its state. */
+    /**
+     * One state per parameter name: a parameter without a gradient keeps its state. The
+     * stateless stages before and after the rule run on the tree of the parameters present.
+     */
     private static final class PerParameter<S> implements Stepper {
-        private final List<GradientTransform<?>> transforms;
+        private final List<UpdateRule<?>> before, after;
         private final AbstractLearningRateRule<S, ?> core;
         private Map<String, S> states;
 
-        PerParameter(List<GradientTransform<?>> transforms, AbstractLearningRateRule<S, ?> core, Params params) {
-            this.transforms = transforms;
+        PerParameter(List<UpdateRule<?>> before, AbstractLearningRateRule<S, ?> core, List<UpdateRule<?>> after, Params params) {
+            this.before = List.copyOf(before);
             this.core = core;
+            this.after = List.copyOf(after);
             LinkedHashMap<String, S> init = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : params) init.put(e.getKey(), core.init(Params.of(e.getKey(), e.getValue())));
             this.states = Collections.unmodifiableMap(init);
@@ -256,21 +266,23 @@ public final class Optimizer {
             LinkedHashMap<String, Tensor> present = new LinkedHashMap<>();
             for (String name : grads.names()) present.put(name, params.get(name));
             Params presentParams = Params.of(present);
-            for (GradientTransform<?> t : transforms) grads = stateless(t, grads, presentParams);
+            Params updates = grads;
+            for (UpdateRule<?> t : before) updates = stateless(t, updates, presentParams);
             UpdateRule<S> rule = at(step);
             LinkedHashMap<String, S> nextStates = new LinkedHashMap<>(states);
-            List<Tensor> next = new ArrayList<>(params.size());
-            for (Map.Entry<String, Tensor> e : params) {
+            LinkedHashMap<String, Tensor> ruleUpdates = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : presentParams) {
                 String name = e.getKey();
-                if (!grads.contains(name)) {
-                    next.add(e.getValue());
-                    continue;
-                }
-                Update<S> u = rule.update(Params.of(name, grads.get(name)), states.get(name), Params.of(name, e.getValue()));
+                Update<S> u = rule.update(Params.of(name, updates.get(name)), states.get(name), Params.of(name, e.getValue()));
                 nextStates.put(name, u.state());
-                next.add(u.params().get(name));
+                ruleUpdates.put(name, u.updates().get(name));
             }
+            updates = Params.of(ruleUpdates);
+            for (UpdateRule<?> t : after) updates = stateless(t, updates, presentParams);
             states = Collections.unmodifiableMap(nextStates);
+            Params moved = Update.applyUpdates(presentParams, updates);
+            List<Tensor> next = new ArrayList<>(params.size());
+            for (Map.Entry<String, Tensor> e : params) next.add(moved.contains(e.getKey()) ? moved.get(e.getKey()) : e.getValue());
             return params.withValues(next);
         }
 
@@ -299,9 +311,9 @@ public final class Optimizer {
             return (t.ndim() == 0 ? t : t.reshape()).to(DType.FLOAT64).mul(factor);
         }
 
-        @SuppressWarnings("unchecked") // a stateless transform's state is Stateless.INSTANCE, checked when built
-        private static Params stateless(GradientTransform<?> t, Params grads, Params params) {
-            return ((GradientTransform<GradientTransform.Stateless>) t).transform(grads, GradientTransform.Stateless.INSTANCE, params).grads();
+        @SuppressWarnings("unchecked") // a stateless stage's state is Stateless.INSTANCE, checked when built
+        private static Params stateless(UpdateRule<?> t, Params updates, Params params) {
+            return ((UpdateRule<GradientTransform.Stateless>) t).update(updates, GradientTransform.Stateless.INSTANCE, params).updates();
         }
 
         @Override

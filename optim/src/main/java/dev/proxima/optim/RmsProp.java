@@ -14,8 +14,9 @@ import java.util.Objects;
  *   s = alpha * s + (1 - alpha) * g^2
  *   a = centered ? alpha * a + (1 - alpha) * g : -
  *   denom = sqrt(centered ? s - a^2 : s) + eps
- *   buf = momentum * buf + g / denom;  p' = p - lr * buf     (with momentum)
- *   p' = p - lr * g / denom                                   (without)
+ *   buf = momentum * buf + g / denom;  update = -(lr * buf)       (with momentum)
+ *   update = -(lr * g / denom)                                     (without)
+ *   p' = p + update
  * </pre>
  * Note that eps is added outside the root, as in PyTorch (TensorFlow adds it inside).
  * Defaults are PyTorch's: lr 1e-2, alpha 0.99, eps 1e-8, no momentum, not centered.
@@ -73,7 +74,7 @@ public final class RmsProp extends AbstractLearningRateRule<RmsProp.State, RmsPr
     public Update<State> update(Params grads, State state, Params params) {
         Trees.requireCongruent("RmsProp.update", grads, params);
         int n = params.size();
-        List<Tensor> next = new ArrayList<>(n), sq = new ArrayList<>(n), avg = new ArrayList<>(n), bufs = new ArrayList<>(n);
+        List<Tensor> updates = new ArrayList<>(n), sq = new ArrayList<>(n), avg = new ArrayList<>(n), bufs = new ArrayList<>(n);
         for (String name : params.names()) {
             Tensor p = params.get(name), g = grads.get(name);
             g = withCoupledDecay(g, p, name);
@@ -89,14 +90,14 @@ public final class RmsProp extends AbstractLearningRateRule<RmsProp.State, RmsPr
             Tensor denom = var.sqrt().add(Trees.cast(eps.scalar(name, p), p));
             Tensor rate = Trees.cast(Trees.learningRate(lr, schedule, state.step(), name, p), p);
             if (momentum.isZero()) {
-                next.add(p.sub(g.div(denom).mul(rate)));
+                updates.add(g.div(denom).mul(rate).neg());
             } else {
                 Tensor buf = state.momentum().get(name).mul(Trees.cast(momentum.scalar(name, p), p)).add(g.div(denom));
                 bufs.add(buf);
-                next.add(p.sub(buf.mul(rate)));
+                updates.add(buf.mul(rate).neg());
             }
         }
-        return new Update<>(params.withValues(next), new State(state.step() + 1, params.withValues(sq),
+        return new Update<>(params.withValues(updates), new State(state.step() + 1, params.withValues(sq),
                 centered ? params.withValues(avg) : state.gradAvg(), momentum.isZero() ? state.momentum() : params.withValues(bufs)));
     }
 

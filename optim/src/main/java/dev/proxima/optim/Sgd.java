@@ -14,7 +14,7 @@ import java.util.Objects;
  *   buf = d                                  (first step)
  *   buf = momentum * buf + (1 - dampening) * d   (later steps)
  *   d = nesterov ? d + momentum * buf : buf
- *   p' = p - lr * d
+ *   update = -(lr * d)                       (p' = p + update = p - lr * d)
  * </pre>
  * Momentum and weight decay terms are left out when they are the constant 0; a tensor
  * hyperparameter always keeps its term (so its trajectory does not depend on its value
@@ -79,7 +79,7 @@ public final class Sgd extends AbstractLearningRateRule<Sgd.State, Sgd> {
     @Override
     public Update<State> update(Params grads, State state, Params params) {
         Trees.requireCongruent("Sgd.update", grads, params);
-        List<Tensor> next = new ArrayList<>(params.size()), bufs = new ArrayList<>(params.size());
+        List<Tensor> updates = new ArrayList<>(params.size()), bufs = new ArrayList<>(params.size());
         for (String name : params.names()) {
             Tensor p = params.get(name), d = grads.get(name);
             d = withCoupledDecay(d, p, name);
@@ -90,9 +90,9 @@ public final class Sgd extends AbstractLearningRateRule<Sgd.State, Sgd> {
                 bufs.add(buf);
                 d = nesterov ? d.add(buf.mul(mu)) : buf;
             }
-            next.add(p.sub(d.mul(Trees.cast(Trees.learningRate(lr, schedule, state.step(), name, p), p))));
+            updates.add(d.mul(Trees.cast(Trees.learningRate(lr, schedule, state.step(), name, p), p)).neg());
         }
-        return new Update<>(params.withValues(next), new State(state.step() + 1, momentum.isZero() ? state.momentum() : params.withValues(bufs)));
+        return new Update<>(params.withValues(updates), new State(state.step() + 1, momentum.isZero() ? state.momentum() : params.withValues(bufs)));
     }
 
     @Override

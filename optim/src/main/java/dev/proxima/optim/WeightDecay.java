@@ -31,9 +31,9 @@ public record WeightDecay(Hyper rate) implements GradientTransform<GradientTrans
     }
 
     @Override
-    public Transformed<Stateless> transform(Params grads, Stateless state, Params params) {
-        Trees.requireCongruent("WeightDecay.transform", grads, params);
-        return new Transformed<>(grads.mapWithName((name, g) -> {
+    public Update<Stateless> update(Params grads, Stateless state, Params params) {
+        Trees.requireCongruent("WeightDecay.update", grads, params);
+        return new Update<>(grads.mapWithName((name, g) -> {
             Tensor p = params.get(name);
             return g.add(p.mul(Trees.cast(rate.scalar(name, p), p)));
         }), state);

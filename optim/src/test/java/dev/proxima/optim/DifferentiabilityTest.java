@@ -33,7 +33,7 @@ class DifferentiabilityTest {
         S state = rule.init(params);
         for (int i = 0; i < steps; i++) {
             Update<S> u = rule.update(UpdateRuleProperties.randomLike(params, rng), state, params);
-            params = u.params();
+            params = u.applyTo(params);
             state = u.state();
         }
         return Tensor.concat(0, params.values().stream().map(t -> t.reshape(-1)).toList());
@@ -83,7 +83,7 @@ class DifferentiabilityTest {
             Params p = Params.of("x", x);
             Tensor loss = x.mul(mask).square().sum().add(x.mul(mask).sum().square());
             Params g = Autograd.grad(loss, p, true);
-            return adam.update(g, adam.init(p), p).params().get("x");
+            return adam.update(g, adam.init(p), p).applyTo(p).get("x");
         };
     }
 

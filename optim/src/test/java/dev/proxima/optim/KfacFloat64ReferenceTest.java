@@ -45,7 +45,7 @@ class KfacFloat64ReferenceTest {
             Tensor loss = s.sub(Tensor.of(y, n, out)).square().sum(1).mul(0.5).mean();
             Kfac.Gradients kg = Kfac.gradients(loss, leaves, List.of(new LayerTap("w", "b", xs, s)), n);
             Update<Kfac.State> u = kfac.update(kg.grads(), state, params, kg.curvature());
-            params = u.params();
+            params = u.applyTo(params);
             state = u.state();
 
             // the reference: residuals e = s − y; ∂loss/∂s = e / n; G's rows are N·∂loss/∂s = e

@@ -137,8 +137,8 @@ class KfacTest {
             if (bias) grad[r][in] = gb[r];
         }
         double[][] nat = naturalGradient(a, g, grad, damping, factored);
-        double[][] w0 = matrix(params.get("w")), w1 = matrix(u.params().get("w"));
-        double[] b0 = bias ? params.get("b").toDoubleArray() : null, b1 = bias ? u.params().get("b").toDoubleArray() : null;
+        double[][] w0 = matrix(params.get("w")), w1 = matrix(u.applyTo(params).get("w"));
+        double[] b0 = bias ? params.get("b").toDoubleArray() : null, b1 = bias ? u.applyTo(params).get("b").toDoubleArray() : null;
         for (int r = 0; r < out; r++) {
             for (int c = 0; c < in; c++)
                 assertEquals(w0[r][c] - lr * nat[r][c], w1[r][c], 1e-9 * (1 + Math.abs(w1[r][c])), "w[" + r + "][" + c + "]");
@@ -178,15 +178,15 @@ class KfacTest {
             Update<Kfac.State> u = kfac.update(kg.grads(), state, p, kg.curvature());
             // the untapped scalar follows SGD-momentum on its raw gradient exactly
             Update<Sgd.State> su = sgd.update(kg.grads(), sgdState, sgdOnly);
-            assertEquals(su.params().get("scale").item(), u.params().get("scale").item(), 1e-15);
+            assertEquals(su.applyTo(sgdOnly).get("scale").item(), u.applyTo(p).get("scale").item(), 1e-15);
             // layer 1's direction is its own G⁻¹ ∇W A⁻¹, independent of layer 0
             Kfac.Factors f1 = u.state().factors().get("1.weight");
             Tensor pre = f1.gInverse().matmul(kg.grads().get("1.weight")).matmul(f1.aInverse());
             Tensor expectedBuf = step == 0 ? pre : state.momentum().get("1.weight").mul(0.5).add(pre);
-            assertArrayEquals(p.get("1.weight").sub(expectedBuf.mul(0.1)).toDoubleArray(), u.params().get("1.weight").toDoubleArray(), 1e-12);
+            assertArrayEquals(p.get("1.weight").sub(expectedBuf.mul(0.1)).toDoubleArray(), u.applyTo(p).get("1.weight").toDoubleArray(), 1e-12);
             assertEquals(4, f1.a().shape(0));
             assertEquals(4, u.state().factors().get("0.weight").a().shape(0)); // 3 inputs + the bias column
-            p = u.params();
+            p = u.applyTo(p);
             state = u.state();
             sgdOnly = p;
             sgdState = new Sgd.State(su.state().step(), u.state().momentum());
@@ -226,7 +226,7 @@ class KfacTest {
                 assertNotSame(prev.aInverse(), f.aInverse(), "inverses recomputed at step " + step);
             }
             prev = f;
-            p = u.params();
+            p = u.applyTo(p);
             s = u.state();
         }
     }
@@ -257,9 +257,9 @@ class KfacTest {
         assertArrayEquals(new int[] {o, o}, f.g().shape());
         Tensor gm = Tensor.concat(1, kg.grads().get("conv.weight").reshape(o, c * k * k), kg.grads().get("conv.bias").reshape(o, 1));
         double[][] nat = naturalGradient(matrix(f.a()), matrix(f.g()), matrix(gm), 1e-2, true);
-        double[] w0 = params.get("conv.weight").toDoubleArray(), w1 = u.params().get("conv.weight").toDoubleArray();
+        double[] w0 = params.get("conv.weight").toDoubleArray(), w1 = u.applyTo(params).get("conv.weight").toDoubleArray();
         for (int i = 0; i < w0.length; i++) assertEquals(w0[i] - 0.1 * nat[i / (c * k * k)][i % (c * k * k)], w1[i], 1e-9);
-        assertArrayEquals(params.get("conv.weight").shape(), u.params().get("conv.weight").shape());
+        assertArrayEquals(params.get("conv.weight").shape(), u.applyTo(params).get("conv.weight").shape());
     }
 
     // ---- it trains, and it says what is wrong -------------------------------------------
@@ -289,7 +289,7 @@ class KfacTest {
             Tensor sampled = out.sub(Kfac.sampleGaussianTargets(out, rng)).square().sum(1).mul(0.5).mean();
             Kfac.Curvature fisher = Kfac.curvature(sampled, List.of(new LayerTap("w", "b", x, out)), n);
             Update<Kfac.State> u = kfac.update(Autograd.grad(loss, leaves), s, p, fisher);
-            p = u.params();
+            p = u.applyTo(p);
             s = u.state();
         }
         Optimizer sgd = new Optimizer(Sgd.builder().lr(0.02).momentum(0.9).build(), p0);
@@ -318,48 +318,49 @@ class KfacTest {
         Kfac free = Kfac.builder().lr(lr).momentum(0).klClip(0).build(), clipped = Kfac.builder().lr(lr).momentum(0).klClip(clip).build();
         Update<Kfac.State> uf = free.update(kg.grads(), free.init(p), p, kg.curvature());
         Update<Kfac.State> uc = clipped.update(kg.grads(), clipped.init(p), p, kg.curvature());
-        Params stepFree = p.sub(uf.params()), stepClipped = p.sub(uc.params());
+        Params stepFree = p.sub(uf.applyTo(p)), stepClipped = p.sub(uc.applyTo(p));
         double vg = stepFree.scale(1 / lr).dot(kg.grads()).item();
         double nu = Math.min(1, Math.sqrt(clip / (lr * lr * vg)));
         assertTrue(nu < 1, "the test needs a step that gets clipped, nu = " + nu);
         assertArrayEquals(UpdateRuleProperties.flat(stepFree.scale(nu)), UpdateRuleProperties.flat(stepClipped), 1e-12);
     }
 
+    /**
+     * Bound to each step's curvature ({@link Kfac#rule(Kfac.Curvature)}), KFAC composes in a
+     * chain built anew each step, whose state carries over: the same steps as clipping by
+     * hand, then {@link Kfac#update} with the curvature as an argument.
+     */
     @Example
-    void asARuleInsideAnOptimizerItTakesTheSameSteps() {
+    void asARuleInsideAChainItTakesTheSameSteps() {
         Rng rng = new Rng(12);
         int n = 6;
         Tensor x = Tensor.randn(rng, DType.FLOAT64, n, 3), y = Tensor.randn(rng, DType.FLOAT64, n, 2);
         Params p0 = Params.of("w", Tensor.randn(rng, DType.FLOAT64, 2, 3), "b", Tensor.zeros(DType.FLOAT64, 2));
         Kfac kfac = Kfac.builder().lr(0.1).inverseEvery(2).build();
-        java.util.concurrent.atomic.AtomicReference<Kfac.Curvature> current = new java.util.concurrent.atomic.AtomicReference<>();
-        Optimizer opt = new Optimizer(ClipByGlobalNorm.of(10).then(kfac.rule(current::get)), p0);
-        Params p = p0;
+        ClipByGlobalNorm clip = ClipByGlobalNorm.of(10);
+        Params viaChain = p0, p = p0;
+        Chain.State cs = Chain.of(clip, kfac.rule(new Kfac.Curvature(List.of(), List.of(), 1))).init(p0);
         Kfac.State s = kfac.init(p0);
         for (int step = 0; step < 4; step++) {
-            opt.zeroGrad();
-            Params leaves = opt.params();
+            Params leaves = viaChain.requiresGrad();
             Tensor out = x.matmul(leaves.get("w").mT()).add(leaves.get("b"));
-            Tensor loss = out.sub(y).square().sum(1).mean();
-            current.set(Kfac.curvature(loss, List.of(new LayerTap("w", "b", x, out)), n));
-            loss.backward();
-            opt.step();
+            Kfac.Gradients cg = Kfac.gradients(out.sub(y).square().sum(1).mean(), leaves, List.of(new LayerTap("w", "b", x, out)), n);
+            Chain chain = Chain.of(clip, kfac.rule(cg.curvature()));
+            Update<Chain.State> cu = chain.update(cg.grads(), cs, viaChain);
+            viaChain = cu.applyTo(viaChain);
+            cs = cu.state();
+            assertEquals(0.1, chain.learningRate(cs));
 
             Params l2 = p.requiresGrad();
             Tensor out2 = x.matmul(l2.get("w").mT()).add(l2.get("b"));
             Kfac.Gradients kg = Kfac.gradients(out2.sub(y).square().sum(1).mean(), l2, List.of(new LayerTap("w", "b", x, out2)), n);
-            ClipByGlobalNorm clip = ClipByGlobalNorm.of(10);
-            Update<Kfac.State> u = kfac.update(clip.transform(kg.grads(), clip.init(p), p).grads(), s, p, kg.curvature());
-            p = u.params();
+            Update<Kfac.State> u = kfac.update(clip.update(kg.grads(), clip.init(p), p).updates(), s, p, kg.curvature());
+            p = u.applyTo(p);
             s = u.state();
-            assertArrayEquals(UpdateRuleProperties.flat(p), UpdateRuleProperties.flat(opt.params()), 1e-12, "step " + step);
+            assertArrayEquals(UpdateRuleProperties.flat(p), UpdateRuleProperties.flat(viaChain), 1e-12, "step " + step);
         }
-        assertEquals(0.1, opt.lr());
-        current.set(null);
-        Params leaves = opt.params();
-        x.matmul(leaves.get("w").mT()).add(leaves.get("b")).sub(y).square().sum(1).mean().backward();
-        IllegalStateException e = assertThrows(IllegalStateException.class, opt::step);
-        assertTrue(e.getMessage().contains("no curvature"), e.getMessage());
+        NullPointerException e = assertThrows(NullPointerException.class, () -> kfac.rule(null));
+        assertTrue(e.getMessage().contains("curvature"), e.getMessage());
     }
 
     @Example

@@ -43,7 +43,7 @@ class OptimizerTest {
             Params pureLeaves = pure.requiresGrad();
             Params g = dev.proxima.autograd.Autograd.grad(loss(pureLeaves, x, y), pureLeaves);
             Update<Adam.State> u = rule.update(g, state, pure.detach());
-            pure = u.params();
+            pure = u.applyTo(pure.detach());
             state = u.state();
             assertArrayEquals(pure.get("w").toDoubleArray(), opt.params().get("w").toDoubleArray(), 0);
             assertArrayEquals(pure.get("b").toDoubleArray(), opt.params().get("b").toDoubleArray(), 0);

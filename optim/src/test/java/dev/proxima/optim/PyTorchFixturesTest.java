@@ -77,7 +77,7 @@ class PyTorchFixturesTest {
         S state = rule.init(params);
         for (int step = 0; step < grads.size(); step++) {
             Update<S> u = rule.update(tree(grads.get(step)), state, params);
-            params = u.params();
+            params = u.applyTo(params);
             state = u.state();
             Params want = tree(expected.get(step));
             for (String name : want.names()) {
@@ -117,7 +117,7 @@ class PyTorchFixturesTest {
             Params g = tree(c.get("grads")), want = tree(c.get("expected"));
             assertEquals((Double) c.get("total_norm"), g.norm().item(), 1e-12);
             ClipByGlobalNorm clip = ClipByGlobalNorm.of((Double) c.get("max_norm"));
-            Params got = clip.transform(g, clip.init(g), g).grads();
+            Params got = clip.update(g, clip.init(g), g).updates();
             for (String name : want.names())
                 assertArrayEquals(want.get(name).toDoubleArray(), got.get(name).toDoubleArray(), 1e-12, clip + " " + name);
         }

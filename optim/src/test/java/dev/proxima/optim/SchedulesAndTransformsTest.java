@@ -47,7 +47,7 @@ class SchedulesAndTransformsTest {
         norm = Math.sqrt(norm);
         double scale = Math.min(1, maxNorm / (norm + 1e-6));
         ClipByGlobalNorm clip = ClipByGlobalNorm.of(maxNorm);
-        double[] got = UpdateRuleProperties.flat(clip.transform(g, clip.init(g), g).grads());
+        double[] got = UpdateRuleProperties.flat(clip.update(g, clip.init(g), g).updates());
         for (int i = 0; i < flat.length; i++) assertEquals(flat[i] * scale, got[i], 1e-12 * (1 + Math.abs(flat[i])));
         double after = Math.sqrt(java.util.Arrays.stream(got).map(x -> x * x).sum());
         assertTrue(after <= maxNorm + 1e-9, "norm after clipping " + after + " > " + maxNorm);
@@ -68,25 +68,38 @@ class SchedulesAndTransformsTest {
         for (int step = 0; step < 4; step++) {
             Params g = UpdateRuleProperties.randomLike(p, rng);
             Update<Chain.State> cu = chain.update(g, cs, p);
-            Params byHand = clip.transform(decay.transform(g, GradientTransform.Stateless.INSTANCE, q).grads(), GradientTransform.Stateless.INSTANCE, q).grads();
+            Params byHand = clip.update(decay.update(g, GradientTransform.Stateless.INSTANCE, q).updates(), GradientTransform.Stateless.INSTANCE, q).updates();
             Update<Adam.State> au = adam.update(byHand, as, q);
-            assertArrayEquals(UpdateRuleProperties.flat(au.params()), UpdateRuleProperties.flat(cu.params()), 0);
-            p = cu.params(); cs = cu.state(); q = au.params(); as = au.state();
+            assertArrayEquals(UpdateRuleProperties.flat(au.applyTo(q)), UpdateRuleProperties.flat(cu.applyTo(p)), 0);
+            p = cu.applyTo(p); cs = cu.state(); q = au.applyTo(q); as = au.state();
         }
         assertEquals(0.01, chain.learningRate(cs));
         // Weight decay as a transform equals the rule's own weight decay setting
         Params g = UpdateRuleProperties.randomLike(p, rng);
         Sgd own = Sgd.builder().lr(0.1).weightDecay(0.1).build();
         Chain viaTransform = WeightDecay.of(0.1).then(Sgd.of(0.1));
-        assertArrayEquals(UpdateRuleProperties.flat(own.update(g, own.init(p), p).params()),
-                UpdateRuleProperties.flat(viaTransform.update(g, viaTransform.init(p), p).params()), 0);
+        assertArrayEquals(UpdateRuleProperties.flat(own.update(g, own.init(p), p).applyTo(p)),
+                UpdateRuleProperties.flat(viaTransform.update(g, viaTransform.init(p), p).applyTo(p)), 0);
     }
 
+    /**
+     * Stages compose in any order, as optax's chain: a clipping after SGD clips its step
+     * (the update), and two rules in a row scale one another's update. The chain's learning
+     * rate is that of its one stage that has one.
+     */
     @Example
-    void chainRejectsARuleBeforeTheEnd() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Chain.of(Sgd.of(0.1), ClipByGlobalNorm.of(1)));
-        assertTrue(e.getMessage().contains("last stage must be an UpdateRule"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Chain.of(Sgd.of(0.1), Sgd.of(0.2)));
+    void chainTakesItsStagesInAnyOrder() {
+        Params p = Params.of("a", Tensor.of(new double[] {1, 2}, 2)), g = Params.of("a", Tensor.of(new double[] {30, 40}, 2));
+        Chain clippedStep = Chain.of(Sgd.of(0.1), ClipByGlobalNorm.of(1));
+        Update<Chain.State> u = clippedStep.update(g, clippedStep.init(p), p);
+        assertArrayEquals(new double[] {-0.6, -0.8}, u.updates().get("a").toDoubleArray(), 1e-6); // the step -(3, 4) clipped to norm 1
+        assertArrayEquals(new double[] {0.4, 1.2}, u.applyTo(p).get("a").toDoubleArray(), 1e-6);
+        assertEquals(0.1, clippedStep.learningRate(clippedStep.init(p)));
+        Chain twice = Chain.of(Sgd.of(0.5), Sgd.of(0.1));
+        Update<Chain.State> t = twice.update(g, twice.init(p), p);
+        assertArrayEquals(new double[] {1.5, 2}, t.updates().get("a").toDoubleArray(), 1e-12); // -0.1 * -(0.5 g)
+        assertTrue(Double.isNaN(twice.learningRate(twice.init(p))), "two stages with a rate: none is the chain's");
+        assertThrows(IllegalArgumentException.class, () -> Chain.of());
         assertEquals("Chain(ClipByGlobalNorm(maxNorm=1.0) -> Sgd(lr=0.1, momentum=0.0, dampening=0.0, nesterov=false, weightDecay=0.0))",
                 Chain.of(ClipByGlobalNorm.of(1), Sgd.of(0.1)).toString());
         assertThrows(IllegalArgumentException.class, () -> ClipByGlobalNorm.of(0));

@@ -50,7 +50,7 @@ class TensorHyperparametersTest {
         for (int i = 0; i < STEPS; i++) {
             Params grads = UpdateRuleProperties.randomLike(params, rng);
             Update<S> u = rule.update(grads, state, params);
-            params = u.params();
+            params = u.applyTo(params);
             state = u.state();
             out[i] = flat(params);
         }
@@ -104,7 +104,7 @@ class TensorHyperparametersTest {
         Params g = Params.of("w", Tensor.of(new double[] {0.5, -1}, 2));
         Tensor lr = Tensor.of(NDArray.scalar(0.1, DType.FLOAT64, dev.proxima.tensor.Device.cpu())).requiresGrad(true);
         Sgd sgd = Sgd.builder().lr(lr).build();
-        Tensor next = sgd.update(g, sgd.init(p), p).params().get("w");
+        Tensor next = sgd.update(g, sgd.init(p), p).applyTo(p).get("w");
         assertTrue(next.requiresGrad());
         // d(sum(p - lr g))/dlr = -sum(g) = 0.5
         assertEquals(0.5, Autograd.grad(next.sum(), lr).item(), 1e-15);
@@ -126,7 +126,7 @@ class TensorHyperparametersTest {
             Object state = ra.init(params);
             Params g = UpdateRuleProperties.randomLike(params, new Rng(1));
             state = ra.update(g, state, params).state();
-            assertNotNull(swapped.update(g, state, params).params());
+            assertNotNull(swapped.update(g, state, params).updates());
         }
     }
 
@@ -135,8 +135,8 @@ class TensorHyperparametersTest {
         Params p = Params.of("w", Tensor.of(new double[] {1, 2}, 2));
         Params g = Params.of("w", Tensor.of(new double[] {1, 1}, 2));
         Sgd a = Sgd.builder().lr(Tensor.of(new double[] {0.5}, 1)).build(), b = Sgd.builder().lr(Tensor.of(new double[] {0.5}, 1, 1)).build();
-        assertArrayEquals(new double[] {0.5, 1.5}, a.update(g, a.init(p), p).params().get("w").toDoubleArray());
-        assertArrayEquals(new double[] {0.5, 1.5}, b.update(g, b.init(p), p).params().get("w").toDoubleArray());
+        assertArrayEquals(new double[] {0.5, 1.5}, a.update(g, a.init(p), p).applyTo(p).get("w").toDoubleArray());
+        assertArrayEquals(new double[] {0.5, 1.5}, b.update(g, b.init(p), p).applyTo(p).get("w").toDoubleArray());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Hyper.of(Tensor.zeros(DType.FLOAT64, 2)));
         assertTrue(e.getMessage().contains("must have one element, got shape [2]"), e.getMessage());
         Sgd perParam = Sgd.builder().lr(Hyper.perParam(Params.of("v", Tensor.scalar(0.1)))).build();

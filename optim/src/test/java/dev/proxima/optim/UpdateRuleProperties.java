@@ -50,7 +50,7 @@ class UpdateRuleProperties {
             Params grads = randomLike(params, rng);
             ref.step(expected, flat(grads));
             Update<S> u = rule.update(grads, state, params);
-            params = u.params();
+            params = u.applyTo(params);
             state = u.state();
             double[] got = flat(params);
             for (int i = 0; i < got.length; i++)
@@ -124,9 +124,9 @@ class UpdateRuleProperties {
         S s0 = rule.init(p);
         Update<S> u = rule.update(g, s0, p);
         Update<S> again = rule.update(g, s0, p); // the same state used twice gives the same step
-        assertArrayEquals(flat(u.params()), flat(again.params()), rule.toString());
-        rule.update(g, u.state(), u.params());
-        assertArrayEquals(flat(u.params()), flat(again.params()), rule.toString());
+        assertArrayEquals(flat(u.applyTo(p)), flat(again.applyTo(p)), rule.toString());
+        rule.update(g, u.state(), u.applyTo(p));
+        assertArrayEquals(flat(u.applyTo(p)), flat(again.applyTo(p)), rule.toString());
     }
 
     // ---- laws ------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class UpdateRuleProperties {
     }
 
     private static <S> Params stepOnce(UpdateRule<S> rule, Params p, Rng rng) {
-        return rule.update(randomLike(p, rng), rule.init(p), p).params();
+        return rule.update(randomLike(p, rng), rule.init(p), p).applyTo(p);
     }
 
     @Property(tries = 30)
@@ -162,7 +162,7 @@ class UpdateRuleProperties {
         for (int i = 0; i < 4; i++) {
             Params g = randomLike(p, rng).map(t -> t.add(0.5)); // keep every element away from 0 (0/0 without eps)
             Update<Adam.State> u1 = adam.update(g, s1, p1), u2 = adam.update(g.scale(c), s2, p2);
-            p1 = u1.params(); s1 = u1.state(); p2 = u2.params(); s2 = u2.state();
+            p1 = u1.applyTo(p1); s1 = u1.state(); p2 = u2.applyTo(p2); s2 = u2.state();
         }
         assertArrayEquals(flat(p1), flat(p2), 1e-10, "gradients scaled by " + c);
     }
@@ -174,7 +174,7 @@ class UpdateRuleProperties {
         Params p = randomTree(r, rng, DType.FLOAT64), g = randomLike(p, rng);
         double lr = 0.01 + r.nextDouble();
         Sgd a = Sgd.builder().lr(lr).momentum(0.9).weightDecay(0.1).build(), b = (Sgd) a.withLr(2 * lr);
-        double[] da = flat(p.sub(a.update(g, a.init(p), p).params())), db = flat(p.sub(b.update(g, b.init(p), p).params()));
+        double[] da = flat(p.sub(a.update(g, a.init(p), p).applyTo(p))), db = flat(p.sub(b.update(g, b.init(p), p).applyTo(p)));
         for (int i = 0; i < da.length; i++) assertEquals(2 * da[i], db[i], 1e-12 * (1 + Math.abs(db[i])));
     }
 
@@ -209,11 +209,13 @@ class UpdateRuleProperties {
         for (int step = 0; step < STEPS; step++) {
             Params grads = randomLike(params, rng);
             try (var on = dev.proxima.autograd.Autograd.enableGrad()) {
-                Update<S> u = rule.update(grads, byUpdate, viaUpdate), s = rule.step(grads, byStep, viaStep);
-                assertTrue(u.params().values().get(0).requiresGrad(), "update records a graph through the learning rate");
+                Update<S> u = rule.update(grads, byUpdate, viaUpdate);
+                UpdateRule.Step<S> s = rule.step(grads, byStep, viaStep);
+                Params next = u.applyTo(viaUpdate);
+                assertTrue(next.values().get(0).requiresGrad(), "update records a graph through the learning rate");
                 for (Tensor t : s.params().values()) assertFalse(t.requiresGrad(), rule + ": step " + step + " left a graph");
-                assertArrayEquals(flat(u.params()), flat(s.params()), rule + " step " + step);
-                viaUpdate = u.params().detach();
+                assertArrayEquals(flat(next), flat(s.params()), rule + " step " + step);
+                viaUpdate = next.detach();
                 viaStep = s.params();
                 byUpdate = u.state();
                 byStep = s.state();

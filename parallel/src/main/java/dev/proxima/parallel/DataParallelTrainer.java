@@ -3,7 +3,6 @@ package dev.proxima.parallel;
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
-import dev.proxima.optim.Update;
 import dev.proxima.optim.UpdateRule;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,7 +121,7 @@ public final class DataParallelTrainer<S> {
         ParamsAllReduce.Weighted avg = reduce.weightedMean(grads, examples, lossValue * examples);
         lastExchangeNanos = System.nanoTime() - t0;
         if (avg.totalWeight() == 0) throw new IllegalStateException("DataParallelTrainer.step: no worker had any examples");
-        Update<S> u = rule.step(avg.mean(), state, params);
+        UpdateRule.Step<S> u = rule.step(avg.mean(), state, params);
         params = u.params();
         state = u.state();
         steps++;

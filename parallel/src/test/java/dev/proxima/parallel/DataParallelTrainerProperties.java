@@ -68,7 +68,7 @@ class DataParallelTrainerProperties {
             Params g = Autograd.grad(loss(leaves, b[0], b[1]), leaves);
             try (var scope = Autograd.noGrad()) {
                 Update<S> u = rule.update(g, s, p);
-                p = u.params().detach();
+                p = u.applyTo(p).detach();
                 s = u.state();
             }
         }

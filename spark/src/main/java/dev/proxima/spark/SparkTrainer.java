@@ -3,7 +3,6 @@ package dev.proxima.spark;
 import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
-import dev.proxima.optim.Update;
 import dev.proxima.optim.UpdateRule;
 import dev.proxima.parallel.DataParallelTrainer;
 import dev.proxima.parallel.RingCollective;
@@ -393,7 +392,7 @@ public final class SparkTrainer {
                     for (int i = 0; i < g.length; i++) g[i] = (float) (sum[at++] / rows);
                     grads.add(Tensor.of(g, t.shape()));
                 }
-                Update<S> u = rule.step(params.withValues(grads), state, params);
+                UpdateRule.Step<S> u = rule.step(params.withValues(grads), state, params);
                 params = u.params();
                 state = u.state();
             }

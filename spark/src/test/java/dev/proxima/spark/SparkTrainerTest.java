@@ -100,7 +100,7 @@ class SparkTrainerTest {
                 Params g = Autograd.grad(loss(leaves, xy[0], xy[1]), leaves);
                 try (var off = Autograd.noGrad()) {
                     Update<S> u = rule.update(g, s, p);
-                    p = u.params().detach();
+                    p = u.applyTo(p).detach();
                     s = u.state();
                 }
             }

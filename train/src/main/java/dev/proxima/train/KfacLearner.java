@@ -58,7 +58,7 @@ final class KfacLearner extends OneWorkerLearner<Kfac.State> {
         }
         try (var off = Autograd.noGrad()) {
             Update<Kfac.State> u = kfac.update(grads, state, params, curvature);
-            params = u.params().detach();
+            params = u.applyTo(params).detach();
             state = u.state();
         }
         buffers = tapped.buffers().detach();

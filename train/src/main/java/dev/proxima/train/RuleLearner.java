@@ -4,7 +4,6 @@ import dev.proxima.autograd.Autograd;
 import dev.proxima.autograd.Params;
 import dev.proxima.autograd.Tensor;
 import dev.proxima.nn.Module;
-import dev.proxima.optim.Update;
 import dev.proxima.optim.UpdateRule;
 
 /** {@link Learner#of}: a pure update rule stepped by hand; the state is a value a checkpoint can hold. */
@@ -30,7 +29,7 @@ final class RuleLearner<S> extends OneWorkerLearner<S> {
             return objective.loss().apply(a.output(), y);
         }, params);
         lastLr = rule.learningRate(state);
-        Update<S> u = rule.step(vg.grads(), state, params);
+        UpdateRule.Step<S> u = rule.step(vg.grads(), state, params);
         params = u.params();
         state = u.state();
         buffers = moved[0];

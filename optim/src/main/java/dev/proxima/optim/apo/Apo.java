@@ -203,7 +203,7 @@ public final class Apo<S> {
         Reduced g = reduce(Autograd.grad(q, phi), q);
         try (var off = Autograd.noGrad()) {
             var next = metaOptimizer.update(g.tree(), metaState, meta);
-            meta = next.params();
+            meta = next.applyTo(meta);
             metaState = next.state();
         }
         return g.scalar();

@@ -41,18 +41,22 @@ public final class ApoLr<S> implements ApoRule<S> {
 
         /**
          * The direction of an {@code optim} rule built with learning rate 1 ({@code Sgd},
-         * {@code Adam}, {@code RmsProp}, ...): d = θ − rule(θ). Any rule whose step is its
-         * rate times a direction qualifies (weight decay, momentum, Nesterov included; a
-         * learning-rate schedule inside the rule would multiply η). Taking the difference
-         * costs no accuracy that matters: its rounding is at most that of θ itself, and η·d is
-         * added back to θ, rounded the same way.
+         * {@code Adam}, {@code RmsProp}, ...), from the update u it returns: d = θ − (θ + u).
+         * Any rule whose step is its rate times a direction qualifies (weight decay, momentum,
+         * Nesterov included; a learning-rate schedule inside the rule would multiply η).
+         *
+         * <p>Why not d = −u, which is the exact direction: θ − (θ + u) differs from it by the
+         * rounding of θ + u (at most that of θ itself, so no accuracy that matters), and it is
+         * what the APO study's recorded cells (version 1) were computed with; taking −u moves
+         * APO-LR's trajectories in their last bits, a change to make together with a new
+         * study version.
          */
         static <S> Direction<S> of(UpdateRule<S> unitLrRule) {
             return new Direction<>() {
                 @Override
                 public Prepared<S> step(Params grads, S state, Params params) {
                     var u = unitLrRule.update(grads, state, params);
-                    return new Prepared<>(params.sub(u.params()), u.state());
+                    return new Prepared<>(params.sub(u.applyTo(params)), u.state());
                 }
 
                 @Override

@@ -148,7 +148,7 @@ class ApoBehaviourTest {
             Params leaves = w.requiresGrad();
             Params g = Autograd.grad(ApoFixtures.CROSS_ENTROPY.apply(ApoFixtures.MLP.apply(leaves, x), y), leaves);
             Update<Object> u = ref.update(g, state, w);
-            w = u.params().detach();
+            w = u.applyTo(w).detach();
             state = u.state();
         }
         assertEquals(lr, apo.learningRates().get("global"), 1e-12 * lr);

@@ -168,7 +168,7 @@ class ApoMetaGradientTest {
         for (int t = 0; t < 2; t++) {
             Params g = gradientAt(ApoFixtures.MLP, ApoFixtures.CROSS_ENTROPY, theta, pr.xMeta().slice(0, 0, 6), pr.y());
             var u = rule.update(g, state, theta);
-            theta = theta.zip(u.params(), (a, b) -> a.add(b.sub(a).mul(0.01)).detach());
+            theta = theta.zip(u.applyTo(theta), (a, b) -> a.add(b.sub(a).mul(0.01)).detach());
             state = u.state();
         }
         Params meta = apoLr.initMeta(theta).map(t -> t.add(rng.nextDouble() * 0.4 - 0.2));
