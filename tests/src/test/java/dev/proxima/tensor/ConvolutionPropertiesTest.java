@@ -233,6 +233,21 @@ class ConvolutionPropertiesTest {
     }
 
     /**
+     * A plane past 2^24 elements, where a float32 lane can no longer hold every index: the
+     * maximum in the last window sits at the odd flat index h·w − 1 = 16,793,603, which float32
+     * would round to its even neighbour.
+     */
+    @Test
+    void maxPool2dIndicesOfAPlanePast2To24AreExact() {
+        int side = 4098; // 4098² = 16,793,604 > 2^24
+        float[] v = new float[side * side];
+        v[v.length - 1] = 1;
+        int[] idx = NDArray.of(v, 1, 1, side, side).maxPool2dIndices(Pool2dSpec.of(2)).toIntArray();
+        assertEquals(side * side - 1, idx[idx.length - 1]);
+        assertEquals(0, idx[0], "window (0, 0), all zeros: its first element");
+    }
+
+    /**
      * float32 max-pool indices (the CPU has a kernel of its own for 2x2 windows at stride 2,
      * every other geometry shares float64's; with the Vector API it takes one vector of windows
      * at a time) are float64's on the same values: small integers for ties, and NaN now and

@@ -26,7 +26,8 @@ final class PoolKernels {
         Object data = ((CpuStorage) x.storage()).data;
         int xo = x.offset(), plane = h * w, outPlane = oh * ow;
         boolean pairs = data instanceof float[] && p.kernelH() == 2 && p.kernelW() == 2 && p.strideH() == 2 && p.strideW() == 2
-                && p.padH() == 0 && p.padW() == 0;
+                && p.padH() == 0 && p.padW() == 0
+                && plane <= 1 << 24; // the vector kernel carries indices in float32 lanes: exact up to 2^24
         RowKernels rows = Simd.rows();
         Parallel.forRange(n * c, (long) plane, Parallel.GRAIN, 1, (from, to) -> {
             for (int q = from; q < to; q++) {

@@ -43,7 +43,7 @@ interface RowKernels {
      * Max pooling's 2x2 windows at stride 2 without padding, over one float32 plane whose rows
      * are w wide from {@code base}: {@code out[at + i·ow + j]} is the flat index {@code y·w + z}
      * of the first maximum of window (i, j) in row-major window order, NaN counting as the
-     * maximum (the first NaN wins), for i < oh, j < ow.
+     * maximum (the first NaN wins), for i < oh, j < ow; the plane holds at most 2^24 elements.
      */
     void maxPool2x2(float[] f, int base, int w, int oh, int ow, int[] out, int at);
 }

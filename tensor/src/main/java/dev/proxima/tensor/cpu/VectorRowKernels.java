@@ -624,7 +624,7 @@ public final class VectorRowKernels implements RowKernels {
                 k = k.blend((float) w, take);
                 take = d.compare(VectorOperators.GT, best).or(d.compare(VectorOperators.NE, d).andNot(best.compare(VectorOperators.NE, best)));
                 k = k.blend((float) (w + 1), take);
-                // indices within a plane are far below 2^24: exact in float32
+                // indices within a plane are below 2^24 (PoolKernels calls this only then): exact in float32
                 ((IntVector) COLUMNS.add((float) (top + z)).add(k).convert(VectorOperators.F2I, 0))
                         .intoArray(out, at + i * ow + j, I_AS_F.indexInRange(0, m));
             }
