@@ -16,14 +16,17 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The PyTorch peer of {@code bench autograd} and {@code bench train}: runs the bench's script
- * (a resource of this package, copied with {@link #SHARED} into a temporary folder, since
- * the scripts import it) with {@link SideBySide#peerPython}, on CUDA when Proxima runs on a
+ * The PyTorch peer of {@code bench autograd}, {@code bench train}, {@code bench conv} and the
+ * APO study's CNN ({@link #runScript}): runs the bench's script
+ * (a resource of this package, copied with {@link #SHARED} and {@link #MODELS} into a temporary
+ * folder, since the scripts import them) with {@link SideBySide#peerPython}, on CUDA when Proxima runs on a
  * GPU, and reads its {@code CASE median_ms} lines.
  */
-final class TorchPeer {
+public final class TorchPeer {
     /** What the peer scripts share (options, torch settings, timing), imported from beside them. */
     static final String SHARED = "torch_peer.py";
+    /** The models the peers train (bench train's, and the APO study's CNN), imported from beside them. */
+    static final String MODELS = "train_torch.py";
 
     private TorchPeer() {}
 
@@ -94,15 +97,10 @@ final class TorchPeer {
         }
         Path dir = null;
         try {
-            dir = Files.createTempDirectory("proxima-" + bench + "-torch");
-            for (String resource : List.of(script, SHARED)) copy(resource, dir.resolve(resource));
-            List<String> cmd = List.of(python, dir.resolve(script).toString(), "--device", gpu ? "cuda" : "cpu", "--threads", String.valueOf(threads),
-                    "--repeat", String.valueOf(repeat), "--warmup", String.valueOf(warmup), "--cases", String.join(",", cases));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-            // Leave the thread count to set_num_threads, not to an inherited OMP/MKL setting.
-            pb.environment().remove("OMP_NUM_THREADS");
-            pb.environment().remove("MKL_NUM_THREADS");
-            Process p = pb.start();
+            dir = scripts(bench, script);
+            Process p = process(python, dir, script, List.of("--device", gpu ? "cuda" : "cpu", "--threads", String.valueOf(threads),
+                    "--repeat", String.valueOf(repeat), "--warmup", String.valueOf(warmup), "--cases", String.join(",", cases)))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = out.readLine()) != null; ) {
                     String[] f = line.trim().split("\\s+");
@@ -126,6 +124,47 @@ final class TorchPeer {
         String speedup = peerMs == null ? "nan" : String.format(Locale.ROOT, "%.3f", peerMs / proximaMs);
         System.out.printf(Locale.ROOT, "RESULT bench=%s case=%s proxima_ms=%.3f peer=torch peer_ms=%s speedup=%s%n",
                 bench, name, proximaMs, peer, speedup);
+    }
+
+    /**
+     * Runs the PyTorch script {@code script} (a resource path relative to this package, such as
+     * {@code apo/cnn_torch.py}) on the CPU with {@code args}, as the benches run their peers, and
+     * returns what it printed. An IOException names the command, its exit status and output.
+     */
+    public static String runScript(String script, List<String> args) throws IOException, InterruptedException {
+        String python = SideBySide.peerPython(Device.cpu());
+        Path dir = scripts("apo", script);
+        try {
+            Process p = process(python, dir, script, args).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            int rc = p.waitFor();
+            if (rc != 0)
+                throw new IOException(python + " " + script + " " + String.join(" ", args) + " exited with status " + rc + ":\n" + out);
+            return out;
+        } finally {
+            delete(dir);
+        }
+    }
+
+    /**
+     * A fresh temporary folder holding {@code script} and what the scripts import: {@link #SHARED}
+     * and {@link #MODELS} (the models, defined once for every peer that trains them).
+     */
+    private static Path scripts(String bench, String script) throws IOException {
+        Path dir = Files.createTempDirectory("proxima-" + bench + "-torch");
+        for (String resource : new java.util.LinkedHashSet<>(List.of(script, SHARED, MODELS)))
+            copy(resource, dir.resolve(Path.of(resource).getFileName()));
+        return dir;
+    }
+
+    /** {@code python dir/script args}, the thread count left to the script's set_num_threads, not to an inherited OMP/MKL setting. */
+    private static ProcessBuilder process(String python, Path dir, String script, List<String> args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of(python, dir.resolve(Path.of(script).getFileName()).toString()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("OMP_NUM_THREADS");
+        pb.environment().remove("MKL_NUM_THREADS");
+        return pb;
     }
 
     private static void copy(String resource, Path to) throws IOException {

@@ -1,6 +1,7 @@
 package dev.proxima.bench.apo;
 
 import dev.proxima.autograd.Autocast;
+import dev.proxima.bench.TorchPeer;
 import dev.proxima.nn.Module;
 import dev.proxima.nn.data.Batch;
 import dev.proxima.nn.data.DataLoader;
@@ -13,9 +14,7 @@ import dev.proxima.train.Evaluation;
 import dev.proxima.train.Fit;
 import dev.proxima.train.Learner;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -38,13 +37,12 @@ final class Runner {
 
     /** The cell method of PyTorch's runs on the CNN (claim 7's peer, docs/APO.md amendment 2). */
     static final String PYTORCH = "pytorch";
-    /** Debian's python3, which has python3-torch; {@code PROXIMA_PEER_PYTHON} overrides it. */
-    private static final String DEBIAN_PYTHON = "/usr/bin/python3";
 
     private Runner() {}
 
     /**
-     * PyTorch on the CNN task: {@code cnn_torch.py} (a resource beside this class) trains the
+     * PyTorch on the CNN task: {@code cnn_torch.py} (a resource beside this class, run by
+     * {@link TorchPeer#runScript} as the benches run their peers) trains the
      * same architecture on the same standardized pixels with SGD-momentum at {@code key}'s
      * setting, batch and steps, seeded with the key's seed, with as many threads as Proxima
      * uses; its final loss, test accuracy, step time and loss curve become the cell. An error,
@@ -52,28 +50,16 @@ final class Runner {
      */
     static Cell torch(StudyTask task, Cell.Key key) {
         Setting s = Setting.parse(key.setting());
-        String python = System.getenv().getOrDefault("PROXIMA_PEER_PYTHON", DEBIAN_PYTHON);
         String loadStart = loadAverage();
         long t0 = System.nanoTime();
         String out;
-        List<String> cmd;
         try {
-            Path script = Files.createTempFile("proxima-cnn-torch", ".py");
-            try (InputStream in = Runner.class.getResourceAsStream("cnn_torch.py")) {
-                if (in == null) throw new IllegalStateException("bench apo: resource cnn_torch.py missing from the bench jar");
-                Files.write(script, in.readAllBytes());
-            }
-            cmd = List.of(python, script.toString(), "--data", FashionMnist.DEFAULT_DIR.toString(), "--mean", Double.toString(FashionMnist.MEAN),
-                    "--std", Double.toString(FashionMnist.STD), "--seed", Long.toString(key.seed()), "--steps", Integer.toString(key.steps()),
-                    "--batch", Integer.toString(task.batchSize), "--lr", Double.toString(s.get("lr")), "--momentum", Double.toString(s.get("momentum")),
-                    "--threads", Integer.toString(Parallel.threads()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            int rc = p.waitFor();
-            Files.deleteIfExists(script);
-            if (rc != 0) throw new IllegalStateException("bench apo: PyTorch's CNN run failed (exit " + rc + "): " + String.join(" ", cmd) + "\n" + out);
+            out = TorchPeer.runScript("apo/cnn_torch.py", List.of("--data", FashionMnist.DEFAULT_DIR.toString(),
+                    "--mean", Double.toString(FashionMnist.MEAN), "--std", Double.toString(FashionMnist.STD), "--seed", Long.toString(key.seed()),
+                    "--steps", Integer.toString(key.steps()), "--batch", Integer.toString(task.batchSize), "--lr", Double.toString(s.get("lr")),
+                    "--momentum", Double.toString(s.get("momentum")), "--threads", Integer.toString(Parallel.threads())));
         } catch (IOException e) {
-            throw new UncheckedIOException("bench apo: cannot run PyTorch's CNN with " + python + " (install python3-torch, or set PROXIMA_PEER_PYTHON)", e);
+            throw new UncheckedIOException("bench apo: PyTorch's CNN run failed (python3-torch and Fashion-MNIST installed? PROXIMA_PEER_PYTHON picks another Python)", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("bench apo: interrupted while PyTorch's CNN ran", e);
@@ -87,31 +73,14 @@ final class Runner {
         for (String k : List.of(Cell.FINAL_LOSS, Cell.TEST_METRIC, Cell.STEP_MS, Cell.STEPS_DONE, "loss"))
             if (!kv.containsKey(k)) throw new IllegalStateException("bench apo: PyTorch's CNN run printed no " + k + ": " + out);
         Map<String, Double> scalars = new LinkedHashMap<>();
-        scalars.put(Cell.FINAL_LOSS, Double.parseDouble(kv.get(Cell.FINAL_LOSS)));
-        scalars.put(Cell.TEST_METRIC, Double.parseDouble(kv.get(Cell.TEST_METRIC)));
-        scalars.put(Cell.STEP_MS, Double.parseDouble(kv.get(Cell.STEP_MS)));
+        for (String k : List.of(Cell.FINAL_LOSS, Cell.TEST_METRIC, Cell.STEP_MS)) scalars.put(k, Double.parseDouble(kv.get(k)));
         scalars.put(Cell.LR_END, s.get("lr"));
         scalars.put(Cell.STEPS_DONE, Double.parseDouble(kv.get(Cell.STEPS_DONE)));
         scalars.put(Cell.WALL_S, (System.nanoTime() - t0) / 1e9);
         double[] curve = java.util.Arrays.stream(kv.get("loss").split(",")).mapToDouble(Double::parseDouble).toArray();
         Map<String, String> info = provenance(loadStart);
-        info.put("peer", python + " " + pythonVersion(python));
+        info.put("peer", "torch " + kv.getOrDefault("torch", "?") + ", Python " + kv.getOrDefault("python", "?"));
         return new Cell(key, scalars, Map.of("loss", curve), info);
-    }
-
-    /** "torch X, Python Y" of {@code python}, or "?" when it cannot say. */
-    private static String pythonVersion(String python) {
-        try {
-            Process p = new ProcessBuilder(python, "-c", "import sys, torch; print('torch ' + torch.__version__ + ', Python ' + sys.version.split()[0])")
-                    .redirectErrorStream(true).start();
-            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            return p.waitFor() == 0 ? v : "?";
-        } catch (IOException e) {
-            return "?";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "?";
-        }
     }
 
     /**

@@ -6,18 +6,24 @@ SGD-momentum, for a number of steps of one batch, the training set reshuffled ev
 from the seed; then scores the 10,000 test images in eval() mode (BatchNorm's running
 statistics). Prints one line of key=value pairs that bench apo stores as a cell:
 final_loss (mean training loss over the last 10% of the steps), test_metric (accuracy),
-step_ms, steps_done, and loss (100 means over equal parts of the run, comma-separated).
+step_ms, steps_done, loss (100 means over equal parts of the run, comma-separated), and
+the torch and Python versions.
 
-Run by ./proxima bench apo --protocol full with Debian's /usr/bin/python3 (python3-torch).
+Run by ./proxima bench apo --protocol full (TorchPeer.runScript) with Debian's /usr/bin/python3
+(python3-torch). Amendment 2's cells ran it at 30aff23, where the model was written out here; the
+same architecture now comes from train_torch.py.
 """
 import argparse
 import gzip
 import os
+import sys
 import time
 
 import numpy as np
 import torch
 from torch import nn
+
+from train_torch import cnn  # Models.cnn in torch, defined once for every peer (copied beside this script)
 
 
 def read_idx(path):
@@ -33,13 +39,6 @@ def load(directory, prefix, mean, std):
     labels = read_idx(os.path.join(directory, prefix + "-labels-idx1-ubyte.gz")).astype(np.int64)
     x = (images / 255.0 - mean) / std
     return torch.from_numpy(x.reshape(-1, 1, 28, 28).astype(np.float32)), torch.from_numpy(labels)
-
-
-def model():
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
 def main():
@@ -58,7 +57,7 @@ def main():
     torch.manual_seed(a.seed)
     x, y = load(a.data, "train", a.mean, a.std)
     tx, ty = load(a.data, "t10k", a.mean, a.std)
-    net = model()
+    net = cnn()
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum)
     loss_fn = nn.CrossEntropyLoss()
     per_epoch = x.shape[0] // a.batch  # whole batches only, as the study's loader drops the last
@@ -94,8 +93,8 @@ def main():
         accuracy = correct / tx.shape[0]
     points = min(100, done)
     curve = [float(np.mean(losses[(k * done) // points:((k + 1) * done) // points])) for k in range(points)]
-    print("final_loss=%r test_metric=%r step_ms=%r steps_done=%d loss=%s"
-          % (final_loss, accuracy, step_ms, done, ",".join(repr(v) for v in curve)))
+    print("final_loss=%r test_metric=%r step_ms=%r steps_done=%d loss=%s torch=%s python=%s"
+          % (final_loss, accuracy, step_ms, done, ",".join(repr(v) for v in curve), torch.__version__, sys.version.split()[0]))
 
 
 if __name__ == "__main__":

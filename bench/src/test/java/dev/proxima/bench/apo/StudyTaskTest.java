@@ -173,5 +173,6 @@ class StudyTaskTest {
         assertEquals(30, c.scalar(Cell.STEPS_DONE));
         assertEquals(30, c.series().get("loss").length);
         assertEquals(0.05, c.scalar(Cell.LR_END));
+        assertTrue(c.info().get("peer").matches("torch \\S+, Python 3\\.\\S+"), c.info().get("peer"));
     }
 }
